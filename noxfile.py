@@ -1,0 +1,46 @@
+"""The one entry point for tests, lint, typing, docs and benchmarks.
+
+README's test command and `.ci/run` both call `nox -s tests`.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typing"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = None  # the interpreter nox itself runs on; CI and README use python3
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (pytest with Hypothesis)."""
+    session.install("-e", ".[test]")
+    # pytest exits 5 when it collected nothing: an empty suite is a broken suite, say so.
+    code = session.run("pytest", *session.posargs, success_codes=[0, 1, 2, 3, 4, 5])
+    if code == 5:
+        session.error("pytest collected no tests: the suite must never be empty")
+    if code:
+        session.error(f"pytest failed with exit code {code}")
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and import order."""
+    session.install("ruff>=0.5")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def typing(session: nox.Session) -> None:
+    """mypy --strict on the package."""
+    session.install("-e", ".", "mypy>=1.10")
+    session.run("mypy", "--strict", "src")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks, reported as ratios against baselines measured in the same run."""
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)

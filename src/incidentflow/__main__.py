@@ -1,0 +1,5 @@
+"""``python -m incidentflow`` runs the command-line interface."""
+
+from incidentflow.cli import main
+
+main()

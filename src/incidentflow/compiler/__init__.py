@@ -1,0 +1,87 @@
+"""Spec -> Process: build the graph and run every check, collecting all diagnostics.
+
+Checks run family by family (references, severity, roles, timers, policies,
+triggers, graph); each family is a module whose functions carry the code they
+report in their docstring. Every check runs even when earlier ones found
+errors, so an author can fix everything in one pass.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+
+import networkx as nx
+
+from incidentflow.compiler.context import CheckContext
+from incidentflow.compiler.graph import build_edges, check_graph
+from incidentflow.compiler.policies import check_policies
+from incidentflow.compiler.predicates import compile_condition
+from incidentflow.compiler.process import CompiledTrigger, Process, freeze
+from incidentflow.compiler.references import check_references
+from incidentflow.compiler.roles import check_roles
+from incidentflow.compiler.severity import check_severity
+from incidentflow.compiler.timers import check_timers
+from incidentflow.compiler.triggers import check_triggers
+from incidentflow.diagnostics import Diagnostic
+from incidentflow.spec.loader import LoadedSpec
+from incidentflow.spec.models import Transition
+
+__all__ = ["Process", "compile_spec"]
+
+
+def compile_spec(loaded: LoadedSpec) -> tuple[Process | None, list[Diagnostic]]:
+    """Check a loaded spec and build its :class:`Process`.
+
+    Returns the process (None when there are errors) and every diagnostic,
+    sorted by position.
+    """
+    ctx = CheckContext(loaded)
+    check_references(ctx)
+    check_severity(ctx)
+    check_roles(ctx)
+    check_timers(ctx)
+    check_policies(ctx)
+    triggers_ok = check_triggers(ctx)
+    check_graph(ctx)
+    diagnostics = sorted(ctx.diagnostics, key=Diagnostic.sort_key)
+    if not triggers_ok or any(d.is_error for d in diagnostics):
+        return None, diagnostics
+    return _build(ctx, diagnostics), diagnostics
+
+
+def _build(ctx: CheckContext, diagnostics: list[Diagnostic]) -> Process:
+    spec = ctx.spec
+    graph = nx.MultiDiGraph(name=spec.metadata.name)
+    for sid, state in spec.process.states.items():
+        graph.add_node(sid, state=state)
+    for edge in build_edges(ctx):
+        graph.add_edge(edge.source, edge.target, key=edge.name,
+                       transition=spec.process.transitions[edge.index], levels=edge.levels)
+    leaving: dict[str, list[Transition]] = defaultdict(list)
+    for tr in spec.process.transitions:
+        for source in tr.sources:
+            leaving[source].append(tr)
+    rank = {lv.id: i for i, lv in enumerate(spec.severity.levels)}
+    triggers = []
+    for trig in spec.triggers:
+        if trig.severity is not None:
+            level = trig.severity
+        else:
+            assert spec.severity.matrix is not None and trig.impact and trig.urgency
+            level = spec.severity.matrix[trig.impact][trig.urgency]
+        triggers.append(CompiledTrigger(trig.id, level, rank[level], compile_condition(trig.when),
+                                        trig.dedupe_by))
+    text = ctx.loaded.text
+    return Process(
+        spec=spec,
+        source=ctx.loaded.filename,
+        digest="sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        graph=graph,
+        states=freeze(dict(spec.process.states)),
+        transitions_from=freeze({s: tuple(v) for s, v in leaving.items()}),
+        levels=spec.severity.levels,
+        triggers=tuple(triggers),
+        warnings=tuple(d for d in diagnostics if not d.is_error),
+        source_map=ctx.loaded.source_map,
+    )

@@ -1,0 +1,243 @@
+"""Graph checks (3xx): every state reachable, and every incident able to finish, at every level.
+
+The process is a directed multigraph: states are nodes, each transition adds an
+edge from each of its sources, labelled with the levels its ``when`` guard admits.
+"At severity L" means the graph with only the edges that admit L. Termination is
+checked per level; levels whose edge sets are identical share one analysis.
+
+A process that cannot finish is reported once per *trap*: a set of states that
+an incident can enter and never leave towards a terminal (a sink component of
+the doomed states), not once for every state upstream of it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+
+from incidentflow.compiler.context import CheckContext
+from incidentflow.diagnostics import Note
+
+_SINK = ("__terminal__",)  # a virtual node every terminal state leads to; never a valid state id
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """One transition's move from one source state, with the levels its guard admits."""
+
+    source: str
+    target: str
+    index: int  # position of the transition in process.transitions
+    name: str
+    levels: frozenset[str]
+
+
+def build_edges(ctx: CheckContext) -> list[Edge]:
+    """Edges between known states (unknown ones were reported as IF201)."""
+    states = ctx.spec.process.states
+    all_levels = frozenset(lv.id for lv in ctx.spec.severity.levels)
+    edges = []
+    for i, tr in enumerate(ctx.spec.process.transitions):
+        levels = all_levels if tr.when is None else all_levels & frozenset(tr.when.severity)
+        if tr.to not in states:
+            continue
+        edges.extend(Edge(s, tr.to, i, tr.name, levels) for s in tr.sources if s in states)
+    return edges
+
+
+def _digraph(states: Iterable[str], edges: Iterable[Edge], terminals: Iterable[str]) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(states)
+    for e in edges:
+        if graph.has_edge(e.source, e.target):
+            graph[e.source][e.target]["names"].append(e.name)
+        else:
+            graph.add_edge(e.source, e.target, names=[e.name])
+    graph.add_edges_from((t, _SINK) for t in terminals)
+    return graph
+
+
+@dataclass(frozen=True, slots=True)
+class LevelView:
+    """Reachability at one group of levels that share the same usable edges."""
+
+    levels: tuple[str, ...]
+    graph: nx.DiGraph
+    reachable: frozenset[str]
+    can_finish: frozenset[str]
+
+
+def _view(states: list[str], edges: list[Edge], terminals: list[str], initial: str,
+          levels: tuple[str, ...]) -> LevelView:
+    graph = _digraph(states, edges, terminals)
+    reachable = frozenset(nx.descendants(graph, initial) | {initial}) - {_SINK}
+    can_finish = frozenset(nx.ancestors(graph, _SINK))
+    return LevelView(levels, graph, reachable, can_finish)  # type: ignore[arg-type]
+
+
+def level_views(ctx: CheckContext, edges: list[Edge]) -> list[LevelView]:
+    """One view per distinct set of usable edges, covering every level."""
+    process = ctx.spec.process
+    states = list(process.states)
+    terminals = [s for s, st in process.states.items() if st.terminal]
+    by_signature: dict[frozenset[int], list[str]] = defaultdict(list)
+    for level in (lv.id for lv in ctx.spec.severity.levels):
+        signature = frozenset(i for i, e in enumerate(edges) if level in e.levels)
+        by_signature[signature].append(level)
+    return [
+        _view(states, [edges[i] for i in sorted(sig)], terminals, process.initial, tuple(levels))
+        for sig, levels in by_signature.items()
+    ]
+
+
+def check_graph(ctx: CheckContext) -> None:
+    """Run every graph check (after reference checks; unknown states are skipped)."""
+    process = ctx.spec.process
+    empty_guards(ctx)
+    ambiguous_transitions(ctx)
+    terminal_states_with_exits(ctx)
+    if process.initial not in process.states:
+        return
+    edges = build_edges(ctx)
+    terminals = [s for s, st in process.states.items() if st.terminal]
+    whole = _view(list(process.states), edges, terminals, process.initial, ())
+    views = level_views(ctx, edges)
+    dead_ends(ctx, edges)
+    unreachable_states(ctx, whole, views)
+    traps(ctx, whole, edges)
+    stuck_at_severity(ctx, whole, views, edges)
+
+
+def empty_guards(ctx: CheckContext) -> None:
+    """IF307: a guard that admits no level makes its transition impossible."""
+    for i, tr in enumerate(ctx.spec.process.transitions):
+        if tr.when is not None and not tr.when.severity:
+            ctx.report("IF307", ("process", "transitions", i, "when", "severity"),
+                       f"transition '{tr.name}' can never fire: its guard admits no severity level",
+                       hint="list the levels at which it may fire, or drop 'when'")
+
+
+def ambiguous_transitions(ctx: CheckContext) -> None:
+    """IF306: one name leaving one state must pick one transition at every level."""
+    all_levels = frozenset(lv.id for lv in ctx.spec.severity.levels)
+    seen: dict[tuple[str, str], list[tuple[int, frozenset[str]]]] = defaultdict(list)
+    for i, tr in enumerate(ctx.spec.process.transitions):
+        levels = all_levels if tr.when is None else frozenset(tr.when.severity)
+        for source in tr.sources:
+            for j, other in seen[(source, tr.name)]:
+                overlap = levels & other
+                if overlap:
+                    at = ", ".join(lv.id for lv in ctx.spec.severity.levels if lv.id in overlap)
+                    ctx.report("IF306", ("process", "transitions", i, "name"),
+                               f"two transitions named '{tr.name}' leave '{source}' at {at}",
+                               hint="rename one, or make their 'when' guards disjoint",
+                               notes=[ctx.note_at(("process", "transitions", j), "the other one is here")])
+                    break
+            seen[(source, tr.name)].append((i, levels))
+
+
+def terminal_states_with_exits(ctx: CheckContext) -> None:
+    """IF304: nothing leaves a terminal state."""
+    states = ctx.spec.process.states
+    for i, tr in enumerate(ctx.spec.process.transitions):
+        for j, source in enumerate(tr.sources):
+            state = states.get(source)
+            if state is not None and state.terminal:
+                path = ("process", "transitions", i, "from") + (() if isinstance(tr.from_, str) else (j,))
+                ctx.report("IF304", path, f"transition '{tr.name}' leaves the terminal state '{source}'",
+                           hint=f"remove the transition, or drop 'terminal: true' from '{source}'")
+
+
+def dead_ends(ctx: CheckContext, edges: list[Edge]) -> None:
+    """IF302: a state that is not terminal has at least one way out."""
+    has_exit = {e.source for e in edges}
+    for sid, state in ctx.spec.process.states.items():
+        if not state.terminal and sid not in has_exit:
+            ctx.report("IF302", ("process", "states", sid), f"state '{sid}' is not terminal but has no way out",
+                       hint="add a transition from it, or mark it 'terminal: true'", at="key")
+
+
+def unreachable_states(ctx: CheckContext, whole: LevelView, views: list[LevelView]) -> None:
+    """IF301: every state can be reached from the initial state, at some level."""
+    reachable_somewhere = frozenset().union(*(v.reachable for v in views)) if views else whole.reachable
+    for sid in ctx.spec.process.states:
+        if sid not in whole.reachable:
+            ctx.report("IF301", ("process", "states", sid),
+                       f"state '{sid}' cannot be reached from '{ctx.spec.process.initial}'",
+                       hint="add a transition into it, or remove it", at="key")
+        elif sid not in reachable_somewhere:
+            ctx.report("IF301", ("process", "states", sid),
+                       f"state '{sid}' cannot be reached at any severity level once guards are applied",
+                       hint="widen the 'when' guards on the way into it", at="key")
+
+
+def _sink_components(graph: nx.DiGraph, doomed: Iterable[str]) -> list[list[str]]:
+    """Strongly connected sets of doomed states that no edge leaves (the traps)."""
+    sub = graph.subgraph(doomed)
+    dag = nx.condensation(sub)
+    return [sorted(dag.nodes[c]["members"]) for c in dag.nodes if dag.out_degree(c) == 0]
+
+
+def _order(ctx: CheckContext, states: Iterable[str]) -> list[str]:
+    position = {s: i for i, s in enumerate(ctx.spec.process.states)}
+    return sorted(states, key=position.__getitem__)
+
+
+def traps(ctx: CheckContext, whole: LevelView, edges: list[Edge]) -> None:
+    """IF303: from every reachable state some terminal state can be reached (ignoring guards)."""
+    has_exit = {e.source for e in edges}
+    doomed = whole.reachable - whole.can_finish
+    for component in _sink_components(whole.graph, doomed):
+        members = _order(ctx, component)
+        if len(members) == 1 and members[0] not in has_exit:
+            continue  # a dead end: reported as IF302
+        names = ", ".join(f"'{m}'" for m in members)
+        ctx.report("IF303", ("process", "states", members[0]),
+                   f"no terminal state can be reached from {names}: every way out leads back in",
+                   hint="add a transition from one of these states towards a terminal state", at="key",
+                   notes=[ctx.note_at(("process", "states", m), f"'{m}' is part of the loop", at="key")
+                          for m in members[1:]])
+
+
+def _path_text(view: LevelView, initial: str, target: str) -> str:
+    nodes = nx.shortest_path(view.graph, initial, target)
+    text = nodes[0]
+    for a, b in zip(nodes, nodes[1:], strict=False):
+        text += f" -{view.graph[a][b]['names'][0]}-> {b}"
+    return text + " (stuck)"
+
+
+def stuck_at_severity(ctx: CheckContext, whole: LevelView, views: list[LevelView],
+                      edges: list[Edge]) -> None:
+    """IF312: at every severity level, every reachable state can still reach a terminal state."""
+    found: dict[tuple[tuple[str, ...], int], list[tuple[str, LevelView]]] = defaultdict(list)
+    for view in views:
+        doomed = (view.reachable - view.can_finish) & whole.can_finish  # the rest is IF302/IF303
+        for component in _sink_components(view.graph, doomed):
+            members = tuple(_order(ctx, component))
+            blocked = next((e for e in edges if e.source in component and e.target not in component
+                            and not (set(view.levels) & e.levels)), None)
+            if blocked is None:  # pragma: no cover - a sink that can finish unguarded has a guarded exit
+                continue
+            for level in view.levels:
+                found[(members, blocked.index)].append((level, view))
+    level_order = [lv.id for lv in ctx.spec.severity.levels]
+    for (members, index), entries in found.items():
+        levels = sorted({lv for lv, _ in entries}, key=level_order.index)
+        view = entries[0][1]
+        tr = ctx.spec.process.transitions[index]
+        which = "severity " + levels[0] if len(levels) == 1 else "severities " + ", ".join(levels)
+        states = ", ".join(f"'{m}'" for m in members)
+        guard_path = ("process", "transitions", index, "when", "severity")
+        ctx.report(
+            "IF312", guard_path,
+            f"at {which} an incident can reach {states} but never a terminal state",
+            hint=f"add {' and '.join(levels)} to the guard of '{tr.name}', "
+                 f"or give {states} another exit that {which} may take",
+            notes=[Note(f"path: {_path_text(view, ctx.spec.process.initial, members[0])}"),
+                   ctx.note_at(("process", "transitions", index),
+                               f"the way out '{tr.name}' excludes {', '.join(levels)}")],
+        )

@@ -1,0 +1,47 @@
+"""Timer checks (6xx): timers fire transitions of their own state and run at every level."""
+
+from __future__ import annotations
+
+from incidentflow.compiler.context import CheckContext
+from incidentflow.compiler.references import timer_duration_at
+from incidentflow.spec.models import SLA_FIELDS
+from incidentflow.suggest import did_you_mean
+
+
+def check_timers(ctx: CheckContext) -> None:
+    """Run every timer check."""
+    timer_transitions_leave_state(ctx)
+    timers_without_duration(ctx)
+
+
+def timer_transitions_leave_state(ctx: CheckContext) -> None:
+    """IF601: a timer's ``transition`` is one that leaves the timer's own state."""
+    transitions = ctx.spec.process.transitions
+    for sid, state in ctx.spec.process.states.items():
+        leaving = [t.name for t in transitions if sid in t.sources]
+        for ti, timer in enumerate(state.timers):
+            if timer.transition is not None and timer.transition not in leaving:
+                elsewhere = any(t.name == timer.transition for t in transitions)
+                why = "does not leave" if elsewhere else "is not a transition of"
+                ctx.report("IF601", ("process", "states", sid, "timers", ti, "transition"),
+                           f"timer '{timer.id}' fires '{timer.transition}', which {why} state '{sid}'",
+                           hint=did_you_mean(timer.transition, leaving, f"Transitions leaving '{sid}'"))
+
+
+def timers_without_duration(ctx: CheckContext) -> None:
+    """IF602: a timer that has no duration at some level never fires there (warning)."""
+    levels = ctx.spec.severity.levels
+    for sid, state in ctx.spec.process.states.items():
+        for ti, timer in enumerate(state.timers):
+            if isinstance(timer.after, str) and timer.after not in SLA_FIELDS:
+                continue
+            missing = [
+                lv.id for lv in levels
+                if timer_duration_at(timer.after, {f: lv.sla(f) for f in SLA_FIELDS}, lv.id) is None
+            ]
+            if missing:
+                how = (f"those levels define no '{timer.after}'" if isinstance(timer.after, str)
+                       else "the map names neither them nor 'default'")
+                ctx.report("IF602", ("process", "states", sid, "timers", ti, "after"),
+                           f"timer '{timer.id}' never fires at {', '.join(missing)}: {how}",
+                           hint="define the SLA on those levels, or add 'default: DURATION' to the map")

@@ -1,0 +1,83 @@
+"""Diagnostics: what went wrong in a spec, where, and how to fix it.
+
+A :class:`Diagnostic` is plain, immutable data (file, 1-based line and column,
+a stable code such as ``IF203``, a severity, a message and a hint), so editors,
+CI and tests can use it without parsing text. Formatting lives in
+:mod:`incidentflow.reporting`.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Severity(enum.StrEnum):
+    """How bad a diagnostic is: errors make a spec unusable, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A 1-based line and column in a source file."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A related location or an explanation attached to a diagnostic."""
+
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """One defect in one spec, at one place.
+
+    ``line`` and ``column`` are 1-based; 0 means "the whole file" (for example
+    when the file cannot be decoded at all). ``notes`` carry related locations
+    and explanations (a counterexample path, the conflicting conditions); they
+    are shown by the text format and are not part of the JSON contract.
+    """
+
+    file: str
+    line: int
+    column: int
+    code: str
+    severity: Severity
+    message: str
+    hint: str = ""
+    notes: tuple[Note, ...] = field(default=(), compare=False)
+    length: int = field(default=1, compare=False)
+
+    @property
+    def is_error(self) -> bool:
+        """True for errors (which make the spec unusable)."""
+        return self.severity is Severity.ERROR
+
+    def as_dict(self) -> dict[str, object]:
+        """The JSON form: exactly file, line, column, code, severity, message, hint."""
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        """Order diagnostics by place, then code (stable output for diffs)."""
+        return (self.file, self.line, self.column, self.code)
+
+
+def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
+    """True when any diagnostic is an error."""
+    return any(d.is_error for d in diagnostics)

@@ -1,0 +1,143 @@
+"""The catalogue of diagnostic codes: every check the loader and compiler make.
+
+Codes are stable and grouped by family: 1xx format, 2xx references, 3xx graph,
+4xx triggers and severity, 5xx roles, 6xx timers, 7xx policies. ``docs/rules.md``
+is generated from this table plus one example fixture per code
+(``tests/specs/invalid/IFxxx-*.yaml``); a test keeps the three in step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from incidentflow.diagnostics import Severity
+
+E = Severity.ERROR
+W = Severity.WARNING
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A stable diagnostic code with its default severity, summary and usual fix."""
+
+    code: str
+    severity: Severity
+    summary: str
+    fix: str
+
+
+_TABLE: tuple[Rule, ...] = (
+    # 1xx: the file and the format
+    Rule("IF101", E, "The file is not UTF-8 text.", "Save the file as UTF-8 without binary content."),
+    Rule("IF102", E, "The file is not valid YAML.", "Fix the YAML syntax at the position shown."),
+    Rule("IF103", E, "The file holds no spec (it is empty or only comments).",
+         "Start from an example in `process_specs/`."),
+    Rule("IF104", E, "The file holds more than one YAML document.",
+         "Keep one process per file; split the documents into separate files."),
+    Rule("IF105", E, "The spec is not a mapping of keys to values.",
+         "The top level must be a mapping starting with `apiVersion: incidentflow/v1`."),
+    Rule("IF106", E, "`apiVersion` is missing or not `incidentflow/v1`.",
+         "Write `apiVersion: incidentflow/v1` as the first line."),
+    Rule("IF107", E, "`kind` is missing or not `Process`.", "Write `kind: Process`."),
+    Rule("IF108", E, "A mapping has the same key twice.",
+         "Remove or rename the second occurrence; YAML would silently keep only one."),
+    Rule("IF109", E, "A YAML tag other than the standard ones is used.",
+         "Remove the tag: specs are data and never construct objects."),
+    Rule("IF110", E, "The file is larger than the loader accepts.",
+         "Split the process, or raise `Limits.max_bytes` if the spec is really that large."),
+    Rule("IF111", E, "Values are nested deeper than the loader accepts.",
+         "Flatten the structure; no spec needs this depth."),
+    Rule("IF112", E, "Aliases expand to more values than the loader accepts.",
+         "Use fewer nested aliases; this protects against 'billion laughs' documents."),
+    Rule("IF113", E, "A YAML merge key (`<<`) is used.",
+         "Write the keys out, or use an alias for a whole value instead of merging."),
+    Rule("IF120", E, "A key is not part of the spec format.",
+         "Check the spelling against `docs/spec-format.md`; the hint names the closest key."),
+    Rule("IF121", E, "A required key is missing.", "Add the key named in the message."),
+    Rule("IF122", E, "A value has the wrong type or is not allowed here.",
+         "Use a value of the kind named in the message."),
+    Rule("IF123", E, "A duration cannot be read.",
+         "Write durations as `45s`, `5m`, `1h30m`, `2d` or ISO 8601 such as `PT5M`."),
+    Rule("IF124", E, "An identifier does not have the required form.",
+         "Use lower-case letters, digits and `_` (roles, states) or `-` (names)."),
+    Rule("IF125", E, "A condition is malformed.",
+         "A test is `{field: NAME, OP: VALUE}` with exactly one operator of the right kind."),
+    Rule("IF130", E, "Two specs of one set have the same process name.",
+         "Give each process in a directory a unique `metadata.name`."),
+    # 2xx: references
+    Rule("IF201", E, "A reference names a state that does not exist.",
+         "Use one of the states under `process.states`; the hint names the closest."),
+    Rule("IF202", E, "A reference names a severity level that does not exist.",
+         "Use one of the ids under `severity.levels`."),
+    Rule("IF203", E, "A reference names a role that does not exist.",
+         "Use one of the roles under `roles`; the hint names the closest."),
+    Rule("IF204", E, "A transition requires a checklist item its source state does not have.",
+         "Add the item to the source state's checklist, or fix the id."),
+    Rule("IF205", E, "A step names an action that is not declared.",
+         "Declare it under `actions`, or fix the name."),
+    Rule("IF206", E, "An action is invoked with a missing, unknown or ill-typed parameter.",
+         "Pass exactly the parameters the action declares, each of its kind."),
+    Rule("IF207", E, "An impact or urgency value is not on its axis.",
+         "Use one of the values listed under `severity.impact` / `severity.urgency`."),
+    Rule("IF208", E, "A timer's `after` names an SLA field that does not exist.",
+         "Use `acknowledge_within`, `update_every`, `resolve_within`, a duration or a per-level map."),
+    Rule("IF209", E, "A role lists itself as its own backup.", "Remove the role from its own `backups`."),
+    Rule("IF210", E, "An id is defined twice.", "Give every level, item, timer and trigger a unique id."),
+    Rule("IF211", E, "A trigger's severity is given inconsistently.",
+         "Give either `severity` or both `impact` and `urgency` (the latter needs a matrix)."),
+    Rule("IF212", W, "An action is declared but never used.",
+         "Invoke it from a state, timer or transition, or remove it."),
+    # 3xx: the process graph
+    Rule("IF301", E, "A state cannot be reached from the initial state.",
+         "Add a transition into it, or remove it."),
+    Rule("IF302", E, "A non-terminal state has no way out.",
+         "Add a transition out of it, or mark it `terminal: true`."),
+    Rule("IF303", E, "From a state no terminal state can be reached.",
+         "Give the states in the loop a transition towards a terminal state."),
+    Rule("IF304", E, "A terminal state has outgoing transitions.",
+         "Remove the transitions, or drop `terminal: true`."),
+    Rule("IF306", E, "Two transitions with the same name leave one state under overlapping guards.",
+         "Rename one, or make their `when` guards disjoint."),
+    Rule("IF307", E, "A transition's guard admits no severity level, so it can never fire.",
+         "List at least one level in `when.severity`."),
+    Rule("IF312", E, "At some severity, an incident can get stuck: a reachable state reaches no terminal.",
+         "Widen a guard on the way out, or add an exit that this severity may take."),
+    # 4xx: triggers and severity
+    Rule("IF401", E, "The impact x urgency matrix is missing a cell.",
+         "Fill every impact row with a level for every urgency value."),
+    Rule("IF402", E, "A trigger's condition can never be true, so it can never fire.",
+         "Fix the contradictory tests shown in the message."),
+    Rule("IF403", E, "A `matches` pattern is not a valid regular expression.",
+         "Fix the pattern (Python `re` syntax)."),
+    Rule("IF404", W, "The matrix is not monotonic: more impact or urgency gives a milder level.",
+         "Make every cell at least as severe as the cells below and to its right."),
+    Rule("IF405", W, "A level must be acknowledged later than it must be resolved.",
+         "Make `acknowledge_within` at most `resolve_within`."),
+    Rule("IF406", W, "A severity level is never used.",
+         "Use it in the matrix, a trigger, a guard or a policy, or remove it."),
+    Rule("IF407", E, "`impact`, `urgency` and `matrix` are not given together.",
+         "Give all three, or none (then triggers name levels directly)."),
+    # 5xx: roles
+    Rule("IF501", W, "A role is never used.",
+         "Let it own a state, fire a transition, receive an action, or remove it."),
+    Rule("IF502", W, "A role has no backups, so nobody can stand in for its holder.",
+         "List the roles whose holders are cross-trained in `backups`."),
+    # 6xx: timers
+    Rule("IF601", E, "A timer fires a transition that does not leave the timer's state.",
+         "Name a transition whose `from` includes this state."),
+    Rule("IF602", W, "A timer has no duration at some severity level, so it never fires there.",
+         "Give the level that SLA field, or add `default` to the per-level map."),
+    # 7xx: policies
+    Rule("IF701", E, "A policy names a phase that no state has.",
+         "Use a phase written on some state, or fix the spelling."),
+    Rule("IF702", E, "A `distinct_holders` policy needs at least two different roles.",
+         "List two or more distinct roles."),
+)
+
+RULES: dict[str, Rule] = {rule.code: rule for rule in _TABLE}
+"""Every diagnostic code, keyed by code, in documentation order."""
+
+
+def rule(code: str) -> Rule:
+    """The rule for ``code`` (a KeyError for an unknown code is a bug in incidentflow)."""
+    return RULES[code]

@@ -1,0 +1,1 @@
+"""The YAML spec format: reading text safely, with positions, into pydantic models."""

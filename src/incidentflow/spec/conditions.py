@@ -1,0 +1,114 @@
+"""Trigger conditions: data describing a test on signal fields, never code.
+
+A condition is ``{all: [...]}``, ``{any: [...]}``, ``{not: cond}`` or a test
+``{field: NAME, OP: VALUE}`` with exactly one operator. The compiler turns them
+into predicates (:mod:`incidentflow.compiler.predicates`); nothing is evaluated
+as Python.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
+
+from incidentflow.spec.base import Scalar, SpecModel
+
+Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "matches", "exists"]
+OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "matches", "exists")
+_NUMERIC = ("lt", "le", "gt", "ge")
+
+
+class FieldTest(SpecModel):
+    """``{field: NAME, OP: VALUE}``: one operator applied to one signal field."""
+
+    field: str = Field(min_length=1, description="The signal field to test.")
+    eq: Scalar = Field(default=None, description="Equal to the value.")
+    ne: Scalar = Field(default=None, description="Not equal to the value.")
+    lt: float | None = Field(default=None, description="A number below the value.")
+    le: float | None = Field(default=None, description="A number at most the value.")
+    gt: float | None = Field(default=None, description="A number above the value.")
+    ge: float | None = Field(default=None, description="A number at least the value.")
+    in_: tuple[Scalar, ...] | None = Field(default=None, alias="in", description="One of the values.")
+    not_in: tuple[Scalar, ...] | None = Field(default=None, description="None of the values.")
+    matches: str | None = Field(default=None, description="Matches a regular expression (search).")
+    exists: bool | None = Field(default=None, description="The field is present (true) or absent.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _exactly_one_operator(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = [op for op in OPERATORS if op in data]
+            if len(given) != 1:
+                raise PydanticCustomError(
+                    "condition_operators",
+                    "a test needs exactly one operator ({ops}), found {found}",
+                    {"ops": ", ".join(OPERATORS), "found": ", ".join(given) or "none"},
+                )
+            op = given[0]
+            if op in _NUMERIC and (isinstance(data[op], bool) or not isinstance(data[op], int | float)):
+                raise PydanticCustomError(
+                    "condition_value", "'{op}' compares numbers, got {value!r}",
+                    {"op": op, "value": data[op]},
+                )
+        return data
+
+    @property
+    def operator(self) -> str:
+        """The one operator this test uses."""
+        for op in OPERATORS:
+            if (op if op != "in" else "in_") in self.model_fields_set:
+                return op
+        raise AssertionError("validated FieldTest without an operator")  # pragma: no cover
+
+    @property
+    def operand(self) -> Any:
+        """The operator's value."""
+        return getattr(self, self.operator if self.operator != "in" else "in_")
+
+
+class AllOf(SpecModel):
+    """``{all: [...]}``: every condition holds."""
+
+    all: tuple[Condition, ...] = Field(min_length=1)
+
+
+class AnyOf(SpecModel):
+    """``{any: [...]}``: at least one condition holds."""
+
+    any: tuple[Condition, ...] = Field(min_length=1)
+
+
+class NotOf(SpecModel):
+    """``{not: cond}``: the condition does not hold."""
+
+    not_: Condition = Field(alias="not")
+
+
+def _condition_kind(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in ("all", "any", "not"):
+            if key in value:
+                return key
+        return "test"
+    return {AllOf: "all", AnyOf: "any", NotOf: "not", FieldTest: "test"}.get(type(value))
+
+
+Condition = Annotated[
+    Annotated[AllOf, Tag("all")]
+    | Annotated[AnyOf, Tag("any")]
+    | Annotated[NotOf, Tag("not")]
+    | Annotated[FieldTest, Tag("test")],
+    Discriminator(
+        _condition_kind,
+        custom_error_type="condition_shape",
+        custom_error_message="a condition is {all: [...]}, {any: [...]}, {not: ...} or {field: ..., OP: ...}",
+    ),
+]
+"""A condition on signal fields."""
+
+
+AllOf.model_rebuild()
+AnyOf.model_rebuild()
+NotOf.model_rebuild()

@@ -1,0 +1,198 @@
+"""Frozen pydantic models of the spec format v1 (see docs/spec-format.md).
+
+The models check shape and types; everything that relates one part of a spec
+to another (references, the graph, the matrix) is the compiler's job, so that
+all such problems are reported together, each at its own position.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import ConfigDict, Field
+
+from incidentflow.spec.base import Ident, RoleId, Scalar, Slug, SpecModel
+from incidentflow.spec.conditions import Condition
+from incidentflow.spec.durations import Duration
+
+SLA_FIELDS: tuple[str, ...] = ("acknowledge_within", "update_every", "resolve_within")
+"""The SLA durations a level may define; timers may name them in ``after``."""
+
+ParamKind = Literal["role", "string", "duration", "level"]
+
+
+class Metadata(SpecModel):
+    """Who the process is and which version of it this is."""
+
+    name: Slug = Field(description="Unique name of the process within a set of specs.")
+    version: str = Field(min_length=1, description="Version recorded on every incident.")
+    title: str = ""
+    owner: str = ""
+    description: str = ""
+
+
+class Role(SpecModel):
+    """A role people hold on an incident."""
+
+    title: str = Field(min_length=1)
+    description: str = ""
+    responsibilities: tuple[str, ...] = ()
+    backups: tuple[RoleId, ...] = Field(
+        default=(), description="Roles whose holders may act in this role's stead."
+    )
+
+
+class Level(SpecModel):
+    """A severity level with its SLA durations."""
+
+    id: Ident
+    title: str = ""
+    description: str = ""
+    acknowledge_within: Duration | None = None
+    update_every: Duration | None = None
+    resolve_within: Duration | None = None
+
+    def sla(self, name: str) -> Any:
+        """The SLA duration called ``name`` (one of SLA_FIELDS), or None."""
+        return getattr(self, name)
+
+
+class SeverityScheme(SpecModel):
+    """Levels, most severe first, and the optional impact x urgency matrix."""
+
+    levels: tuple[Level, ...] = Field(min_length=1)
+    impact: tuple[str, ...] | None = Field(default=None, min_length=1)
+    urgency: tuple[str, ...] | None = Field(default=None, min_length=1)
+    matrix: dict[str, dict[str, str]] | None = None
+
+
+class Action(SpecModel):
+    """An automated step the host application implements."""
+
+    description: str = ""
+    params: dict[str, ParamKind] = Field(default_factory=dict)
+
+
+class ActionCall(SpecModel):
+    """``{action: NAME, param: value, ...}``: invoke a declared action."""
+
+    model_config = ConfigDict(frozen=True, extra="allow")
+
+    action: str = Field(min_length=1)
+
+    @property
+    def params(self) -> dict[str, Scalar]:
+        """The parameters passed (every key but ``action``)."""
+        return dict(self.model_extra or {})
+
+
+class Trigger(SpecModel):
+    """Which signals open an incident, and at what severity."""
+
+    id: Ident
+    title: str = ""
+    description: str = ""
+    when: Condition
+    severity: str | None = None
+    impact: str | None = None
+    urgency: str | None = None
+    dedupe_by: tuple[str, ...] = ()
+
+
+class ChecklistItem(SpecModel):
+    """A step to complete in a state; required items can gate transitions."""
+
+    id: Ident
+    text: str = Field(min_length=1)
+    required: bool = True
+
+
+class Timer(SpecModel):
+    """A deadline that starts when its state is entered."""
+
+    id: Ident
+    after: str | dict[str, Duration] = Field(
+        description="An SLA field of the level, a duration, or a map {LEVEL: duration, default: ...}."
+    )
+    actions: tuple[ActionCall, ...] = ()
+    transition: str | None = None
+
+
+class State(SpecModel):
+    """A state of the process."""
+
+    title: str = ""
+    phase: str | None = None
+    owner: RoleId | None = None
+    description: str = ""
+    runbook: str | None = None
+    checklist: tuple[ChecklistItem, ...] = ()
+    on_enter: tuple[ActionCall, ...] = ()
+    timers: tuple[Timer, ...] = ()
+    terminal: bool = False
+
+
+class Guard(SpecModel):
+    """A condition on the incident itself that a transition needs."""
+
+    severity: tuple[str, ...] = Field(description="Levels at which the transition may fire.")
+
+
+class Transition(SpecModel):
+    """A named move from one or more states to another."""
+
+    name: Ident
+    from_: str | tuple[str, ...] = Field(alias="from")
+    to: str
+    title: str = ""
+    description: str = ""
+    by: tuple[RoleId, ...] = Field(
+        default=(), description="Roles allowed to fire it; empty means only timers may."
+    )
+    requires: tuple[str, ...] = ()
+    when: Guard | None = None
+    actions: tuple[ActionCall, ...] = ()
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The source states as a tuple."""
+        return (self.from_,) if isinstance(self.from_, str) else self.from_
+
+
+class ProcessGraph(SpecModel):
+    """The choreography: states and transitions."""
+
+    initial: str
+    states: dict[str, State] = Field(min_length=1)
+    transitions: tuple[Transition, ...] = ()
+
+
+class PhaseRef(SpecModel):
+    """``{phase: NAME}``: any state of that phase."""
+
+    phase: str = Field(min_length=1)
+
+
+class Policy(SpecModel):
+    """A property the organisation requires of its own process."""
+
+    id: Ident
+    description: str = ""
+    for_severity: tuple[str, ...] | None = None
+    must_visit: str | PhaseRef | None = None
+    must_not_reach: str | PhaseRef | None = None
+    distinct_holders: tuple[RoleId, ...] | None = None
+
+
+class Spec(SpecModel):
+    """A whole process spec, format v1."""
+
+    api_version: Literal["incidentflow/v1"] = Field(alias="apiVersion")
+    kind: Literal["Process"]
+    metadata: Metadata
+    roles: dict[RoleId, Role] = Field(min_length=1)
+    severity: SeverityScheme
+    actions: dict[Ident, Action] = Field(default_factory=dict)
+    triggers: tuple[Trigger, ...] = ()
+    process: ProcessGraph
+    policies: tuple[Policy, ...] = ()

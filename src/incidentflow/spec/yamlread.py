@@ -1,0 +1,307 @@
+"""Read YAML text into plain data plus a map of source positions, safely.
+
+We drive ruamel.yaml's event parser and compose the tree ourselves, iteratively,
+instead of using a constructor. That is what makes the promises below cheap to
+keep: no tag can construct an object (only the YAML core tags are accepted),
+nesting depth and alias expansion are bounded before any memory is spent,
+duplicate keys are reported at their second occurrence, and every value and
+every key keeps its 1-based line and column. Scalars are resolved with the
+YAML 1.2 core schema, so ``on``, ``yes`` and ``no`` stay strings.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml import events as ev
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import ScalarNode
+from ruamel.yaml.reader import ReaderError
+from ruamel.yaml.resolver import VersionedResolver
+
+from incidentflow.diagnostics import Diagnostic, Position, Severity
+from incidentflow.spec.limits import Limits
+
+Path = tuple[str | int, ...]
+
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = frozenset(
+    {None, "!", *(_CORE + name for name in ("map", "seq", "str", "int", "float", "bool", "null"))}
+)
+_RESOLVER = VersionedResolver(version=(1, 2))
+
+
+@dataclass(slots=True)
+class SourceMap:
+    """Where each value and each mapping key of a document was written.
+
+    Paths are tuples of mapping keys and sequence indexes from the root, the same
+    shape as pydantic's error ``loc``; positions are 1-based.
+    """
+
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
+    lengths: dict[Path, int] = field(default_factory=dict)
+
+    def value(self, path: Path) -> Position:
+        """Position of the value at ``path``, or of its nearest recorded ancestor."""
+        return _nearest(self.values, path)
+
+    def key(self, path: Path) -> Position:
+        """Position of the key that introduces ``path`` (falls back to the value)."""
+        if path in self.keys:
+            return self.keys[path]
+        return self.value(path)
+
+    def length(self, path: Path) -> int:
+        """Width of the scalar at ``path`` on its line (1 when unknown)."""
+        return self.lengths.get(path, 1)
+
+
+def _nearest(table: dict[Path, Position], path: Path) -> Position:
+    for end in range(len(path), -1, -1):
+        found = table.get(path[:end])
+        if found is not None:
+            return found
+    return Position(1, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A parsed YAML document: plain data (dict, list, str, int, float, bool, None)."""
+
+    data: Any
+    source_map: SourceMap
+
+
+class _Abort(Exception):
+    """Stop reading: the diagnostic already recorded makes going on pointless."""
+
+
+@dataclass(slots=True)
+class _Frame:
+    container: dict[str, Any] | list[Any]
+    path: Path
+    anchor: str | None
+    start: Position
+    nodes: int = 1
+    key: str | None = None
+    key_pos: Position | None = None
+    skip_value: bool = False
+
+
+def _pos(event: ev.Event) -> Position:
+    mark = event.start_mark
+    return Position(mark.line + 1, mark.column + 1)
+
+
+def _scalar_value(event: ev.ScalarEvent) -> Any:
+    """Resolve a scalar with the YAML 1.2 core schema (quoted scalars stay strings)."""
+    text: str = event.value
+    tag = event.tag
+    if tag in (None, "!"):
+        plain = event.style is None and tag is None
+        tag = _RESOLVER.resolve(ScalarNode, text, (plain, not plain)) if plain else _CORE + "str"
+    if tag == _CORE + "str":
+        return text
+    if tag == _CORE + "null":
+        return None
+    if tag == _CORE + "bool":
+        return text.lower() == "true"
+    if tag == _CORE + "int":
+        return int(text.replace("_", ""), 0) if text[:2].lower() in ("0x", "0o") else int(
+            text.replace("_", "")
+        )
+    # float
+    lowered = text.lower().replace("_", "")
+    if lowered.lstrip("+-") in (".inf",):
+        return -math.inf if lowered.startswith("-") else math.inf
+    if lowered == ".nan":
+        return math.nan
+    return float(lowered)
+
+
+class _Reader:
+    def __init__(self, filename: str, limits: Limits) -> None:
+        self.filename = filename
+        self.limits = limits
+        self.diagnostics: list[Diagnostic] = []
+        self.source_map = SourceMap()
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.total_nodes = 0
+        self.root: Any = None
+        self.have_root = False
+        self.documents = 0
+
+    def error(self, pos: Position, code: str, message: str, hint: str = "") -> None:
+        self.diagnostics.append(
+            Diagnostic(self.filename, pos.line, pos.column, code, Severity.ERROR, message, hint)
+        )
+
+    def count(self, n: int, pos: Position) -> None:
+        self.total_nodes += n
+        if self.total_nodes > self.limits.max_nodes:
+            self.error(
+                pos, "IF112",
+                f"aliases expand to more than {self.limits.max_nodes:,} values",
+                hint="this looks like an alias bomb; use fewer nested aliases",
+            )
+            raise _Abort
+
+    def check_tag(self, event: ev.NodeEvent) -> None:
+        tag = getattr(event, "tag", None)
+        if tag not in _ALLOWED_TAGS:
+            self.error(
+                _pos(event), "IF109", f"the YAML tag '{tag}' is not allowed",
+                hint="specs are data: remove the tag (only the standard YAML core tags are accepted)",
+            )
+            raise _Abort
+
+    def read(self, text: str) -> Document | None:
+        stack: list[_Frame] = []
+        parser = YAML(typ="safe", pure=True)
+        try:
+            for event in parser.parse(text):
+                self.handle(event, stack)
+        except _Abort:
+            return None
+        except MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
+            problem = exc.problem or exc.context or "invalid YAML"
+            context = f" ({exc.context})" if exc.context and exc.problem else ""
+            self.error(pos, "IF102", f"YAML syntax error: {problem}{context}",
+                       hint="check indentation, colons and quoting around here")
+            return None
+        except ReaderError as exc:
+            line = text.count("\n", 0, exc.position) + 1
+            column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
+            self.error(Position(line, column), "IF101",
+                       f"the file contains a character YAML does not allow ({exc.character!r})",
+                       hint="remove the control character")
+            return None
+        except (YAMLError, RecursionError, ValueError) as exc:  # defensive: never a traceback
+            self.error(Position(1, 1), "IF102", f"YAML syntax error: {exc}")
+            return None
+        if not self.have_root or (self.root is None and not self.diagnostics):
+            if not self.diagnostics:
+                self.error(Position(1, 1), "IF103", "the file holds no spec (it is empty)",
+                           hint="start from an example in process_specs/")
+            return None
+        return Document(self.root, self.source_map)
+
+    def attach(self, value: Any, pos: Position, nodes: int, stack: list[_Frame],
+               length: int = 1, is_key_candidate: bool = False, key_text: str | None = None,
+               plain_key: bool = False) -> None:
+        """Place a finished value into its parent (or make it the root)."""
+        if not stack:
+            self.root = value
+            self.have_root = True
+            self.source_map.values[()] = pos
+            return
+        parent = stack[-1]
+        parent.nodes += nodes
+        if isinstance(parent.container, list):
+            path = (*parent.path, len(parent.container))
+            parent.container.append(value)
+            self.source_map.values.setdefault(path, pos)
+            self.source_map.lengths.setdefault(path, length)
+            return
+        if parent.key is None:
+            # This value is a mapping key.
+            if not is_key_candidate or key_text is None:
+                self.error(pos, "IF122", "mapping keys must be plain text, not collections",
+                           hint="write the key as a single word")
+                raise _Abort
+            if key_text == "<<" and plain_key:
+                self.error(pos, "IF113", "YAML merge keys ('<<') are not supported",
+                           hint="write the keys out, or alias the whole value")
+                raise _Abort
+            parent.key = key_text
+            parent.key_pos = pos
+            assert isinstance(parent.container, dict)
+            if key_text in parent.container:
+                first = self.source_map.keys.get((*parent.path, key_text))
+                where = f" (first at line {first.line})" if first else ""
+                self.error(pos, "IF108", f"duplicate key '{key_text}'{where}",
+                           hint="YAML keeps only one of them; remove or rename this one")
+                parent.skip_value = True
+            else:
+                self.source_map.keys[(*parent.path, key_text)] = pos
+                self.source_map.lengths[(*parent.path, key_text, "__key__")] = len(key_text)
+            return
+        path = (*parent.path, parent.key)
+        if not parent.skip_value:
+            assert isinstance(parent.container, dict)
+            parent.container[parent.key] = value
+            self.source_map.values.setdefault(path, pos)
+            self.source_map.lengths.setdefault(path, length)
+        parent.key = None
+        parent.skip_value = False
+
+    def child_path(self, stack: list[_Frame]) -> Path:
+        if not stack:
+            return ()
+        parent = stack[-1]
+        if isinstance(parent.container, list):
+            return (*parent.path, len(parent.container))
+        if parent.key is None:
+            return (*parent.path, "__key__")
+        return (*parent.path, parent.key)
+
+    def handle(self, event: ev.Event, stack: list[_Frame]) -> None:
+        if isinstance(event, ev.ScalarEvent):
+            self.check_tag(event)
+            self.count(1, _pos(event))
+            value = _scalar_value(event)
+            end = event.end_mark
+            start = event.start_mark
+            length = end.column - start.column if end.line == start.line else 1
+            if event.anchor:
+                self.anchors[event.anchor] = (value, 1)
+            plain = event.style is None
+            self.attach(value, _pos(event), 1, stack, max(length, 1), True, event.value, plain)
+        elif isinstance(event, (ev.MappingStartEvent, ev.SequenceStartEvent)):
+            self.check_tag(event)
+            self.count(1, _pos(event))
+            if len(stack) >= self.limits.max_depth:
+                self.error(_pos(event), "IF111",
+                           f"values are nested more than {self.limits.max_depth} levels deep",
+                           hint="flatten the structure; no spec needs this depth")
+                raise _Abort
+            container: dict[str, Any] | list[Any] = (
+                {} if isinstance(event, ev.MappingStartEvent) else []
+            )
+            path = self.child_path(stack)
+            stack.append(_Frame(container, path, event.anchor, _pos(event)))
+        elif isinstance(event, (ev.MappingEndEvent, ev.SequenceEndEvent)):
+            frame = stack.pop()
+            if frame.anchor:
+                self.anchors[frame.anchor] = (frame.container, frame.nodes)
+            self.attach(frame.container, frame.start, frame.nodes, stack)
+        elif isinstance(event, ev.AliasEvent):
+            target = self.anchors.get(event.anchor)
+            if target is None:
+                self.error(_pos(event), "IF102", f"unknown alias '*{event.anchor}'",
+                           hint="define the anchor (&name) before using it")
+                raise _Abort
+            value, nodes = target
+            self.count(nodes, _pos(event))
+            self.attach(value, _pos(event), nodes, stack, 1,
+                        isinstance(value, str), value if isinstance(value, str) else None)
+        elif isinstance(event, ev.DocumentStartEvent):
+            self.documents += 1
+            if self.documents > 1:
+                self.error(_pos(event), "IF104", "the file holds more than one YAML document",
+                           hint="keep one process per file")
+                raise _Abort
+
+
+def read_yaml(text: str, filename: str, limits: Limits) -> tuple[Document | None, list[Diagnostic]]:
+    """Parse ``text`` into a :class:`Document`, or return the diagnostics that prevent it."""
+    reader = _Reader(filename, limits)
+    document = reader.read(text)
+    return document, reader.diagnostics
