@@ -5,8 +5,9 @@ checklists, timers) in YAML; incidentflow checks it and compiles it into an
 immutable :class:`Process`::
 
     import incidentflow
+
     process = incidentflow.load("process_specs/major-incident.yaml")
-    problems = incidentflow.check("process_specs/")   # never raises for spec problems
+    problems = incidentflow.check("process_specs/")  # never raises for spec problems
 """
 
 from incidentflow._version import __version__

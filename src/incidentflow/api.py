@@ -44,7 +44,9 @@ def _read(path: str | os.PathLike[str]) -> bytes:
         with open(path, "rb") as handle:
             return handle.read()
     except IsADirectoryError:
-        raise SpecFileError(str(path), "is a directory; use load_set() for a set of specs") from None
+        raise SpecFileError(
+            str(path), "is a directory; use load_set() for a set of specs"
+        ) from None
     except FileNotFoundError:
         raise SpecFileError(str(path), "no such file") from None
     except OSError as exc:
@@ -94,7 +96,9 @@ def spec_files(directory: str | os.PathLike[str]) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
 
 
-def check_set(directory: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> list[CheckResult]:
+def check_set(
+    directory: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS
+) -> list[CheckResult]:
     """Check every spec of a set, plus that process names are unique across it (IF130)."""
     return _with_duplicate_names(check_file(p, limits) for p in spec_files(directory))
 
@@ -109,7 +113,11 @@ def _with_duplicate_names(results: Iterable[CheckResult]) -> list[CheckResult]:
         elif process.name in seen:
             pos = process.source_map.value(("metadata", "name"))
             diag = Diagnostic(
-                result.file, pos.line, pos.column, "IF130", Severity.ERROR,
+                result.file,
+                pos.line,
+                pos.column,
+                "IF130",
+                Severity.ERROR,
                 f"process name '{process.name}' is already used by {seen[process.name]}",
                 hint="give every process of a set a unique metadata.name",
             )
@@ -120,7 +128,9 @@ def _with_duplicate_names(results: Iterable[CheckResult]) -> list[CheckResult]:
     return out
 
 
-def load_set(directory: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> list[Process]:
+def load_set(
+    directory: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS
+) -> list[Process]:
     """Compile every spec of a directory; raise SpecError with all diagnostics if any has errors."""
     results = check_set(directory, limits=limits)
     diagnostics = [d for r in results for d in r.diagnostics]

@@ -29,20 +29,30 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser(stdout: TextIO) -> argparse.ArgumentParser:
-    parser = _Parser(prog="incidentflow",
-                     description="Incident processes as code: validate, inspect and export specs.")
+    parser = _Parser(
+        prog="incidentflow",
+        description="Incident processes as code: validate, inspect and export specs.",
+    )
     parser.add_argument("--version", action="version", version=f"incidentflow {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     validate = commands.add_parser(
-        "validate", help="check spec files and directories (for CI and pre-commit)",
+        "validate",
+        help="check spec files and directories (for CI and pre-commit)",
         description="Check spec files; a directory is a set of specs (*.yaml, *.yml, recursively).",
     )
     validate.add_argument("paths", nargs="+", metavar="PATH", help="spec file or directory")
-    validate.add_argument("--format", choices=("text", "json", "github"), default="text",
-                          help="output format (default: text)")
+    validate.add_argument(
+        "--format",
+        choices=("text", "json", "github"),
+        default="text",
+        help="output format (default: text)",
+    )
     validate.add_argument("--strict", action="store_true", help="warnings fail too")
-    commands.add_parser("schema", help="print the JSON Schema of the spec format (for editors)",
-                        description="Print the JSON Schema of spec format v1.")
+    commands.add_parser(
+        "schema",
+        help="print the JSON Schema of the spec format (for editors)",
+        description="Print the JSON Schema of spec format v1.",
+    )
     return parser
 
 

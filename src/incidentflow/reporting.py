@@ -68,5 +68,7 @@ def summary(diagnostics: Sequence[Diagnostic], files: int) -> str:
     noun = "file" if files == 1 else "files"
     if not diagnostics:
         return f"{files} {noun} checked: no problems found"
-    return (f"{files} {noun} checked: {errors} error{'s' * (errors != 1)}, "
-            f"{warnings} warning{'s' * (warnings != 1)}")
+    return (
+        f"{files} {noun} checked: {errors} error{'s' * (errors != 1)}, "
+        f"{warnings} warning{'s' * (warnings != 1)}"
+    )

@@ -56,8 +56,13 @@ def _build(ctx: CheckContext, diagnostics: list[Diagnostic]) -> Process:
     for sid, state in spec.process.states.items():
         graph.add_node(sid, state=state)
     for edge in build_edges(ctx):
-        graph.add_edge(edge.source, edge.target, key=edge.name,
-                       transition=spec.process.transitions[edge.index], levels=edge.levels)
+        graph.add_edge(
+            edge.source,
+            edge.target,
+            key=edge.name,
+            transition=spec.process.transitions[edge.index],
+            levels=edge.levels,
+        )
     leaving: dict[str, list[Transition]] = defaultdict(list)
     for tr in spec.process.transitions:
         for source in tr.sources:
@@ -68,10 +73,15 @@ def _build(ctx: CheckContext, diagnostics: list[Diagnostic]) -> Process:
         if trig.severity is not None:
             level = trig.severity
         else:
-            assert spec.severity.matrix is not None and trig.impact and trig.urgency
+            assert spec.severity.matrix is not None
+            assert trig.impact is not None
+            assert trig.urgency is not None
             level = spec.severity.matrix[trig.impact][trig.urgency]
-        triggers.append(CompiledTrigger(trig.id, level, rank[level], compile_condition(trig.when),
-                                        trig.dedupe_by))
+        triggers.append(
+            CompiledTrigger(
+                trig.id, level, rank[level], compile_condition(trig.when), trig.dedupe_by
+            )
+        )
     text = ctx.loaded.text
     return Process(
         spec=spec,

@@ -39,10 +39,19 @@ class CheckContext:
         smap = self.loaded.source_map
         pos = smap.key(path) if at == "key" else smap.value(path)
         length = len(str(path[-1])) if at == "key" and path else smap.length(path)
-        self.diagnostics.append(Diagnostic(
-            self.loaded.filename, pos.line, pos.column, code,
-            severity or rule(code).severity, message, hint, tuple(notes), length,
-        ))
+        self.diagnostics.append(
+            Diagnostic(
+                self.loaded.filename,
+                pos.line,
+                pos.column,
+                code,
+                severity or rule(code).severity,
+                message,
+                hint,
+                tuple(notes),
+                length,
+            )
+        )
 
     def note_at(self, path: Path, message: str, *, at: Literal["value", "key"] = "value") -> Note:
         """A note pointing at ``path``."""

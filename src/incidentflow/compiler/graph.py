@@ -12,6 +12,7 @@ the doomed states), not once for every state upstream of it.
 
 from __future__ import annotations
 
+import itertools
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -39,7 +40,7 @@ def build_edges(ctx: CheckContext) -> list[Edge]:
     """Edges between known states (unknown ones were reported as IF201)."""
     states = ctx.spec.process.states
     all_levels = frozenset(lv.id for lv in ctx.spec.severity.levels)
-    edges = []
+    edges: list[Edge] = []
     for i, tr in enumerate(ctx.spec.process.transitions):
         levels = all_levels if tr.when is None else all_levels & frozenset(tr.when.severity)
         if tr.to not in states:
@@ -70,12 +71,17 @@ class LevelView:
     can_finish: frozenset[str]
 
 
-def _view(states: list[str], edges: list[Edge], terminals: list[str], initial: str,
-          levels: tuple[str, ...]) -> LevelView:
+def _view(
+    states: list[str],
+    edges: list[Edge],
+    terminals: list[str],
+    initial: str,
+    levels: tuple[str, ...],
+) -> LevelView:
     graph = _digraph(states, edges, terminals)
     reachable = frozenset(nx.descendants(graph, initial) | {initial}) - {_SINK}
     can_finish = frozenset(nx.ancestors(graph, _SINK))
-    return LevelView(levels, graph, reachable, can_finish)  # type: ignore[arg-type]
+    return LevelView(levels, graph, reachable, can_finish)
 
 
 def level_views(ctx: CheckContext, edges: list[Edge]) -> list[LevelView]:
@@ -115,9 +121,12 @@ def empty_guards(ctx: CheckContext) -> None:
     """IF307: a guard that admits no level makes its transition impossible."""
     for i, tr in enumerate(ctx.spec.process.transitions):
         if tr.when is not None and not tr.when.severity:
-            ctx.report("IF307", ("process", "transitions", i, "when", "severity"),
-                       f"transition '{tr.name}' can never fire: its guard admits no severity level",
-                       hint="list the levels at which it may fire, or drop 'when'")
+            ctx.report(
+                "IF307",
+                ("process", "transitions", i, "when", "severity"),
+                f"transition '{tr.name}' can never fire: its guard admits no severity level",
+                hint="list the levels at which it may fire, or drop 'when'",
+            )
 
 
 def ambiguous_transitions(ctx: CheckContext) -> None:
@@ -131,10 +140,13 @@ def ambiguous_transitions(ctx: CheckContext) -> None:
                 overlap = levels & other
                 if overlap:
                     at = ", ".join(lv.id for lv in ctx.spec.severity.levels if lv.id in overlap)
-                    ctx.report("IF306", ("process", "transitions", i, "name"),
-                               f"two transitions named '{tr.name}' leave '{source}' at {at}",
-                               hint="rename one, or make their 'when' guards disjoint",
-                               notes=[ctx.note_at(("process", "transitions", j), "the other one is here")])
+                    ctx.report(
+                        "IF306",
+                        ("process", "transitions", i, "name"),
+                        f"two transitions named '{tr.name}' leave '{source}' at {at}",
+                        hint="rename one, or make their 'when' guards disjoint",
+                        notes=[ctx.note_at(("process", "transitions", j), "the other one is here")],
+                    )
                     break
             seen[(source, tr.name)].append((i, levels))
 
@@ -146,9 +158,15 @@ def terminal_states_with_exits(ctx: CheckContext) -> None:
         for j, source in enumerate(tr.sources):
             state = states.get(source)
             if state is not None and state.terminal:
-                path = ("process", "transitions", i, "from") + (() if isinstance(tr.from_, str) else (j,))
-                ctx.report("IF304", path, f"transition '{tr.name}' leaves the terminal state '{source}'",
-                           hint=f"remove the transition, or drop 'terminal: true' from '{source}'")
+                path = ("process", "transitions", i, "from") + (
+                    () if isinstance(tr.from_, str) else (j,)
+                )
+                ctx.report(
+                    "IF304",
+                    path,
+                    f"transition '{tr.name}' leaves the terminal state '{source}'",
+                    hint=f"remove the transition, or drop 'terminal: true' from '{source}'",
+                )
 
 
 def dead_ends(ctx: CheckContext, edges: list[Edge]) -> None:
@@ -156,22 +174,37 @@ def dead_ends(ctx: CheckContext, edges: list[Edge]) -> None:
     has_exit = {e.source for e in edges}
     for sid, state in ctx.spec.process.states.items():
         if not state.terminal and sid not in has_exit:
-            ctx.report("IF302", ("process", "states", sid), f"state '{sid}' is not terminal but has no way out",
-                       hint="add a transition from it, or mark it 'terminal: true'", at="key")
+            ctx.report(
+                "IF302",
+                ("process", "states", sid),
+                f"state '{sid}' is not terminal but has no way out",
+                hint="add a transition from it, or mark it 'terminal: true'",
+                at="key",
+            )
 
 
 def unreachable_states(ctx: CheckContext, whole: LevelView, views: list[LevelView]) -> None:
     """IF301: every state can be reached from the initial state, at some level."""
-    reachable_somewhere = frozenset().union(*(v.reachable for v in views)) if views else whole.reachable
+    reachable_somewhere = (
+        frozenset().union(*(v.reachable for v in views)) if views else whole.reachable
+    )
     for sid in ctx.spec.process.states:
         if sid not in whole.reachable:
-            ctx.report("IF301", ("process", "states", sid),
-                       f"state '{sid}' cannot be reached from '{ctx.spec.process.initial}'",
-                       hint="add a transition into it, or remove it", at="key")
+            ctx.report(
+                "IF301",
+                ("process", "states", sid),
+                f"state '{sid}' cannot be reached from '{ctx.spec.process.initial}'",
+                hint="add a transition into it, or remove it",
+                at="key",
+            )
         elif sid not in reachable_somewhere:
-            ctx.report("IF301", ("process", "states", sid),
-                       f"state '{sid}' cannot be reached at any severity level once guards are applied",
-                       hint="widen the 'when' guards on the way into it", at="key")
+            ctx.report(
+                "IF301",
+                ("process", "states", sid),
+                f"state '{sid}' cannot be reached at any severity level once guards are applied",
+                hint="widen the 'when' guards on the way into it",
+                at="key",
+            )
 
 
 def _sink_components(graph: nx.DiGraph, doomed: Iterable[str]) -> list[list[str]]:
@@ -195,32 +228,49 @@ def traps(ctx: CheckContext, whole: LevelView, edges: list[Edge]) -> None:
         if len(members) == 1 and members[0] not in has_exit:
             continue  # a dead end: reported as IF302
         names = ", ".join(f"'{m}'" for m in members)
-        ctx.report("IF303", ("process", "states", members[0]),
-                   f"no terminal state can be reached from {names}: every way out leads back in",
-                   hint="add a transition from one of these states towards a terminal state", at="key",
-                   notes=[ctx.note_at(("process", "states", m), f"'{m}' is part of the loop", at="key")
-                          for m in members[1:]])
+        ctx.report(
+            "IF303",
+            ("process", "states", members[0]),
+            f"no terminal state can be reached from {names}: every way out leads back in",
+            hint="add a transition from one of these states towards a terminal state",
+            at="key",
+            notes=[
+                ctx.note_at(("process", "states", m), f"'{m}' is part of the loop", at="key")
+                for m in members[1:]
+            ],
+        )
 
 
 def _path_text(view: LevelView, initial: str, target: str) -> str:
-    nodes = nx.shortest_path(view.graph, initial, target)
+    nodes: list[str] = nx.shortest_path(view.graph, initial, target)
     text = nodes[0]
-    for a, b in zip(nodes, nodes[1:], strict=False):
+    for a, b in itertools.pairwise(nodes):
         text += f" -{view.graph[a][b]['names'][0]}-> {b}"
     return text + " (stuck)"
 
 
-def stuck_at_severity(ctx: CheckContext, whole: LevelView, views: list[LevelView],
-                      edges: list[Edge]) -> None:
+def stuck_at_severity(
+    ctx: CheckContext, whole: LevelView, views: list[LevelView], edges: list[Edge]
+) -> None:
     """IF312: at every severity level, every reachable state can still reach a terminal state."""
     found: dict[tuple[tuple[str, ...], int], list[tuple[str, LevelView]]] = defaultdict(list)
     for view in views:
         doomed = (view.reachable - view.can_finish) & whole.can_finish  # the rest is IF302/IF303
         for component in _sink_components(view.graph, doomed):
             members = tuple(_order(ctx, component))
-            blocked = next((e for e in edges if e.source in component and e.target not in component
-                            and not (set(view.levels) & e.levels)), None)
-            if blocked is None:  # pragma: no cover - a sink that can finish unguarded has a guarded exit
+            blocked = next(
+                (
+                    e
+                    for e in edges
+                    if e.source in component
+                    and e.target not in component
+                    and not (set(view.levels) & e.levels)
+                ),
+                None,
+            )
+            if (
+                blocked is None
+            ):  # pragma: no cover - a sink that can finish unguarded has a guarded exit
                 continue
             for level in view.levels:
                 found[(members, blocked.index)].append((level, view))
@@ -233,11 +283,16 @@ def stuck_at_severity(ctx: CheckContext, whole: LevelView, views: list[LevelView
         states = ", ".join(f"'{m}'" for m in members)
         guard_path = ("process", "transitions", index, "when", "severity")
         ctx.report(
-            "IF312", guard_path,
+            "IF312",
+            guard_path,
             f"at {which} an incident can reach {states} but never a terminal state",
             hint=f"add {' and '.join(levels)} to the guard of '{tr.name}', "
-                 f"or give {states} another exit that {which} may take",
-            notes=[Note(f"path: {_path_text(view, ctx.spec.process.initial, members[0])}"),
-                   ctx.note_at(("process", "transitions", index),
-                               f"the way out '{tr.name}' excludes {', '.join(levels)}")],
+            f"or give {states} another exit that {which} may take",
+            notes=[
+                Note(f"path: {_path_text(view, ctx.spec.process.initial, members[0])}"),
+                ctx.note_at(
+                    ("process", "transitions", index),
+                    f"the way out '{tr.name}' excludes {', '.join(levels)}",
+                ),
+            ],
         )

@@ -46,14 +46,25 @@ def _test(test: FieldTest) -> Predicate:
     if op in ("in", "not_in"):
         inside = op == "in"
         values = tuple(operand)
-        return lambda s: (v := s.get(name, _MISSING)) is not _MISSING and any(
-            _same(v, x) for x in values) is inside
+        return lambda s: (
+            (v := s.get(name, _MISSING)) is not _MISSING
+            and any(_same(v, x) for x in values) is inside
+        )
     compare: Callable[[float, float], bool] = {
-        "lt": lambda a, b: a < b, "le": lambda a, b: a <= b,
-        "gt": lambda a, b: a > b, "ge": lambda a, b: a >= b,
+        "lt": lambda a, b: a < b,
+        "le": lambda a, b: a <= b,
+        "gt": lambda a, b: a > b,
+        "ge": lambda a, b: a >= b,
     }[op]
     bound = float(operand)
-    return lambda s: _is_number(v := s.get(name)) and compare(v, bound)
+
+    def numeric(s: Mapping[str, Any]) -> bool:
+        value = s.get(name)
+        return (
+            isinstance(value, int | float) and not isinstance(value, bool) and compare(value, bound)
+        )
+
+    return numeric
 
 
 def compile_condition(cond: Condition) -> Predicate:
@@ -113,9 +124,16 @@ def _dnf(cond: Condition, path: Path, negated: bool = False) -> list[list[Litera
 def _describe(lit: Literal) -> str:
     t = lit.test
     words = {
-        "eq": "equal {v!r}", "ne": "differ from {v!r}", "lt": "be below {v:g}", "le": "be at most {v:g}",
-        "gt": "be above {v:g}", "ge": "be at least {v:g}", "in": "be one of {v}", "not_in": "be none of {v}",
-        "matches": "match /{v}/", "exists": "{ex}",
+        "eq": "equal {v!r}",
+        "ne": "differ from {v!r}",
+        "lt": "be below {v:g}",
+        "le": "be at most {v:g}",
+        "gt": "be above {v:g}",
+        "ge": "be at least {v:g}",
+        "in": "be one of {v}",
+        "not_in": "be none of {v}",
+        "matches": "match /{v}/",
+        "exists": "{ex}",
     }[t.operator]
     operand = list(t.operand) if isinstance(t.operand, tuple) else t.operand
     text = words.format(v=operand, ex="be present" if t.operand else "be absent")
@@ -135,8 +153,16 @@ def _clause_conflict(clause: list[Literal]) -> tuple[Literal, Literal | None, st
 
 
 def _field_conflict(lits: list[Literal]) -> tuple[Literal, Literal | None] | None:
-    present = [l for l in lits if not l.negated and not (l.test.operator == "exists" and not l.test.operand)]
-    absent = [l for l in lits if (l.test.operator == "exists") and (bool(l.test.operand) == l.negated)]
+    present = [
+        lit
+        for lit in lits
+        if not lit.negated and not (lit.test.operator == "exists" and not lit.test.operand)
+    ]
+    absent = [
+        lit
+        for lit in lits
+        if lit.test.operator == "exists" and bool(lit.test.operand) == lit.negated
+    ]
     if present and absent:
         return absent[0], present[0]
     # Candidate values: finite when some positive eq/in constrains the field.
@@ -181,8 +207,13 @@ def _field_conflict(lits: list[Literal]) -> tuple[Literal, Literal | None] | Non
         if not finite:
             return lit, finite_from
     if numeric_from is not None:
-        ok = [x for x in finite if _is_number(x)
-              and (x > low or (x == low and not low_strict)) and (x < high or (x == high and not high_strict))]
+        ok = [
+            x
+            for x in finite
+            if _is_number(x)
+            and (x > low or (x == low and not low_strict))
+            and (x < high or (x == high and not high_strict))
+        ]
         if not ok:
             return numeric_from, finite_from
     return None

@@ -48,13 +48,19 @@ def duplicate_ids(ctx: CheckContext) -> None:
     ]
     for sid, state in spec.process.states.items():
         base = ("process", "states", sid)
-        groups.append(((*base, "checklist"), [c.id for c in state.checklist], "id", "checklist item"))
+        groups.append(
+            ((*base, "checklist"), [c.id for c in state.checklist], "id", "checklist item")
+        )
         groups.append(((*base, "timers"), [t.id for t in state.timers], "id", "timer"))
     for path, ids, key, noun in groups:
         for i, first in _first_duplicates(ids):
             where = (*path, i, key) if key else (*path, i)
-            ctx.report("IF210", where, f"{noun} '{ids[i]}' is defined twice",
-                       hint=f"the first is at line {ctx.line_of((*path, first))}; give each a unique id")
+            ctx.report(
+                "IF210",
+                where,
+                f"{noun} '{ids[i]}' is defined twice",
+                hint=f"the first is at line {ctx.line_of((*path, first))}; give each a unique id",
+            )
 
 
 def unknown_roles(ctx: CheckContext) -> None:
@@ -64,26 +70,34 @@ def unknown_roles(ctx: CheckContext) -> None:
 
     def check(path: Path, role: str, what: str) -> None:
         if role not in spec.roles:
-            ctx.report("IF203", path, f"{what} names an unknown role '{role}'",
-                       hint=did_you_mean(role, roles, f"Roles (line {ctx.line_of(('roles',))})"))
+            ctx.report(
+                "IF203",
+                path,
+                f"{what} names an unknown role '{role}'",
+                hint=did_you_mean(role, roles, f"Roles (line {ctx.line_of(('roles',))})"),
+            )
 
     for rid, role in spec.roles.items():
         for i, backup in enumerate(role.backups):
             path = ("roles", rid, "backups", i)
             if backup == rid:
-                ctx.report("IF209", path, f"role '{rid}' lists itself as its own backup",
-                           hint="remove it; list the roles whose holders can stand in")
+                ctx.report(
+                    "IF209",
+                    path,
+                    f"role '{rid}' lists itself as its own backup",
+                    hint="remove it; list the roles whose holders can stand in",
+                )
             else:
                 check(path, backup, f"role '{rid}' backups")
     for sid, state in spec.process.states.items():
         if state.owner is not None:
             check(("process", "states", sid, "owner"), state.owner, f"state '{sid}' owner")
     for ti, tr in enumerate(spec.process.transitions):
-        for j, role in enumerate(tr.by):
-            check(("process", "transitions", ti, "by", j), role, f"transition '{tr.name}'")
+        for j, by_role in enumerate(tr.by):
+            check(("process", "transitions", ti, "by", j), by_role, f"transition '{tr.name}'")
     for pi, policy in enumerate(spec.policies):
-        for j, role in enumerate(policy.distinct_holders or ()):
-            check(("policies", pi, "distinct_holders", j), role, f"policy '{policy.id}'")
+        for j, holder in enumerate(policy.distinct_holders or ()):
+            check(("policies", pi, "distinct_holders", j), holder, f"policy '{policy.id}'")
 
 
 def unknown_states(ctx: CheckContext) -> None:
@@ -94,8 +108,12 @@ def unknown_states(ctx: CheckContext) -> None:
 
     def check(path: Path, sid: str, what: str) -> None:
         if sid not in spec.process.states:
-            ctx.report("IF201", path, f"{what} names an unknown state '{sid}'",
-                       hint=did_you_mean(sid, states, listing))
+            ctx.report(
+                "IF201",
+                path,
+                f"{what} names an unknown state '{sid}'",
+                hint=did_you_mean(sid, states, listing),
+            )
 
     check(("process", "initial"), spec.process.initial, "'initial'")
     for ti, tr in enumerate(spec.process.transitions):
@@ -121,28 +139,48 @@ def unknown_levels(ctx: CheckContext) -> None:
 
     def check(path: Path, level: str, what: str) -> None:
         if level not in levels:
-            ctx.report("IF202", path, f"{what} names an unknown severity level '{level}'",
-                       hint=did_you_mean(level, levels, "Levels"))
+            ctx.report(
+                "IF202",
+                path,
+                f"{what} names an unknown severity level '{level}'",
+                hint=did_you_mean(level, levels, "Levels"),
+            )
 
     for ti, tr in enumerate(spec.process.transitions):
         if tr.when is not None:
             for j, level in enumerate(tr.when.severity):
-                check(("process", "transitions", ti, "when", "severity", j), level,
-                      f"transition '{tr.name}' guard")
+                check(
+                    ("process", "transitions", ti, "when", "severity", j),
+                    level,
+                    f"transition '{tr.name}' guard",
+                )
     for pi, policy in enumerate(spec.policies):
         for j, level in enumerate(policy.for_severity or ()):
             check(("policies", pi, "for_severity", j), level, f"policy '{policy.id}'")
     if sev.matrix is not None:
         for impact, row in sev.matrix.items():
             if sev.impact is not None and impact not in sev.impact:
-                ctx.report("IF207", ("severity", "matrix", impact), f"matrix row '{impact}' is not an impact value",
-                           hint=did_you_mean(impact, sev.impact, "Impact values"), at="key")
+                ctx.report(
+                    "IF207",
+                    ("severity", "matrix", impact),
+                    f"matrix row '{impact}' is not an impact value",
+                    hint=did_you_mean(impact, sev.impact, "Impact values"),
+                    at="key",
+                )
             for urgency, level in row.items():
                 if sev.urgency is not None and urgency not in sev.urgency:
-                    ctx.report("IF207", ("severity", "matrix", impact, urgency),
-                               f"matrix column '{urgency}' is not an urgency value",
-                               hint=did_you_mean(urgency, sev.urgency, "Urgency values"), at="key")
-                check(("severity", "matrix", impact, urgency), level, f"matrix cell {impact}/{urgency}")
+                    ctx.report(
+                        "IF207",
+                        ("severity", "matrix", impact, urgency),
+                        f"matrix column '{urgency}' is not an urgency value",
+                        hint=did_you_mean(urgency, sev.urgency, "Urgency values"),
+                        at="key",
+                    )
+                check(
+                    ("severity", "matrix", impact, urgency),
+                    level,
+                    f"matrix cell {impact}/{urgency}",
+                )
 
 
 def unknown_checklist_items(ctx: CheckContext) -> None:
@@ -156,9 +194,12 @@ def unknown_checklist_items(ctx: CheckContext) -> None:
                     continue  # reported as IF201
                 items = [c.id for c in state.checklist]
                 if item not in items:
-                    ctx.report("IF204", ("process", "transitions", ti, "requires", j),
-                               f"transition '{tr.name}' requires '{item}', which is not on the checklist of '{sid}'",
-                               hint=did_you_mean(item, items, f"Checklist items of '{sid}'"))
+                    ctx.report(
+                        "IF204",
+                        ("process", "transitions", ti, "requires", j),
+                        f"transition '{tr.name}' requires '{item}', which is not on the checklist of '{sid}'",
+                        hint=did_you_mean(item, items, f"Checklist items of '{sid}'"),
+                    )
                     break
 
 
@@ -171,7 +212,9 @@ def all_action_calls(ctx: CheckContext) -> list[tuple[Path, ActionCall]]:
         for ti, timer in enumerate(state.timers):
             calls += [((*base, "timers", ti, "actions", i), c) for i, c in enumerate(timer.actions)]
     for ti, tr in enumerate(ctx.spec.process.transitions):
-        calls += [(("process", "transitions", ti, "actions", i), c) for i, c in enumerate(tr.actions)]
+        calls += [
+            (("process", "transitions", ti, "actions", i), c) for i, c in enumerate(tr.actions)
+        ]
     return calls
 
 
@@ -184,36 +227,70 @@ def action_calls(ctx: CheckContext) -> None:
         used.add(call.action)
         action = spec.actions.get(call.action)
         if action is None:
-            ctx.report("IF205", (*path, "action"), f"unknown action '{call.action}'",
-                       hint=did_you_mean(call.action, spec.actions, "Declared actions"))
+            ctx.report(
+                "IF205",
+                (*path, "action"),
+                f"unknown action '{call.action}'",
+                hint=did_you_mean(call.action, spec.actions, "Declared actions"),
+            )
             continue
         params = call.params
         for name in action.params:
             if name not in params:
-                ctx.report("IF206", path, f"action '{call.action}' needs the parameter '{name}'",
-                           hint=f"add '{name}: ...' ({action.params[name]})")
+                ctx.report(
+                    "IF206",
+                    path,
+                    f"action '{call.action}' needs the parameter '{name}'",
+                    hint=f"add '{name}: ...' ({action.params[name]})",
+                )
         for name, value in params.items():
             kind = action.params.get(name)
             vpath = (*path, name)
             if kind is None:
-                ctx.report("IF206", vpath, f"action '{call.action}' has no parameter '{name}'",
-                           hint=did_you_mean(name, action.params, "Its parameters"), at="key")
+                ctx.report(
+                    "IF206",
+                    vpath,
+                    f"action '{call.action}' has no parameter '{name}'",
+                    hint=did_you_mean(name, action.params, "Its parameters"),
+                    at="key",
+                )
             elif kind == "role" and value not in spec.roles:
-                ctx.report("IF203", vpath, f"action '{call.action}' names an unknown role '{value}'",
-                           hint=did_you_mean(str(value), spec.roles, "Roles"))
+                ctx.report(
+                    "IF203",
+                    vpath,
+                    f"action '{call.action}' names an unknown role '{value}'",
+                    hint=did_you_mean(str(value), spec.roles, "Roles"),
+                )
             elif kind == "level" and value not in levels:
-                ctx.report("IF202", vpath, f"action '{call.action}' names an unknown level '{value}'",
-                           hint=did_you_mean(str(value), levels, "Levels"))
+                ctx.report(
+                    "IF202",
+                    vpath,
+                    f"action '{call.action}' names an unknown level '{value}'",
+                    hint=did_you_mean(str(value), levels, "Levels"),
+                )
             elif kind == "string" and not isinstance(value, str):
-                ctx.report("IF206", vpath, f"parameter '{name}' of '{call.action}' must be text, got {value!r}",
-                           hint="quote the value")
+                ctx.report(
+                    "IF206",
+                    vpath,
+                    f"parameter '{name}' of '{call.action}' must be text, got {value!r}",
+                    hint="quote the value",
+                )
             elif kind == "duration" and not (isinstance(value, str) and is_duration(value)):
-                ctx.report("IF206", vpath, f"parameter '{name}' of '{call.action}' must be a duration, got {value!r}",
-                           hint="write 45s, 5m, 1h30m, 2d or PT5M")
+                ctx.report(
+                    "IF206",
+                    vpath,
+                    f"parameter '{name}' of '{call.action}' must be a duration, got {value!r}",
+                    hint="write 45s, 5m, 1h30m, 2d or PT5M",
+                )
     for name in spec.actions:
         if name not in used:
-            ctx.report("IF212", ("actions", name), f"action '{name}' is declared but never used",
-                       hint="invoke it from on_enter, a timer or a transition, or remove it", at="key")
+            ctx.report(
+                "IF212",
+                ("actions", name),
+                f"action '{name}' is declared but never used",
+                hint="invoke it from on_enter, a timer or a transition, or remove it",
+                at="key",
+            )
 
 
 def trigger_severity(ctx: CheckContext) -> None:
@@ -224,27 +301,51 @@ def trigger_severity(ctx: CheckContext) -> None:
         path = ("triggers", i)
         by_axes = trig.impact is not None or trig.urgency is not None
         if trig.severity is not None and by_axes:
-            ctx.report("IF211", (*path, "severity"), f"trigger '{trig.id}' gives both a severity and impact/urgency",
-                       hint="keep one: a level, or impact and urgency")
+            ctx.report(
+                "IF211",
+                (*path, "severity"),
+                f"trigger '{trig.id}' gives both a severity and impact/urgency",
+                hint="keep one: a level, or impact and urgency",
+            )
         elif trig.severity is None and not by_axes:
-            ctx.report("IF211", (*path, "id"), f"trigger '{trig.id}' gives no severity",
-                       hint="add 'severity: LEVEL', or 'impact' and 'urgency'")
+            ctx.report(
+                "IF211",
+                (*path, "id"),
+                f"trigger '{trig.id}' gives no severity",
+                hint="add 'severity: LEVEL', or 'impact' and 'urgency'",
+            )
         elif by_axes and sev.matrix is None:
-            ctx.report("IF211", (*path, "impact" if trig.impact else "urgency"),
-                       f"trigger '{trig.id}' uses impact/urgency but the spec has no matrix",
-                       hint="add severity.impact, severity.urgency and severity.matrix, or use 'severity: LEVEL'")
+            ctx.report(
+                "IF211",
+                (*path, "impact" if trig.impact else "urgency"),
+                f"trigger '{trig.id}' uses impact/urgency but the spec has no matrix",
+                hint="add severity.impact, severity.urgency and severity.matrix, or use 'severity: LEVEL'",
+            )
         elif by_axes and (trig.impact is None or trig.urgency is None):
             missing = "urgency" if trig.urgency is None else "impact"
-            ctx.report("IF211", path, f"trigger '{trig.id}' needs '{missing}' too", hint=f"add '{missing}: ...'")
+            ctx.report(
+                "IF211",
+                path,
+                f"trigger '{trig.id}' needs '{missing}' too",
+                hint=f"add '{missing}: ...'",
+            )
         if trig.severity is not None and trig.severity not in levels:
-            ctx.report("IF202", (*path, "severity"), f"trigger '{trig.id}' names an unknown severity level '{trig.severity}'",
-                       hint=did_you_mean(trig.severity, levels, "Levels"))
+            ctx.report(
+                "IF202",
+                (*path, "severity"),
+                f"trigger '{trig.id}' names an unknown severity level '{trig.severity}'",
+                hint=did_you_mean(trig.severity, levels, "Levels"),
+            )
         for axis in ("impact", "urgency"):
             value = getattr(trig, axis)
             values = getattr(sev, axis)
             if value is not None and values is not None and value not in values:
-                ctx.report("IF207", (*path, axis), f"trigger '{trig.id}' {axis} '{value}' is not on the {axis} axis",
-                           hint=did_you_mean(value, values, f"{axis.capitalize()} values"))
+                ctx.report(
+                    "IF207",
+                    (*path, axis),
+                    f"trigger '{trig.id}' {axis} '{value}' is not on the {axis} axis",
+                    hint=did_you_mean(value, values, f"{axis.capitalize()} values"),
+                )
 
 
 def timer_durations(ctx: CheckContext) -> None:
@@ -255,16 +356,27 @@ def timer_durations(ctx: CheckContext) -> None:
             path = ("process", "states", sid, "timers", ti, "after")
             if isinstance(timer.after, str):
                 if timer.after not in SLA_FIELDS and not is_duration(timer.after):
-                    ctx.report("IF208", path, f"timer '{timer.id}' waits for '{timer.after}', which is neither an SLA field nor a duration",
-                               hint=did_you_mean(timer.after, SLA_FIELDS, "SLA fields"))
+                    ctx.report(
+                        "IF208",
+                        path,
+                        f"timer '{timer.id}' waits for '{timer.after}', which is neither an SLA field nor a duration",
+                        hint=did_you_mean(timer.after, SLA_FIELDS, "SLA fields"),
+                    )
             else:
                 for key in timer.after:
                     if key != "default" and key not in levels:
-                        ctx.report("IF202", (*path, key), f"timer '{timer.id}' names an unknown severity level '{key}'",
-                                   hint=did_you_mean(key, [*levels, "default"], "Levels"), at="key")
+                        ctx.report(
+                            "IF202",
+                            (*path, key),
+                            f"timer '{timer.id}' names an unknown severity level '{key}'",
+                            hint=did_you_mean(key, [*levels, "default"], "Levels"),
+                            at="key",
+                        )
 
 
-def timer_duration_at(after: str | dict[str, timedelta], level_sla: dict[str, timedelta | None], level: str) -> timedelta | None:
+def timer_duration_at(
+    after: str | dict[str, timedelta], level_sla: dict[str, timedelta | None], level: str
+) -> timedelta | None:
     """The duration a timer waits at ``level`` (None: it does not run at that level)."""
     from incidentflow.spec.durations import parse_duration
 

@@ -35,13 +35,23 @@ def unused_roles(ctx: CheckContext) -> None:
     used = used_roles(ctx)
     for rid in ctx.spec.roles:
         if rid not in used:
-            ctx.report("IF501", ("roles", rid), f"role '{rid}' is never used",
-                       hint="let it own a state, fire a transition or receive an action, or remove it", at="key")
+            ctx.report(
+                "IF501",
+                ("roles", rid),
+                f"role '{rid}' is never used",
+                hint="let it own a state, fire a transition or receive an action, or remove it",
+                at="key",
+            )
 
 
 def roles_without_backups(ctx: CheckContext) -> None:
     """IF502: without backups, nobody may act when the role's holder is unavailable (warning)."""
     for rid, role in ctx.spec.roles.items():
         if not role.backups:
-            ctx.report("IF502", ("roles", rid), f"role '{rid}' has no backups",
-                       hint="list in 'backups' the roles whose holders are trained to stand in", at="key")
+            ctx.report(
+                "IF502",
+                ("roles", rid),
+                f"role '{rid}' has no backups",
+                hint="list in 'backups' the roles whose holders are trained to stand in",
+                at="key",
+            )

@@ -23,32 +23,50 @@ def axes_given_together(ctx: CheckContext) -> bool:
     if any(given.values()):
         missing = [name for name, ok in given.items() if not ok]
         present = next(name for name, ok in given.items() if ok)
-        ctx.report("IF407", ("severity", present), f"severity has {present} but not {' and '.join(missing)}",
-                   hint="give impact, urgency and matrix together, or leave all three out", at="key")
+        ctx.report(
+            "IF407",
+            ("severity", present),
+            f"severity has {present} but not {' and '.join(missing)}",
+            hint="give impact, urgency and matrix together, or leave all three out",
+            at="key",
+        )
     return False
 
 
 def matrix_complete(ctx: CheckContext) -> None:
     """IF401: every impact x urgency cell of the matrix names a level."""
     sev = ctx.spec.severity
-    assert sev.matrix is not None and sev.impact is not None and sev.urgency is not None
+    assert sev.matrix is not None
+    assert sev.impact is not None
+    assert sev.urgency is not None
     for impact in sev.impact:
         row = sev.matrix.get(impact)
         if row is None:
-            ctx.report("IF401", ("severity", "matrix"), f"the matrix has no row for impact '{impact}'",
-                       hint=f"add '{impact}: {{{', '.join(f'{u}: LEVEL' for u in sev.urgency)}}}'", at="key")
+            ctx.report(
+                "IF401",
+                ("severity", "matrix"),
+                f"the matrix has no row for impact '{impact}'",
+                hint=f"add '{impact}: {{{', '.join(f'{u}: LEVEL' for u in sev.urgency)}}}'",
+                at="key",
+            )
             continue
         missing = [u for u in sev.urgency if u not in row]
         if missing:
-            ctx.report("IF401", ("severity", "matrix", impact),
-                       f"the matrix row '{impact}' has no level for urgency {', '.join(repr(m) for m in missing)}",
-                       hint="fill every cell: " + ", ".join(f"{m}: LEVEL" for m in missing), at="key")
+            ctx.report(
+                "IF401",
+                ("severity", "matrix", impact),
+                f"the matrix row '{impact}' has no level for urgency {', '.join(repr(m) for m in missing)}",
+                hint="fill every cell: " + ", ".join(f"{m}: LEVEL" for m in missing),
+                at="key",
+            )
 
 
 def matrix_monotonic(ctx: CheckContext) -> None:
     """IF404: more impact or more urgency never yields a milder level (warning)."""
     sev = ctx.spec.severity
-    assert sev.matrix is not None and sev.impact is not None and sev.urgency is not None
+    assert sev.matrix is not None
+    assert sev.impact is not None
+    assert sev.urgency is not None
     rank = {lv.id: i for i, lv in enumerate(sev.levels)}  # 0 is the most severe
 
     def cell(i: int, j: int) -> int | None:
@@ -67,10 +85,13 @@ def matrix_monotonic(ctx: CheckContext) -> None:
                 if milder_neighbour is not None and milder_neighbour < here:
                     other = (sev.impact[i + di], sev.urgency[j + dj])
                     level = sev.matrix[impact][urgency]
-                    ctx.report("IF404", ("severity", "matrix", impact, urgency),
-                               f"{impact}/{urgency} gives {level}, milder than {other[0]}/{other[1]} "
-                               f"({sev.matrix[other[0]][other[1]]}) although its {axis} is higher",
-                               hint="make this cell at least as severe as its neighbours below and to the right")
+                    ctx.report(
+                        "IF404",
+                        ("severity", "matrix", impact, urgency),
+                        f"{impact}/{urgency} gives {level}, milder than {other[0]}/{other[1]} "
+                        f"({sev.matrix[other[0]][other[1]]}) although its {axis} is higher",
+                        hint="make this cell at least as severe as its neighbours below and to the right",
+                    )
 
 
 def sla_ordering(ctx: CheckContext) -> None:
@@ -78,9 +99,12 @@ def sla_ordering(ctx: CheckContext) -> None:
     for i, level in enumerate(ctx.spec.severity.levels):
         ack, resolve = level.acknowledge_within, level.resolve_within
         if ack is not None and resolve is not None and ack > resolve:
-            ctx.report("IF405", ("severity", "levels", i, "acknowledge_within"),
-                       f"level '{level.id}' must be acknowledged within {ack} but resolved within {resolve}",
-                       hint="acknowledge_within should be at most resolve_within")
+            ctx.report(
+                "IF405",
+                ("severity", "levels", i, "acknowledge_within"),
+                f"level '{level.id}' must be acknowledged within {ack} but resolved within {resolve}",
+                hint="acknowledge_within should be at most resolve_within",
+            )
 
 
 def unused_levels(ctx: CheckContext) -> None:
@@ -101,5 +125,9 @@ def unused_levels(ctx: CheckContext) -> None:
         used.update(policy.for_severity or ())
     for i, level in enumerate(spec.severity.levels):
         if level.id not in used:
-            ctx.report("IF406", ("severity", "levels", i, "id"), f"severity level '{level.id}' is never used",
-                       hint="no trigger, matrix cell, guard or policy names it; use it or remove it")
+            ctx.report(
+                "IF406",
+                ("severity", "levels", i, "id"),
+                f"severity level '{level.id}' is never used",
+                hint="no trigger, matrix cell, guard or policy names it; use it or remove it",
+            )

@@ -23,9 +23,12 @@ def timer_transitions_leave_state(ctx: CheckContext) -> None:
             if timer.transition is not None and timer.transition not in leaving:
                 elsewhere = any(t.name == timer.transition for t in transitions)
                 why = "does not leave" if elsewhere else "is not a transition of"
-                ctx.report("IF601", ("process", "states", sid, "timers", ti, "transition"),
-                           f"timer '{timer.id}' fires '{timer.transition}', which {why} state '{sid}'",
-                           hint=did_you_mean(timer.transition, leaving, f"Transitions leaving '{sid}'"))
+                ctx.report(
+                    "IF601",
+                    ("process", "states", sid, "timers", ti, "transition"),
+                    f"timer '{timer.id}' fires '{timer.transition}', which {why} state '{sid}'",
+                    hint=did_you_mean(timer.transition, leaving, f"Transitions leaving '{sid}'"),
+                )
 
 
 def timers_without_duration(ctx: CheckContext) -> None:
@@ -36,12 +39,19 @@ def timers_without_duration(ctx: CheckContext) -> None:
             if isinstance(timer.after, str) and timer.after not in SLA_FIELDS:
                 continue
             missing = [
-                lv.id for lv in levels
+                lv.id
+                for lv in levels
                 if timer_duration_at(timer.after, {f: lv.sla(f) for f in SLA_FIELDS}, lv.id) is None
             ]
             if missing:
-                how = (f"those levels define no '{timer.after}'" if isinstance(timer.after, str)
-                       else "the map names neither them nor 'default'")
-                ctx.report("IF602", ("process", "states", sid, "timers", ti, "after"),
-                           f"timer '{timer.id}' never fires at {', '.join(missing)}: {how}",
-                           hint="define the SLA on those levels, or add 'default: DURATION' to the map")
+                how = (
+                    f"those levels define no '{timer.after}'"
+                    if isinstance(timer.after, str)
+                    else "the map names neither them nor 'default'"
+                )
+                ctx.report(
+                    "IF602",
+                    ("process", "states", sid, "timers", ti, "after"),
+                    f"timer '{timer.id}' never fires at {', '.join(missing)}: {how}",
+                    hint="define the SLA on those levels, or add 'default: DURATION' to the map",
+                )

@@ -38,9 +38,12 @@ def invalid_patterns(ctx: CheckContext) -> bool:
                     re.compile(test.operand)
                 except re.error as exc:
                     ok = False
-                    ctx.report("IF403", (*path, "matches"),
-                               f"trigger '{trig.id}': /{test.operand}/ is not a valid regular expression: {exc}",
-                               hint="fix the pattern (Python 're' syntax); escape literal characters with \\")
+                    ctx.report(
+                        "IF403",
+                        (*path, "matches"),
+                        f"trigger '{trig.id}': /{test.operand}/ is not a valid regular expression: {exc}",
+                        hint="fix the pattern (Python 're' syntax); escape literal characters with \\",
+                    )
     return ok
 
 
@@ -51,5 +54,10 @@ def unsatisfiable_triggers(ctx: CheckContext) -> None:
         if imp is None:
             continue
         notes = [ctx.note_at(imp.second.path, "conflicts with this test")] if imp.second else []
-        ctx.report("IF402", imp.first.path, f"trigger '{trig.id}' can never fire",
-                   hint=f"why: {explain(imp)}", notes=notes)
+        ctx.report(
+            "IF402",
+            imp.first.path,
+            f"trigger '{trig.id}' can never fire",
+            hint=f"why: {explain(imp)}",
+            notes=notes,
+        )

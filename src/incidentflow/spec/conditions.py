@@ -16,7 +16,18 @@ from pydantic_core import PydanticCustomError
 from incidentflow.spec.base import Scalar, SpecModel
 
 Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "matches", "exists"]
-OPERATORS: tuple[str, ...] = ("eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "matches", "exists")
+OPERATORS: tuple[str, ...] = (
+    "eq",
+    "ne",
+    "lt",
+    "le",
+    "gt",
+    "ge",
+    "in",
+    "not_in",
+    "matches",
+    "exists",
+)
 _NUMERIC = ("lt", "le", "gt", "ge")
 
 
@@ -30,7 +41,9 @@ class FieldTest(SpecModel):
     le: float | None = Field(default=None, description="A number at most the value.")
     gt: float | None = Field(default=None, description="A number above the value.")
     ge: float | None = Field(default=None, description="A number at least the value.")
-    in_: tuple[Scalar, ...] | None = Field(default=None, alias="in", description="One of the values.")
+    in_: tuple[Scalar, ...] | None = Field(
+        default=None, alias="in", description="One of the values."
+    )
     not_in: tuple[Scalar, ...] | None = Field(default=None, description="None of the values.")
     matches: str | None = Field(default=None, description="Matches a regular expression (search).")
     exists: bool | None = Field(default=None, description="The field is present (true) or absent.")
@@ -47,9 +60,12 @@ class FieldTest(SpecModel):
                     {"ops": ", ".join(OPERATORS), "found": ", ".join(given) or "none"},
                 )
             op = given[0]
-            if op in _NUMERIC and (isinstance(data[op], bool) or not isinstance(data[op], int | float)):
+            if op in _NUMERIC and (
+                isinstance(data[op], bool) or not isinstance(data[op], int | float)
+            ):
                 raise PydanticCustomError(
-                    "condition_value", "'{op}' compares numbers, got {value!r}",
+                    "condition_value",
+                    "'{op}' compares numbers, got {value!r}",
                     {"op": op, "value": data[op]},
                 )
         return data
@@ -92,7 +108,8 @@ def _condition_kind(value: Any) -> str | None:
             if key in value:
                 return key
         return "test"
-    return {AllOf: "all", AnyOf: "any", NotOf: "not", FieldTest: "test"}.get(type(value))
+    kinds: dict[type, str] = {AllOf: "all", AnyOf: "any", NotOf: "not", FieldTest: "test"}
+    return kinds.get(type(value))
 
 
 Condition = Annotated[

@@ -61,14 +61,16 @@ def _validate(value: Any) -> timedelta:
         return value
     if not isinstance(value, str):
         raise PydanticCustomError(
-            "duration", "expected a duration such as 45s, 5m, 1h30m, 2d or PT5M, got {value!r}",
+            "duration",
+            "expected a duration such as 45s, 5m, 1h30m, 2d or PT5M, got {value!r}",
             {"value": value},
         )
     try:
         return parse_duration(value)
     except ValueError as exc:
         raise PydanticCustomError(
-            "duration", "{reason}; write 45s, 5m, 1h30m, 2d or ISO 8601 such as PT5M",
+            "duration",
+            "{reason}; write 45s, 5m, 1h30m, 2d or ISO 8601 such as PT5M",
             {"reason": str(exc)},
         ) from None
 
@@ -77,11 +79,13 @@ Duration = Annotated[
     timedelta,
     BeforeValidator(_validate),
     PlainSerializer(format_duration, return_type=str),
-    WithJsonSchema({
-        "type": "string",
-        "pattern": r"^((\d+d)?(\d+h)?(\d+m)?(\d+s)?|P.*)$",
-        "description": "45s, 5m, 1h30m, 2d or ISO 8601 (PT5M)",
-        "examples": ["5m", "1h30m", "PT5M"],
-    }),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^((\d+d)?(\d+h)?(\d+m)?(\d+s)?|P.*)$",
+            "description": "45s, 5m, 1h30m, 2d or ISO 8601 (PT5M)",
+            "examples": ["5m", "1h30m", "PT5M"],
+        }
+    ),
 ]
 """A positive duration, read from the short form or ISO 8601."""

@@ -43,7 +43,9 @@ def load_text(text: str, filename: str, limits: Limits = DEFAULT_LIMITS) -> Load
     diagnostics.extend(problems)
     if spec is None or any(d.is_error for d in diagnostics):
         return LoadResult(None, tuple(diagnostics), text)
-    return LoadResult(LoadedSpec(spec, document.source_map, filename, text), tuple(diagnostics), text)
+    return LoadResult(
+        LoadedSpec(spec, document.source_map, filename, text), tuple(diagnostics), text
+    )
 
 
 def load_bytes(data: bytes, filename: str, limits: Limits = DEFAULT_LIMITS) -> LoadResult:

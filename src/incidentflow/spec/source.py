@@ -14,7 +14,9 @@ def _line_col(data: bytes, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def decode_source(data: bytes, filename: str, limits: Limits) -> tuple[str | None, Diagnostic | None]:
+def decode_source(
+    data: bytes, filename: str, limits: Limits
+) -> tuple[str | None, Diagnostic | None]:
     """Decode spec bytes as UTF-8 (an optional BOM is dropped).
 
     Returns the text, or a diagnostic (IF110 too large, IF101 binary or not UTF-8).
@@ -22,7 +24,11 @@ def decode_source(data: bytes, filename: str, limits: Limits) -> tuple[str | Non
     """
     if len(data) > limits.max_bytes:
         return None, Diagnostic(
-            filename, 0, 0, "IF110", Severity.ERROR,
+            filename,
+            0,
+            0,
+            "IF110",
+            Severity.ERROR,
             f"the file is {len(data):,} bytes; specs may be at most {limits.max_bytes:,} bytes",
             hint="split the process into several specs, or pass larger Limits(max_bytes=...)",
         )
@@ -30,7 +36,11 @@ def decode_source(data: bytes, filename: str, limits: Limits) -> tuple[str | Non
     if nul != -1:
         line, column = _line_col(data, nul)
         return None, Diagnostic(
-            filename, line, column, "IF101", Severity.ERROR,
+            filename,
+            line,
+            column,
+            "IF101",
+            Severity.ERROR,
             "the file holds binary data (a NUL byte), not YAML text",
             hint="is this the right file? specs are UTF-8 text",
         )
@@ -39,7 +49,11 @@ def decode_source(data: bytes, filename: str, limits: Limits) -> tuple[str | Non
     except UnicodeDecodeError as exc:
         line, column = _line_col(data, exc.start)
         return None, Diagnostic(
-            filename, line, column, "IF101", Severity.ERROR,
+            filename,
+            line,
+            column,
+            "IF101",
+            Severity.ERROR,
             f"the file is not UTF-8: byte 0x{data[exc.start]:02x} cannot be decoded",
             hint="save the file as UTF-8",
         )

@@ -30,15 +30,23 @@ _CODES = {
 }
 
 
-def validate_spec(data: Any, filename: str, source_map: SourceMap) -> tuple[Spec | None, list[Diagnostic]]:
+def validate_spec(
+    data: Any, filename: str, source_map: SourceMap
+) -> tuple[Spec | None, list[Diagnostic]]:
     """Build a :class:`Spec` from plain data, or return every problem found."""
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
-        return None, [Diagnostic(
-            filename, 1, 1, "IF105", Severity.ERROR,
-            f"a spec is a mapping of keys to values, but this file holds a {kind}",
-            hint="start the file with 'apiVersion: incidentflow/v1'",
-        )]
+        return None, [
+            Diagnostic(
+                filename,
+                1,
+                1,
+                "IF105",
+                Severity.ERROR,
+                f"a spec is a mapping of keys to values, but this file holds a {kind}",
+                hint="start the file with 'apiVersion: incidentflow/v1'",
+            )
+        ]
     header = _check_header(data, filename, source_map)
     if header:
         return None, header
@@ -73,7 +81,8 @@ def _one_per_defect(errors: list[ErrorDetails]) -> list[ErrorDetails]:
         ):
             continue
         if err["type"] == "too_short" and any(
-            len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc for other in errors
+            len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc
+            for other in errors
         ):
             continue
         kept.append(err)
@@ -87,15 +96,32 @@ def _check_header(data: dict[str, Any], filename: str, source_map: SourceMap) ->
     if version != "incidentflow/v1":
         pos = source_map.value(("apiVersion",)) if "apiVersion" in data else source_map.value(())
         got = "is missing" if "apiVersion" not in data else f"is {version!r}"
-        out.append(Diagnostic(filename, pos.line, pos.column, "IF106", Severity.ERROR,
-                              f"apiVersion {got}; this version of incidentflow reads 'incidentflow/v1'",
-                              hint="write 'apiVersion: incidentflow/v1' at the top of the file"))
+        out.append(
+            Diagnostic(
+                filename,
+                pos.line,
+                pos.column,
+                "IF106",
+                Severity.ERROR,
+                f"apiVersion {got}; this version of incidentflow reads 'incidentflow/v1'",
+                hint="write 'apiVersion: incidentflow/v1' at the top of the file",
+            )
+        )
     kind = data.get("kind")
     if kind != "Process":
         pos = source_map.value(("kind",)) if "kind" in data else source_map.value(())
         got = "is missing" if "kind" not in data else f"is {kind!r}"
-        out.append(Diagnostic(filename, pos.line, pos.column, "IF107", Severity.ERROR,
-                              f"kind {got}; a spec is of kind 'Process'", hint="write 'kind: Process'"))
+        out.append(
+            Diagnostic(
+                filename,
+                pos.line,
+                pos.column,
+                "IF107",
+                Severity.ERROR,
+                f"kind {got}; a spec is of kind 'Process'",
+                hint="write 'kind: Process'",
+            )
+        )
     return out
 
 
@@ -104,10 +130,11 @@ def data_path(loc: tuple[int | str, ...], data: Any) -> Path:
     path: list[int | str] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node:
-            node = node[part]
-            path.append(part)
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        # a key present in this mapping, or an index within this list
+        step_into = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if step_into:
             node = node[part]
             path.append(part)
         elif part == "[key]":
@@ -123,7 +150,9 @@ def _display(path: Path) -> str:
     return out or "the spec"
 
 
-def _to_diagnostic(err: ErrorDetails, data: Any, filename: str, source_map: SourceMap) -> Diagnostic:
+def _to_diagnostic(
+    err: ErrorDetails, data: Any, filename: str, source_map: SourceMap
+) -> Diagnostic:
     kind = err["type"]
     loc = tuple(err["loc"])
     path = data_path(loc, data)
@@ -138,11 +167,23 @@ def _to_diagnostic(err: ErrorDetails, data: Any, filename: str, source_map: Sour
         pos = source_map.key(key_path)
         length = len(key)
         message = f"'{key}' is not a valid id here: {err['msg'].lower()}"
-        return Diagnostic(filename, pos.line, pos.column, code, Severity.ERROR, message,
-                          _pattern_hint(err), length=length)
+        return Diagnostic(
+            filename,
+            pos.line,
+            pos.column,
+            code,
+            Severity.ERROR,
+            message,
+            _pattern_hint(err),
+            length=length,
+        )
     if kind == "extra_forbidden":
         key = str(loc[-1])
-        pos = source_map.key((*path[:-1], key)) if path and path[-1] == key else source_map.value(path)
+        pos = (
+            source_map.key((*path[:-1], key))
+            if path and path[-1] == key
+            else source_map.value(path)
+        )
         allowed = _allowed_keys(path[:-1])
         hint = did_you_mean(key, allowed, "Keys here") if allowed else ""
         where = _display(path[:-1])
@@ -162,11 +203,12 @@ def _to_diagnostic(err: ErrorDetails, data: Any, filename: str, source_map: Sour
             message = f"{_display(path)}: {err['input']!r} is not a valid id or name"
             hint = _pattern_hint(err)
         elif kind == "string_type" and path and path[-1] == "version":
-            hint = "quote it, for example version: \"1.0\", so that 1.10 stays 1.10"
+            hint = 'quote it, for example version: "1.0", so that 1.10 stays 1.10'
         elif code == "IF125":
             hint = "write a test as {field: NAME, OP: VALUE} with exactly one operator"
-    return Diagnostic(filename, pos.line, pos.column, code, Severity.ERROR, message, hint,
-                      length=length)
+    return Diagnostic(
+        filename, pos.line, pos.column, code, Severity.ERROR, message, hint, length=length
+    )
 
 
 def _message(err: ErrorDetails) -> str:
@@ -174,7 +216,7 @@ def _message(err: ErrorDetails) -> str:
     if err["type"] == "literal_error":
         return msg.replace("Input should be", "must be")
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if err["type"].endswith("_type") or err["type"].endswith("_parsing"):
         return f"{msg[0].lower()}{msg[1:]}, got {err['input']!r}"
     return msg[0].lower() + msg[1:]
@@ -224,7 +266,9 @@ def _step(tp: Any, part: int | str) -> list[Any]:
     for t in _unwrap(tp):
         origin = get_origin(t)
         if isinstance(t, type) and issubclass(t, BaseModel):
-            out.extend(f.annotation for name, f in t.model_fields.items() if part in (name, f.alias))
+            out.extend(
+                f.annotation for name, f in t.model_fields.items() if part in (name, f.alias)
+            )
         elif origin is dict and isinstance(part, str):
             out.append(get_args(t)[1])
         elif origin is tuple and isinstance(part, int):

@@ -112,8 +112,10 @@ def _scalar_value(event: ev.ScalarEvent) -> Any:
     if tag == _CORE + "bool":
         return text.lower() == "true"
     if tag == _CORE + "int":
-        return int(text.replace("_", ""), 0) if text[:2].lower() in ("0x", "0o") else int(
-            text.replace("_", "")
+        return (
+            int(text.replace("_", ""), 0)
+            if text[:2].lower() in ("0x", "0o")
+            else int(text.replace("_", ""))
         )
     # float
     lowered = text.lower().replace("_", "")
@@ -145,7 +147,8 @@ class _Reader:
         self.total_nodes += n
         if self.total_nodes > self.limits.max_nodes:
             self.error(
-                pos, "IF112",
+                pos,
+                "IF112",
                 f"aliases expand to more than {self.limits.max_nodes:,} values",
                 hint="this looks like an alias bomb; use fewer nested aliases",
             )
@@ -155,7 +158,9 @@ class _Reader:
         tag = getattr(event, "tag", None)
         if tag not in _ALLOWED_TAGS:
             self.error(
-                _pos(event), "IF109", f"the YAML tag '{tag}' is not allowed",
+                _pos(event),
+                "IF109",
+                f"the YAML tag '{tag}' is not allowed",
                 hint="specs are data: remove the tag (only the standard YAML core tags are accepted)",
             )
             raise _Abort
@@ -173,29 +178,48 @@ class _Reader:
             pos = Position(mark.line + 1, mark.column + 1) if mark else Position(1, 1)
             problem = exc.problem or exc.context or "invalid YAML"
             context = f" ({exc.context})" if exc.context and exc.problem else ""
-            self.error(pos, "IF102", f"YAML syntax error: {problem}{context}",
-                       hint="check indentation, colons and quoting around here")
+            self.error(
+                pos,
+                "IF102",
+                f"YAML syntax error: {problem}{context}",
+                hint="check indentation, colons and quoting around here",
+            )
             return None
         except ReaderError as exc:
             line = text.count("\n", 0, exc.position) + 1
             column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
-            self.error(Position(line, column), "IF101",
-                       f"the file contains a character YAML does not allow ({exc.character!r})",
-                       hint="remove the control character")
+            self.error(
+                Position(line, column),
+                "IF101",
+                f"the file contains a character YAML does not allow ({exc.character!r})",
+                hint="remove the control character",
+            )
             return None
         except (YAMLError, RecursionError, ValueError) as exc:  # defensive: never a traceback
             self.error(Position(1, 1), "IF102", f"YAML syntax error: {exc}")
             return None
         if not self.have_root or (self.root is None and not self.diagnostics):
             if not self.diagnostics:
-                self.error(Position(1, 1), "IF103", "the file holds no spec (it is empty)",
-                           hint="start from an example in process_specs/")
+                self.error(
+                    Position(1, 1),
+                    "IF103",
+                    "the file holds no spec (it is empty)",
+                    hint="start from an example in process_specs/",
+                )
             return None
         return Document(self.root, self.source_map)
 
-    def attach(self, value: Any, pos: Position, nodes: int, stack: list[_Frame],
-               length: int = 1, is_key_candidate: bool = False, key_text: str | None = None,
-               plain_key: bool = False) -> None:
+    def attach(
+        self,
+        value: Any,
+        pos: Position,
+        nodes: int,
+        stack: list[_Frame],
+        length: int = 1,
+        is_key_candidate: bool = False,
+        key_text: str | None = None,
+        plain_key: bool = False,
+    ) -> None:
         """Place a finished value into its parent (or make it the root)."""
         if not stack:
             self.root = value
@@ -213,12 +237,20 @@ class _Reader:
         if parent.key is None:
             # This value is a mapping key.
             if not is_key_candidate or key_text is None:
-                self.error(pos, "IF122", "mapping keys must be plain text, not collections",
-                           hint="write the key as a single word")
+                self.error(
+                    pos,
+                    "IF122",
+                    "mapping keys must be plain text, not collections",
+                    hint="write the key as a single word",
+                )
                 raise _Abort
             if key_text == "<<" and plain_key:
-                self.error(pos, "IF113", "YAML merge keys ('<<') are not supported",
-                           hint="write the keys out, or alias the whole value")
+                self.error(
+                    pos,
+                    "IF113",
+                    "YAML merge keys ('<<') are not supported",
+                    hint="write the keys out, or alias the whole value",
+                )
                 raise _Abort
             parent.key = key_text
             parent.key_pos = pos
@@ -226,8 +258,12 @@ class _Reader:
             if key_text in parent.container:
                 first = self.source_map.keys.get((*parent.path, key_text))
                 where = f" (first at line {first.line})" if first else ""
-                self.error(pos, "IF108", f"duplicate key '{key_text}'{where}",
-                           hint="YAML keeps only one of them; remove or rename this one")
+                self.error(
+                    pos,
+                    "IF108",
+                    f"duplicate key '{key_text}'{where}",
+                    hint="YAML keeps only one of them; remove or rename this one",
+                )
                 parent.skip_value = True
             else:
                 self.source_map.keys[(*parent.path, key_text)] = pos
@@ -268,9 +304,12 @@ class _Reader:
             self.check_tag(event)
             self.count(1, _pos(event))
             if len(stack) >= self.limits.max_depth:
-                self.error(_pos(event), "IF111",
-                           f"values are nested more than {self.limits.max_depth} levels deep",
-                           hint="flatten the structure; no spec needs this depth")
+                self.error(
+                    _pos(event),
+                    "IF111",
+                    f"values are nested more than {self.limits.max_depth} levels deep",
+                    hint="flatten the structure; no spec needs this depth",
+                )
                 raise _Abort
             container: dict[str, Any] | list[Any] = (
                 {} if isinstance(event, ev.MappingStartEvent) else []
@@ -285,18 +324,33 @@ class _Reader:
         elif isinstance(event, ev.AliasEvent):
             target = self.anchors.get(event.anchor)
             if target is None:
-                self.error(_pos(event), "IF102", f"unknown alias '*{event.anchor}'",
-                           hint="define the anchor (&name) before using it")
+                self.error(
+                    _pos(event),
+                    "IF102",
+                    f"unknown alias '*{event.anchor}'",
+                    hint="define the anchor (&name) before using it",
+                )
                 raise _Abort
             value, nodes = target
             self.count(nodes, _pos(event))
-            self.attach(value, _pos(event), nodes, stack, 1,
-                        isinstance(value, str), value if isinstance(value, str) else None)
+            self.attach(
+                value,
+                _pos(event),
+                nodes,
+                stack,
+                1,
+                isinstance(value, str),
+                value if isinstance(value, str) else None,
+            )
         elif isinstance(event, ev.DocumentStartEvent):
             self.documents += 1
             if self.documents > 1:
-                self.error(_pos(event), "IF104", "the file holds more than one YAML document",
-                           hint="keep one process per file")
+                self.error(
+                    _pos(event),
+                    "IF104",
+                    "the file holds more than one YAML document",
+                    hint="keep one process per file",
+                )
                 raise _Abort
 
 
