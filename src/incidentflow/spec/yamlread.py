@@ -12,15 +12,14 @@ YAML 1.2 core schema, so ``on``, ``yes`` and ``no`` stay strings.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml import events as ev
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.nodes import ScalarNode
 from ruamel.yaml.reader import ReaderError
-from ruamel.yaml.resolver import VersionedResolver
 
 from incidentflow.diagnostics import Diagnostic, Position, Severity
 from incidentflow.spec.limits import Limits
@@ -31,7 +30,24 @@ _CORE = "tag:yaml.org,2002:"
 _ALLOWED_TAGS = frozenset(
     {None, "!", *(_CORE + name for name in ("map", "seq", "str", "int", "float", "bool", "null"))}
 )
-_RESOLVER = VersionedResolver(version=(1, 2))
+
+# The YAML 1.2 core schema, exactly (ruamel's own 1.2 resolver also accepts
+# timestamps, binary ints and '=' values, which the core schema does not).
+_NULL = re.compile(r"(?:null|Null|NULL|~|)\Z")
+_BOOL = re.compile(r"(?:true|True|TRUE|false|False|FALSE)\Z")
+_INT = re.compile(r"(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)\Z")
+_FLOAT = re.compile(
+    r"(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))\Z"
+)
+
+
+def _new_parser() -> YAML:
+    """A YAML instance per parse (ruamel keeps per-parse state); the C parser when installed."""
+    try:
+        return YAML(typ="safe")  # uses ruamel.yaml.clib's CParser when it is importable
+    except Exception:  # pragma: no cover - ruamel falls back by itself; belt and braces
+        return YAML(typ="safe", pure=True)
 
 
 @dataclass(slots=True)
@@ -98,32 +114,52 @@ def _pos(event: ev.Event) -> Position:
     return Position(mark.line + 1, mark.column + 1)
 
 
+def _is_plain(event: ev.ScalarEvent) -> bool:
+    # The pure parser marks plain scalars with style None, the C parser with ''.
+    return not event.style
+
+
 def _scalar_value(event: ev.ScalarEvent) -> Any:
     """Resolve a scalar with the YAML 1.2 core schema (quoted scalars stay strings)."""
     text: str = event.value
     tag = event.tag
-    if tag in (None, "!"):
-        plain = event.style is None and tag is None
-        tag = _RESOLVER.resolve(ScalarNode, text, (plain, not plain)) if plain else _CORE + "str"
-    if tag == _CORE + "str":
+    if tag is None and _is_plain(event):
+        if _NULL.match(text):
+            return None
+        if _BOOL.match(text):
+            return text.lower() == "true"
+        if _INT.match(text) or _FLOAT.match(text):
+            return _number(text)
+        return text
+    if tag in (None, "!", _CORE + "str"):
         return text
     if tag == _CORE + "null":
         return None
     if tag == _CORE + "bool":
+        if not _BOOL.match(text):
+            raise _BadScalar(f"'{text}' is not a boolean")
         return text.lower() == "true"
     if tag == _CORE + "int":
-        return (
-            int(text.replace("_", ""), 0)
-            if text[:2].lower() in ("0x", "0o")
-            else int(text.replace("_", ""))
-        )
-    # float
-    lowered = text.lower().replace("_", "")
-    if lowered.lstrip("+-") in (".inf",):
+        if not _INT.match(text):
+            raise _BadScalar(f"'{text}' is not an integer")
+        return _number(text)
+    if not _FLOAT.match(text) and not _INT.match(text):
+        raise _BadScalar(f"'{text}' is not a number")
+    return float(_number(text))
+
+
+def _number(text: str) -> int | float:
+    """A core-schema int or float (already matched by _INT or _FLOAT)."""
+    if _INT.match(text):
+        return int(text, 0) if text[:2] in ("0x", "0o") else int(text)
+    lowered = text.lower()
+    if lowered.endswith(".inf"):
         return -math.inf if lowered.startswith("-") else math.inf
-    if lowered == ".nan":
-        return math.nan
-    return float(lowered)
+    return math.nan if lowered == ".nan" else float(text)
+
+
+class _BadScalar(Exception):
+    """An explicitly tagged scalar that does not fit its tag (e.g. !!int abc)."""
 
 
 class _Reader:
@@ -167,7 +203,7 @@ class _Reader:
 
     def read(self, text: str) -> Document | None:
         stack: list[_Frame] = []
-        parser = YAML(typ="safe", pure=True)
+        parser = _new_parser()
         try:
             for event in parser.parse(text):
                 self.handle(event, stack)
@@ -195,8 +231,16 @@ class _Reader:
                 hint="remove the control character",
             )
             return None
-        except (YAMLError, RecursionError, ValueError) as exc:  # defensive: never a traceback
-            self.error(Position(1, 1), "IF102", f"YAML syntax error: {exc}")
+        except (YAMLError, ValueError, OverflowError, AssertionError, RecursionError) as exc:
+            # ruamel lets a few malformed inputs escape as these (a bad %YAML directive,
+            # out-of-range escapes, lone surrogates in the C parser); none may become a traceback.
+            detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.error(
+                Position(1, 1),
+                "IF102",
+                f"YAML syntax error: {detail}",
+                hint="check directives (%YAML) and escape sequences in quoted strings",
+            )
             return None
         if not self.have_root or (self.root is None and not self.diagnostics):
             if not self.diagnostics:
@@ -292,13 +336,33 @@ class _Reader:
         if isinstance(event, ev.ScalarEvent):
             self.check_tag(event)
             self.count(1, _pos(event))
-            value = _scalar_value(event)
+            try:
+                value = _scalar_value(event)
+            except _BadScalar as exc:
+                self.error(
+                    _pos(event),
+                    "IF122",
+                    f"{exc}, although it is tagged {event.tag}",
+                    hint="remove the tag or fix the value",
+                )
+                raise _Abort from None
+            if isinstance(value, str) and not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:
+                    self.error(
+                        _pos(event),
+                        "IF101",
+                        "an escape sequence produces an invalid character (a lone surrogate)",
+                        hint="escape the whole character, e.g. \\U0001F600, not half of it",
+                    )
+                    raise _Abort from None
             end = event.end_mark
             start = event.start_mark
             length = end.column - start.column if end.line == start.line else 1
             if event.anchor:
                 self.anchors[event.anchor] = (value, 1)
-            plain = event.style is None
+            plain = _is_plain(event)
             self.attach(value, _pos(event), 1, stack, max(length, 1), True, event.value, plain)
         elif isinstance(event, (ev.MappingStartEvent, ev.SequenceStartEvent)):
             self.check_tag(event)
