@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, StrictBool, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from incidentflow.spec.base import Scalar, SpecModel
@@ -46,7 +46,9 @@ class FieldTest(SpecModel):
     )
     not_in: tuple[Scalar, ...] | None = Field(default=None, description="None of the values.")
     matches: str | None = Field(default=None, description="Matches a regular expression (search).")
-    exists: bool | None = Field(default=None, description="The field is present (true) or absent.")
+    exists: StrictBool | None = Field(
+        default=None, description="The field is present (true) or absent."
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -65,8 +67,8 @@ class FieldTest(SpecModel):
             ):
                 raise PydanticCustomError(
                     "condition_value",
-                    "'{op}' compares numbers, got {value!r}",
-                    {"op": op, "value": data[op]},
+                    "'{op}' compares numbers, got {value}",
+                    {"op": op, "value": repr(data[op])},
                 )
         return data
 

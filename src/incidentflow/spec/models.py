@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StrictBool
 
 from incidentflow.spec.base import Ident, RoleId, Scalar, Slug, SpecModel
 from incidentflow.spec.conditions import Condition
@@ -104,7 +104,7 @@ class ChecklistItem(SpecModel):
 
     id: Ident
     text: str = Field(min_length=1)
-    required: bool = True
+    required: StrictBool = True
 
 
 class Timer(SpecModel):
@@ -129,7 +129,7 @@ class State(SpecModel):
     checklist: tuple[ChecklistItem, ...] = ()
     on_enter: tuple[ActionCall, ...] = ()
     timers: tuple[Timer, ...] = ()
-    terminal: bool = False
+    terminal: StrictBool = False
 
 
 class Guard(SpecModel):
@@ -163,7 +163,7 @@ class ProcessGraph(SpecModel):
     """The choreography: states and transitions."""
 
     initial: str
-    states: dict[str, State] = Field(min_length=1)
+    states: dict[Ident, State] = Field(min_length=1)
     transitions: tuple[Transition, ...] = ()
 
 

@@ -54,19 +54,47 @@ def validate_spec(
         return Spec.model_validate(data), []
     except ValidationError as exc:
         diagnostics = [
-            _to_diagnostic(err, data, filename, source_map) for err in _one_per_defect(exc.errors())
+            _to_diagnostic(err, data, filename, source_map)
+            for err in _one_per_defect(exc.errors(), data)
         ]
         unique = {(d.line, d.column, d.code, d.message): d for d in diagnostics}
         return None, sorted(unique.values(), key=Diagnostic.sort_key)
 
 
-def _one_per_defect(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+def _is_type_error(err: ErrorDetails) -> bool:
+    return err["type"].endswith("_type") or err["type"] == "model_attributes_type"
+
+
+def _one_per_defect(errors: list[ErrorDetails], data: Any) -> list[ErrorDetails]:
     """Drop follow-on errors so that each defect is reported once.
 
     A misspelt key shows up as both "unknown key 'fild'" and "missing 'field'";
     keep the unknown key (its hint names the missing one). A collection whose
     items failed also reports "too short" when nothing valid was left; drop that.
+    A value of a union type (``after: str | {LEVEL: duration}``) fails once per
+    branch: keep the branch that got furthest, or one merged "must be A or B".
     """
+    paths = [data_path(tuple(err["loc"]), data) for err in errors]
+    merged: dict[Path, ErrorDetails] = {}
+    dropped: set[int] = set()
+    for i, (err, path) in enumerate(zip(errors, paths, strict=True)):
+        if not _is_type_error(err):
+            continue
+        deeper = any(
+            j != i
+            and (len(other) > len(path) or not _is_type_error(errors[j]))
+            and other[: len(path)] == path
+            for j, other in enumerate(paths)
+        )
+        if deeper:
+            dropped.add(i)
+        elif path in merged:
+            first = merged[path]
+            first["msg"] = f"{first['msg']}, or {err['msg'].removeprefix('Input should be ')}"
+            dropped.add(i)
+        else:
+            merged[path] = err
+    errors = [err for i, err in enumerate(errors) if i not in dropped]
     from incidentflow.suggest import closest
 
     unknown: dict[tuple[int | str, ...], list[str]] = {}
@@ -166,7 +194,7 @@ def _to_diagnostic(
         key_path = (*key_path, key)
         pos = source_map.key(key_path)
         length = len(key)
-        message = f"'{key}' is not a valid id here: {err['msg'].lower()}"
+        message = f"'{key}' is not a valid id"
         return Diagnostic(
             filename,
             pos.line,
@@ -202,6 +230,8 @@ def _to_diagnostic(
         if kind == "string_pattern_mismatch":
             message = f"{_display(path)}: {err['input']!r} is not a valid id or name"
             hint = _pattern_hint(err)
+        elif kind == "bool_type":
+            hint = "write true or false: in YAML 1.2, yes/no/on/off are text"
         elif kind == "string_type" and path and path[-1] == "version":
             hint = 'quote it, for example version: "1.0", so that 1.10 stays 1.10'
         elif code == "IF125":
