@@ -50,7 +50,7 @@ def _example(code: str, fixture: Path) -> list[str]:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
             text = raw.decode("utf-8", "backslashreplace")
-        shown = "\n".join(ln for ln in text.splitlines() if not ln.startswith("# expect:"))
+        shown = text  # verbatim, so the line numbers in the report below match
         rel = path.relative_to(ROOT).as_posix()
         lines += [f"`{rel}`:", "", "```yaml", shown.rstrip() or "# (empty)", "```", ""]
     diagnostics = [d for r in results for d in r.diagnostics if d.code == code]
@@ -74,7 +74,10 @@ def render() -> str:
         "| code | severity | what it means |",
         "|---|---|---|",
     ]
-    out += [f"| [{r.code}](#{r.code.lower()}) | {r.severity.value} | {r.summary} |" for r in RULES.values()]
+    out += [
+        f"| [{r.code}](#{r.code.lower()}) | {r.severity.value} | {r.summary} |"
+        for r in RULES.values()
+    ]
     family = ""
     for rule in RULES.values():
         if rule.code[2] != family:
@@ -85,8 +88,11 @@ def render() -> str:
         if fixture is not None:
             out += _example(rule.code, fixture)
         else:
-            out += ["This check guards against input that cannot be shown as a small example "
-                    "(see its test).", ""]
+            out += [
+                "This check guards against input that cannot be shown as a small example "
+                "(see its test).",
+                "",
+            ]
         out += [f"**How to fix:** {rule.fix}"]
     return "\n".join(out) + "\n"
 

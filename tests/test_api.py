@@ -63,7 +63,7 @@ def test_load_returns_an_immutable_process_with_identity() -> None:
     assert process.level_ids == ("SEV1",)
     assert process.spec.severity.levels[0].acknowledge_within == timedelta(minutes=5)
     assert set(process.graph.nodes) == {"open", "closed"}
-    assert list(process.graph.edges(keys=True)) == [("open", "closed", "close")]
+    assert list(process.graph.edges(keys=True, data="name")) == [("open", "closed", 0, "close")]
     with pytest.raises(TypeError):
         process.states["x"] = process.states["open"]  # type: ignore[index]
     with pytest.raises(Exception, match="frozen"):

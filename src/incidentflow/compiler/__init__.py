@@ -59,7 +59,8 @@ def _build(ctx: CheckContext, diagnostics: list[Diagnostic]) -> Process:
         graph.add_edge(
             edge.source,
             edge.target,
-            key=edge.name,
+            key=edge.index,
+            name=edge.name,
             transition=spec.process.transitions[edge.index],
             levels=edge.levels,
         )

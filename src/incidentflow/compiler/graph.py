@@ -42,7 +42,9 @@ def build_edges(ctx: CheckContext) -> list[Edge]:
     all_levels = frozenset(lv.id for lv in ctx.spec.severity.levels)
     edges: list[Edge] = []
     for i, tr in enumerate(ctx.spec.process.transitions):
-        levels = all_levels if tr.when is None else all_levels & frozenset(tr.when.severity)
+        # An empty guard is IF307; analysing it as unguarded avoids reporting its consequences.
+        guarded = tr.when is not None and bool(tr.when.severity)
+        levels = all_levels & frozenset(tr.when.severity) if guarded and tr.when else all_levels
         if tr.to not in states:
             continue
         edges.extend(Edge(s, tr.to, i, tr.name, levels) for s in tr.sources if s in states)
@@ -57,6 +59,7 @@ def _digraph(states: Iterable[str], edges: Iterable[Edge], terminals: Iterable[s
             graph[e.source][e.target]["names"].append(e.name)
         else:
             graph.add_edge(e.source, e.target, names=[e.name])
+    graph.add_node(_SINK)  # present even when no state is terminal (then nothing can finish)
     graph.add_edges_from((t, _SINK) for t in terminals)
     return graph
 
@@ -108,10 +111,12 @@ def check_graph(ctx: CheckContext) -> None:
     if process.initial not in process.states:
         return
     edges = build_edges(ctx)
+    dead_ends(ctx, edges)
+    if any(d.code == "IF201" for d in ctx.diagnostics):
+        return  # a misspelt state would make every reachability verdict a consequence of it
     terminals = [s for s, st in process.states.items() if st.terminal]
     whole = _view(list(process.states), edges, terminals, process.initial, ())
     views = level_views(ctx, edges)
-    dead_ends(ctx, edges)
     unreachable_states(ctx, whole, views)
     traps(ctx, whole, edges)
     stuck_at_severity(ctx, whole, views, edges)
@@ -171,7 +176,10 @@ def terminal_states_with_exits(ctx: CheckContext) -> None:
 
 def dead_ends(ctx: CheckContext, edges: list[Edge]) -> None:
     """IF302: a state that is not terminal has at least one way out."""
-    has_exit = {e.source for e in edges}
+    # A transition with a misspelt target still counts as a way out: IF201 reports it.
+    has_exit = {e.source for e in edges} | {
+        s for tr in ctx.spec.process.transitions for s in tr.sources
+    }
     for sid, state in ctx.spec.process.states.items():
         if not state.terminal and sid not in has_exit:
             ctx.report(

@@ -32,8 +32,9 @@ class Process:
     """A checked, immutable process ready to run or render.
 
     ``graph`` is a networkx ``MultiDiGraph``: nodes are state ids (attribute
-    ``state``), edges are keyed by transition name (attributes ``transition``
-    and ``levels``, the levels its guard admits). Lookups are read-only mappings.
+    ``state``), edges are keyed by the transition's index in
+    ``spec.process.transitions`` (two transitions may share a name) and carry
+    ``name``, ``transition`` and ``levels`` (the levels its guard admits). Lookups are read-only mappings.
     ``warnings`` holds the diagnostics of severity warning found while compiling;
     ``source_map`` tells where each part of the spec was written.
     """

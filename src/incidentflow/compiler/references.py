@@ -9,7 +9,7 @@ from incidentflow.compiler.context import CheckContext
 from incidentflow.spec.durations import is_duration
 from incidentflow.spec.models import SLA_FIELDS, ActionCall
 from incidentflow.spec.yamlread import Path
-from incidentflow.suggest import did_you_mean
+from incidentflow.suggest import closest, did_you_mean
 
 
 def check_references(ctx: CheckContext) -> None:
@@ -235,8 +235,9 @@ def action_calls(ctx: CheckContext) -> None:
             )
             continue
         params = call.params
+        unknown = [p for p in params if p not in action.params]
         for name in action.params:
-            if name not in params:
+            if name not in params and closest(name, unknown) is None:
                 ctx.report(
                     "IF206",
                     path,
@@ -282,6 +283,8 @@ def action_calls(ctx: CheckContext) -> None:
                     f"parameter '{name}' of '{call.action}' must be a duration, got {value!r}",
                     hint="write 45s, 5m, 1h30m, 2d or PT5M",
                 )
+    if any(d.code == "IF205" for d in ctx.diagnostics):
+        return  # a misspelt action is not an "unused" one
     for name in spec.actions:
         if name not in used:
             ctx.report(

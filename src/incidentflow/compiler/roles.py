@@ -7,7 +7,8 @@ from incidentflow.compiler.context import CheckContext
 
 def check_roles(ctx: CheckContext) -> None:
     """Run every role check."""
-    unused_roles(ctx)
+    if not any(d.code == "IF203" for d in ctx.diagnostics):  # a misspelt role is not "unused"
+        unused_roles(ctx)
     roles_without_backups(ctx)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from incidentflow.compiler.context import CheckContext
+from incidentflow.spec.durations import format_duration
 
 
 def check_severity(ctx: CheckContext) -> None:
@@ -11,7 +12,8 @@ def check_severity(ctx: CheckContext) -> None:
         matrix_complete(ctx)
         matrix_monotonic(ctx)
     sla_ordering(ctx)
-    unused_levels(ctx)
+    if not any(d.code == "IF202" for d in ctx.diagnostics):  # a misspelt level is not "unused"
+        unused_levels(ctx)
 
 
 def axes_given_together(ctx: CheckContext) -> bool:
@@ -102,7 +104,8 @@ def sla_ordering(ctx: CheckContext) -> None:
             ctx.report(
                 "IF405",
                 ("severity", "levels", i, "acknowledge_within"),
-                f"level '{level.id}' must be acknowledged within {ack} but resolved within {resolve}",
+                f"level '{level.id}' must be acknowledged within {format_duration(ack)} "
+                f"but resolved within {format_duration(resolve)}",
                 hint="acknowledge_within should be at most resolve_within",
             )
 

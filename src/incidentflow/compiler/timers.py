@@ -17,11 +17,16 @@ def check_timers(ctx: CheckContext) -> None:
 def timer_transitions_leave_state(ctx: CheckContext) -> None:
     """IF601: a timer's ``transition`` is one that leaves the timer's own state."""
     transitions = ctx.spec.process.transitions
+    names_leaving: dict[str, list[str]] = {}
+    for t in transitions:
+        for source in t.sources:
+            names_leaving.setdefault(source, []).append(t.name)
+    all_names = {t.name for t in transitions}
     for sid, state in ctx.spec.process.states.items():
-        leaving = [t.name for t in transitions if sid in t.sources]
+        leaving = names_leaving.get(sid, [])
         for ti, timer in enumerate(state.timers):
             if timer.transition is not None and timer.transition not in leaving:
-                elsewhere = any(t.name == timer.transition for t in transitions)
+                elsewhere = timer.transition in all_names
                 why = "does not leave" if elsewhere else "is not a transition of"
                 ctx.report(
                     "IF601",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from incidentflow.diagnostics import Diagnostic
 from incidentflow.spec.limits import DEFAULT_LIMITS, Limits
 from incidentflow.spec.models import Spec
-from incidentflow.spec.source import decode_source
+from incidentflow.spec.source import decode_source, too_large
 from incidentflow.spec.validate import validate_spec
 from incidentflow.spec.yamlread import SourceMap, read_yaml
 
@@ -33,9 +33,11 @@ class LoadResult:
 
 def load_text(text: str, filename: str, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
     """Parse and validate spec text. Never raises for problems in the text."""
-    if len(text) > limits.max_bytes:
-        encoded = text.encode("utf-8", "surrogatepass")
-        return load_bytes(encoded, filename, limits)
+    # The limit is in UTF-8 bytes; only text that could exceed it is measured.
+    if len(text) * 4 > limits.max_bytes:
+        size = len(text.encode("utf-8", "surrogatepass"))
+        if size > limits.max_bytes:
+            return LoadResult(None, (too_large(size, filename, limits),), None)
     document, diagnostics = read_yaml(text, filename, limits)
     if document is None:
         return LoadResult(None, tuple(diagnostics), text)

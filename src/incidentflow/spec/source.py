@@ -7,11 +7,26 @@ from incidentflow.spec.limits import Limits
 
 
 def _line_col(data: bytes, offset: int) -> tuple[int, int]:
-    """1-based line and column of a byte offset (columns counted in bytes)."""
+    """1-based line and column (in characters) of a byte offset."""
     before = data[:offset]
     line = before.count(b"\n") + 1
-    column = offset - (before.rfind(b"\n") + 1) + 1
+    line_start = before[before.rfind(b"\n") + 1 :]
+    # columns count characters, like every other diagnostic (the line may hold multi-byte ones)
+    column = len(line_start.decode("utf-8", "replace")) + 1
     return line, column
+
+
+def too_large(size: int, filename: str, limits: Limits) -> Diagnostic:
+    """IF110 for a spec of ``size`` bytes."""
+    return Diagnostic(
+        filename,
+        0,
+        0,
+        "IF110",
+        Severity.ERROR,
+        f"the file is {size:,} bytes; specs may be at most {limits.max_bytes:,} bytes",
+        hint="split the process into several specs, or pass larger Limits(max_bytes=...)",
+    )
 
 
 def decode_source(
@@ -23,15 +38,7 @@ def decode_source(
     The size is checked before any decoding so a huge file costs nothing.
     """
     if len(data) > limits.max_bytes:
-        return None, Diagnostic(
-            filename,
-            0,
-            0,
-            "IF110",
-            Severity.ERROR,
-            f"the file is {len(data):,} bytes; specs may be at most {limits.max_bytes:,} bytes",
-            hint="split the process into several specs, or pass larger Limits(max_bytes=...)",
-        )
+        return None, too_large(len(data), filename, limits)
     nul = data.find(b"\x00")
     if nul != -1:
         line, column = _line_col(data, nul)

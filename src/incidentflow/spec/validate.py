@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from incidentflow.diagnostics import Diagnostic, Severity
+from incidentflow.spec.conditions import OPERATORS
 from incidentflow.spec.models import Spec
 from incidentflow.spec.yamlread import Path, SourceMap
 from incidentflow.suggest import did_you_mean
@@ -36,11 +37,12 @@ def validate_spec(
     """Build a :class:`Spec` from plain data, or return every problem found."""
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
+        root = source_map.value(())
         return None, [
             Diagnostic(
                 filename,
-                1,
-                1,
+                root.line,
+                root.column,
                 "IF105",
                 Severity.ERROR,
                 f"a spec is a mapping of keys to values, but this file holds a {kind}",
@@ -224,6 +226,10 @@ def _to_diagnostic(
         message = f"{where} is missing the required key '{key}'"
         hint = f"add '{key}: ...'"
     else:
+        op = (err.get("ctx") or {}).get("op")
+        node = _at(data, path)
+        if isinstance(op, str) and isinstance(node, dict) and op in node:
+            path = (*path, op)
         pos = source_map.value(path)
         length = source_map.length(path)
         message = f"{_display(path)}: {_message(err)}"
@@ -234,11 +240,24 @@ def _to_diagnostic(
             hint = "write true or false: in YAML 1.2, yes/no/on/off are text"
         elif kind == "string_type" and path and path[-1] == "version":
             hint = 'quote it, for example version: "1.0", so that 1.10 stays 1.10'
+        elif kind == "condition_value":
+            hint = "comparisons take a number, for example lt: 0.99"
         elif code == "IF125":
             hint = "write a test as {field: NAME, OP: VALUE} with exactly one operator"
+            node = _at(data, path)
+            if isinstance(node, dict):
+                extra = [k for k in node if k not in OPERATORS and k != "field"]
+                if extra:
+                    hint = did_you_mean(str(extra[0]), OPERATORS, "Operators")
     return Diagnostic(
         filename, pos.line, pos.column, code, Severity.ERROR, message, hint, length=length
     )
+
+
+def _at(data: Any, path: Path) -> Any:
+    for part in path:
+        data = data[part]
+    return data
 
 
 def _message(err: ErrorDetails) -> str:

@@ -247,7 +247,7 @@ class _Reader:
                 self.error(
                     Position(1, 1),
                     "IF103",
-                    "the file holds no spec (it is empty)",
+                    "the file holds no spec (it is empty or only comments)",
                     hint="start from an example in process_specs/",
                 )
             return None

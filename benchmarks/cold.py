@@ -1,0 +1,120 @@
+"""(a) Cold-process validate: ``incidentflow validate`` vs ``check-jsonschema``.
+
+Both run as new processes on process_specs/major-incident.yaml, alternately, after one
+warm-up each (to warm the OS file cache). check-jsonschema gets the output of
+``incidentflow schema`` as its schema file: the baseline is "validate the spec's shape
+with a general JSON Schema tool"; incidentflow does that and every semantic check.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.common import Outcome, ms, table, time_once
+
+ROOT = Path(__file__).resolve().parent.parent  # commands run here, so SPEC stays relative
+SPEC = Path("process_specs/major-incident.yaml")
+RUNS = 7
+TOP_IMPORTS = 8
+
+
+def _bin(name: str) -> Path | None:
+    found = Path(sys.executable).parent / name
+    return found if found.exists() else None
+
+
+def incidentflow_cmd() -> list[str]:
+    """The console script next to the interpreter, else ``python -m incidentflow``."""
+    script = _bin("incidentflow")
+    return [str(script)] if script else [sys.executable, "-m", "incidentflow"]
+
+
+def _run(cmd: list[str]) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+
+
+ImportRow = tuple[str, int, float, float]  # module, nesting depth, self s, cumulative s
+
+
+def import_times() -> list[ImportRow]:
+    """Every import of ``incidentflow validate`` in a fresh process, from ``-X importtime``."""
+    cmd = [sys.executable, "-X", "importtime", "-m", "incidentflow", "validate", str(SPEC)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    rows = []
+    for line in done.stderr.splitlines():
+        if not line.startswith("import time:") or "imported package" in line:
+            continue
+        self_us, cum_us, name = line[len("import time:") :].split("|")
+        depth = (len(name) - len(name.lstrip()) - 1) // 2
+        rows.append((name.strip(), depth, int(self_us) / 1e6, int(cum_us) / 1e6))
+    return rows
+
+
+def by_package(rows: list[ImportRow]) -> list[tuple[str, float]]:
+    """Self import time summed per top-level package, largest first."""
+    totals: dict[str, float] = {}
+    for name, _, self_s, _ in rows:
+        root = name.split(".")[0]
+        totals[root] = totals.get(root, 0.0) + self_s
+    return sorted(totals.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def run() -> list[Outcome]:
+    """Run benchmark (a); print its tables; return its summary rows."""
+    checker = _bin("check-jsonschema")
+    if checker is None:
+        print(
+            f"cold: check-jsonschema not found next to {sys.executable}; install it with "
+            "`pip install -e '.[bench]'` (or run `nox -s bench`). Skipping benchmark (a).\n"
+        )
+        return []
+    ours = [*incidentflow_cmd(), "validate", str(SPEC)]
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = Path(tmp) / "incidentflow.schema.json"
+        schema.write_text(
+            subprocess.run(
+                [*incidentflow_cmd(), "schema"],
+                capture_output=True,
+                text=True,
+                check=True,
+                cwd=ROOT,
+            ).stdout,
+            encoding="utf-8",
+        )
+        theirs = [str(checker), "--schemafile", str(schema), str(SPEC)]
+        _run(ours)
+        _run(theirs)
+        times: dict[str, list[float]] = {"incidentflow": [], "check-jsonschema": []}
+        for _ in range(RUNS):
+            times["incidentflow"].append(time_once(lambda: _run(ours)))
+            times["check-jsonschema"].append(time_once(lambda: _run(theirs)))
+    med = {k: statistics.median(v) for k, v in times.items()}
+    ratio = med["incidentflow"] / med["check-jsonschema"]
+    timing = [(k, ms(med[k]), ms(min(v)), ms(max(v))) for k, v in times.items()]
+    print(
+        table(
+            f"(a) cold validate of {SPEC} ({RUNS} runs each, alternating)",
+            ("command", "median", "min", "max"),
+            timing,
+        )
+    )
+    print(f"ratio incidentflow / check-jsonschema = {ratio:.3f} (target <= 1.0)\n")
+    every = import_times()
+    top = sorted(every, key=lambda r: r[3], reverse=True)[:TOP_IMPORTS]
+    imports = [(name, depth, ms(s), ms(c)) for name, depth, s, c in top]
+    print(
+        table(
+            "    largest cumulative imports of `incidentflow validate` (-X importtime)",
+            ("module", "depth", "self", "cumulative"),
+            imports,
+        )
+    )
+    packages = ", ".join(f"{name} {ms(t)}" for name, t in by_package(every)[:5])
+    print(f"    self time by package: {packages}\n")
+    return [Outcome("cold", "validate: incidentflow / check-jsonschema", ratio, 1.0)]
