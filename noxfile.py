@@ -17,12 +17,9 @@ PYTHON = None  # the interpreter nox itself runs on; CI and README use python3
 def tests(session: nox.Session) -> None:
     """Run the test suite (pytest with Hypothesis)."""
     session.install("-e", ".[test]")
-    # pytest exits 5 when it collected nothing: an empty suite is a broken suite, say so.
-    code = session.run("pytest", *session.posargs, success_codes=[0, 1, 2, 3, 4, 5])
-    if code == 5:
-        session.error("pytest collected no tests: the suite must never be empty")
-    if code:
-        session.error(f"pytest failed with exit code {code}")
+    # Any non-zero exit fails the session, including 5 ("no tests collected"):
+    # an empty suite is a broken suite (tests/conftest.py says so in the output).
+    session.run("pytest", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -17,6 +17,14 @@ EXAMPLES = ROOT / "process_specs"
 MINIMAL = SPECS / "valid" / "minimal.yaml"
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Make "no tests collected" (exit 5) an explicit failure message, never a silent pass."""
+    if exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line("ERROR: no tests were collected; the suite must never be empty")
+
+
 @dataclass(frozen=True)
 class CliResult:
     code: int
