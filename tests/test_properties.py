@@ -14,7 +14,6 @@ from __future__ import annotations
 import itertools
 import json
 import re
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -306,13 +305,15 @@ def _check_byte_diagnostics(data: bytes, diagnostics: tuple[Diagnostic, ...]) ->
         assert (diagnostics[0].line, diagnostics[0].column) == expected
 
 
-_BYTES_DIR = Path(tempfile.mkdtemp(prefix="incidentflow-props-"))
+@pytest.fixture(scope="module")
+def bytes_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("random-bytes")
 
 
 @FAST
 @given(hostile_bytes())
-def test_random_bytes_through_check_file(data: bytes) -> None:
-    path = _BYTES_DIR / "x.yaml"
+def test_random_bytes_through_check_file(bytes_dir: Path, data: bytes) -> None:
+    path = bytes_dir / "x.yaml"
     path.write_bytes(data)
     result = check_file(path)  # must not raise
     assert_well_formed(result.diagnostics, need_error=result.process is None)
