@@ -76,8 +76,3 @@ class Diagnostic:
     def sort_key(self) -> tuple[str, int, int, str]:
         """Order diagnostics by place, then code (stable output for diffs)."""
         return (self.file, self.line, self.column, self.code)
-
-
-def has_errors(diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> bool:
-    """True when any diagnostic is an error."""
-    return any(d.is_error for d in diagnostics)

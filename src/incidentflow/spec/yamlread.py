@@ -311,7 +311,6 @@ class _Reader:
                 parent.skip_value = True
             else:
                 self.source_map.keys[(*parent.path, key_text)] = pos
-                self.source_map.lengths[(*parent.path, key_text, "__key__")] = len(key_text)
             return
         path = (*parent.path, parent.key)
         if not parent.skip_value:
