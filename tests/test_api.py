@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import networkx as nx
 import pytest
 
 import incidentflow
@@ -45,6 +46,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "suggest",
         "reporting",
         "schema",
+        "gcpause",
     }
     assert exported <= PUBLIC | {"__version__"}
 
@@ -66,6 +68,8 @@ def test_load_returns_an_immutable_process_with_identity() -> None:
     assert list(process.graph.edges(keys=True, data="name")) == [("open", "closed", 0, "close")]
     with pytest.raises(TypeError):
         process.states["x"] = process.states["open"]  # type: ignore[index]
+    with pytest.raises(nx.NetworkXError, match="Frozen"):
+        process.graph.add_node("sneaky")
     with pytest.raises(Exception, match="frozen"):
         process.spec.metadata.name = "other"  # type: ignore[misc]
 

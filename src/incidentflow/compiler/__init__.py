@@ -11,10 +11,8 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
-import networkx as nx
-
 from incidentflow.compiler.context import CheckContext
-from incidentflow.compiler.graph import build_edges, check_graph
+from incidentflow.compiler.graph import check_graph
 from incidentflow.compiler.policies import check_policies
 from incidentflow.compiler.predicates import compile_condition
 from incidentflow.compiler.process import CompiledTrigger, Process, freeze
@@ -24,12 +22,14 @@ from incidentflow.compiler.severity import check_severity
 from incidentflow.compiler.timers import check_timers
 from incidentflow.compiler.triggers import check_triggers
 from incidentflow.diagnostics import Diagnostic
+from incidentflow.gcpause import gc_paused
 from incidentflow.spec.loader import LoadedSpec
 from incidentflow.spec.models import Transition
 
 __all__ = ["Process", "compile_spec"]
 
 
+@gc_paused
 def compile_spec(loaded: LoadedSpec) -> tuple[Process | None, list[Diagnostic]]:
     """Check a loaded spec and build its :class:`Process`.
 
@@ -52,18 +52,6 @@ def compile_spec(loaded: LoadedSpec) -> tuple[Process | None, list[Diagnostic]]:
 
 def _build(ctx: CheckContext, diagnostics: list[Diagnostic]) -> Process:
     spec = ctx.spec
-    graph = nx.MultiDiGraph(name=spec.metadata.name)
-    for sid, state in spec.process.states.items():
-        graph.add_node(sid, state=state)
-    for edge in build_edges(ctx):
-        graph.add_edge(
-            edge.source,
-            edge.target,
-            key=edge.index,
-            name=edge.name,
-            transition=spec.process.transitions[edge.index],
-            levels=edge.levels,
-        )
     leaving: dict[str, list[Transition]] = defaultdict(list)
     for tr in spec.process.transitions:
         for source in tr.sources:
@@ -88,7 +76,6 @@ def _build(ctx: CheckContext, diagnostics: list[Diagnostic]) -> Process:
         spec=spec,
         source=ctx.loaded.filename,
         digest="sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        graph=graph,
         states=freeze(dict(spec.process.states)),
         transitions_from=freeze({s: tuple(v) for s, v in leaving.items()}),
         levels=spec.severity.levels,

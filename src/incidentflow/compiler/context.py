@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from incidentflow.diagnostics import Diagnostic, Note, Severity
 from incidentflow.rules import rule
@@ -19,6 +19,7 @@ class CheckContext:
 
     loaded: LoadedSpec
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    memo: dict[str, Any] = field(default_factory=dict)  # facts several checks share
 
     @property
     def spec(self) -> Spec:

@@ -21,6 +21,7 @@ import networkx as nx
 
 from incidentflow.compiler.context import CheckContext
 from incidentflow.diagnostics import Note
+from incidentflow.spec.models import Spec
 
 _SINK = ("__terminal__",)  # a virtual node every terminal state leads to; never a valid state id
 
@@ -36,12 +37,12 @@ class Edge:
     levels: frozenset[str]
 
 
-def build_edges(ctx: CheckContext) -> list[Edge]:
+def build_edges(spec: Spec) -> list[Edge]:
     """Edges between known states (unknown ones were reported as IF201)."""
-    states = ctx.spec.process.states
-    all_levels = frozenset(lv.id for lv in ctx.spec.severity.levels)
+    states = spec.process.states
+    all_levels = frozenset(lv.id for lv in spec.severity.levels)
     edges: list[Edge] = []
-    for i, tr in enumerate(ctx.spec.process.transitions):
+    for i, tr in enumerate(spec.process.transitions):
         # An empty guard is IF307; analysing it as unguarded avoids reporting its consequences.
         guarded = tr.when is not None and bool(tr.when.severity)
         levels = all_levels & frozenset(tr.when.severity) if guarded and tr.when else all_levels
@@ -51,22 +52,32 @@ def build_edges(ctx: CheckContext) -> list[Edge]:
     return edges
 
 
-def _digraph(states: Iterable[str], edges: Iterable[Edge], terminals: Iterable[str]) -> nx.DiGraph:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(states)
-    for e in edges:
-        if graph.has_edge(e.source, e.target):
-            graph[e.source][e.target]["names"].append(e.name)
-        else:
-            graph.add_edge(e.source, e.target, names=[e.name])
-    graph.add_node(_SINK)  # present even when no state is terminal (then nothing can finish)
-    graph.add_edges_from((t, _SINK) for t in terminals)
-    return graph
+def process_graph(spec: Spec) -> nx.MultiDiGraph:
+    """The process as a frozen networkx MultiDiGraph: one node per state (attribute
+    ``state``), one edge per (transition, source) keyed by the transition's index,
+    with ``name``, ``transition`` and ``levels`` (the levels its guard admits)."""
+    transitions = spec.process.transitions
+    graph = nx.MultiDiGraph(name=spec.metadata.name)
+    graph.add_nodes_from((sid, {"state": st}) for sid, st in spec.process.states.items())
+    graph.add_edges_from(
+        (
+            e.source,
+            e.target,
+            e.index,
+            {"name": e.name, "transition": transitions[e.index], "levels": e.levels},
+        )
+        for e in build_edges(spec)
+    )
+    return nx.freeze(graph)
 
 
 @dataclass(frozen=True, slots=True)
 class LevelView:
-    """Reachability at one group of levels that share the same usable edges."""
+    """Reachability at one group of levels that share the same usable edges.
+
+    ``graph`` holds only those edges (one per connected pair of states), plus a
+    virtual sink that every terminal state leads to: "can finish" is "reaches the sink".
+    """
 
     levels: tuple[str, ...]
     graph: nx.DiGraph
@@ -75,31 +86,44 @@ class LevelView:
 
 
 def _view(
-    states: list[str],
-    edges: list[Edge],
+    pairs: Iterable[tuple[str, str]],
     terminals: list[str],
     initial: str,
     levels: tuple[str, ...],
 ) -> LevelView:
-    graph = _digraph(states, edges, terminals)
-    reachable = frozenset(nx.descendants(graph, initial) | {initial}) - {_SINK}
+    # Only states with edges can be reached or reach a terminal; no need to add the others.
+    graph = nx.DiGraph()
+    graph.add_node(initial)
+    graph.add_node(_SINK)  # present even when no state is terminal (then nothing can finish)
+    graph.add_edges_from(pairs)
+    graph.add_edges_from((t, _SINK) for t in terminals)
+    reachable = frozenset(nx.descendants(graph, initial) - {_SINK}) | {initial}
     can_finish = frozenset(nx.ancestors(graph, _SINK))
     return LevelView(levels, graph, reachable, can_finish)
 
 
-def level_views(ctx: CheckContext, edges: list[Edge]) -> list[LevelView]:
-    """One view per distinct set of usable edges, covering every level."""
+def level_views(ctx: CheckContext, edges: list[Edge], whole: LevelView) -> list[LevelView]:
+    """One view per distinct set of usable edges, covering every level.
+
+    Levels whose guards admit every edge share the unguarded analysis.
+    """
+    usable: dict[str, list[int]] = {lv.id: [] for lv in ctx.spec.severity.levels}
+    for i, e in enumerate(edges):
+        for level in e.levels:
+            usable[level].append(i)
+    by_signature: dict[tuple[int, ...], list[str]] = defaultdict(list)
+    for level, indexes in usable.items():
+        by_signature[tuple(indexes)].append(level)
     process = ctx.spec.process
-    states = list(process.states)
     terminals = [s for s, st in process.states.items() if st.terminal]
-    by_signature: dict[frozenset[int], list[str]] = defaultdict(list)
-    for level in (lv.id for lv in ctx.spec.severity.levels):
-        signature = frozenset(i for i, e in enumerate(edges) if level in e.levels)
-        by_signature[signature].append(level)
-    return [
-        _view(states, [edges[i] for i in sorted(sig)], terminals, process.initial, tuple(levels))
-        for sig, levels in by_signature.items()
-    ]
+    views = []
+    for signature, levels in by_signature.items():
+        if len(signature) == len(edges):
+            views.append(LevelView(tuple(levels), whole.graph, whole.reachable, whole.can_finish))
+        else:
+            pairs = [(edges[i].source, edges[i].target) for i in signature]
+            views.append(_view(pairs, terminals, process.initial, tuple(levels)))
+    return views
 
 
 def check_graph(ctx: CheckContext) -> None:
@@ -110,13 +134,14 @@ def check_graph(ctx: CheckContext) -> None:
     terminal_states_with_exits(ctx)
     if process.initial not in process.states:
         return
-    edges = build_edges(ctx)
+    edges = build_edges(ctx.spec)
     dead_ends(ctx, edges)
     if any(d.code == "IF201" for d in ctx.diagnostics):
         return  # a misspelt state would make every reachability verdict a consequence of it
     terminals = [s for s, st in process.states.items() if st.terminal]
-    whole = _view(list(process.states), edges, terminals, process.initial, ())
-    views = level_views(ctx, edges)
+    pairs = [(e.source, e.target) for e in edges]
+    whole = _view(pairs, terminals, process.initial, ())
+    views = level_views(ctx, edges, whole)
     unreachable_states(ctx, whole, views)
     traps(ctx, whole, edges)
     stuck_at_severity(ctx, whole, views, edges)
@@ -215,10 +240,11 @@ def unreachable_states(ctx: CheckContext, whole: LevelView, views: list[LevelVie
             )
 
 
-def _sink_components(graph: nx.DiGraph, doomed: Iterable[str]) -> list[list[str]]:
-    """Strongly connected sets of doomed states that no edge leaves (the traps)."""
-    sub = graph.subgraph(doomed)
-    dag = nx.condensation(sub)
+def _sink_components(view: LevelView, doomed: frozenset[str]) -> list[list[str]]:
+    """Strongly connected sets of doomed states that no usable edge leaves (the traps)."""
+    if not doomed:
+        return []  # the usual case: skip building the condensation
+    dag = nx.condensation(view.graph.subgraph(doomed))
     return [sorted(dag.nodes[c]["members"]) for c in dag.nodes if dag.out_degree(c) == 0]
 
 
@@ -231,7 +257,7 @@ def traps(ctx: CheckContext, whole: LevelView, edges: list[Edge]) -> None:
     """IF303: from every reachable state some terminal state can be reached (ignoring guards)."""
     has_exit = {e.source for e in edges}
     doomed = whole.reachable - whole.can_finish
-    for component in _sink_components(whole.graph, doomed):
+    for component in _sink_components(whole, doomed):
         members = _order(ctx, component)
         if len(members) == 1 and members[0] not in has_exit:
             continue  # a dead end: reported as IF302
@@ -249,11 +275,13 @@ def traps(ctx: CheckContext, whole: LevelView, edges: list[Edge]) -> None:
         )
 
 
-def _path_text(view: LevelView, initial: str, target: str) -> str:
+def _path_text(view: LevelView, edges: list[Edge], initial: str, target: str) -> str:
     nodes: list[str] = nx.shortest_path(view.graph, initial, target)
+    level = view.levels[0]
     text = nodes[0]
     for a, b in itertools.pairwise(nodes):
-        text += f" -{view.graph[a][b]['names'][0]}-> {b}"
+        name = next(e.name for e in edges if (e.source, e.target) == (a, b) and level in e.levels)
+        text += f" -{name}-> {b}"
     return text + " (stuck)"
 
 
@@ -264,7 +292,7 @@ def stuck_at_severity(
     found: dict[tuple[tuple[str, ...], int], list[tuple[str, LevelView]]] = defaultdict(list)
     for view in views:
         doomed = (view.reachable - view.can_finish) & whole.can_finish  # the rest is IF302/IF303
-        for component in _sink_components(view.graph, doomed):
+        for component in _sink_components(view, doomed):
             members = tuple(_order(ctx, component))
             blocked = next(
                 (
@@ -297,7 +325,7 @@ def stuck_at_severity(
             hint=f"add {' and '.join(levels)} to the guard of '{tr.name}', "
             f"or give {states} another exit that {which} may take",
             notes=[
-                Note(f"path: {_path_text(view, ctx.spec.process.initial, members[0])}"),
+                Note(f"path: {_path_text(view, edges, ctx.spec.process.initial, members[0])}"),
                 ctx.note_at(
                     ("process", "transitions", index),
                     f"the way out '{tr.name}' excludes {', '.join(levels)}",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +35,8 @@ class Process:
     ``graph`` is a networkx ``MultiDiGraph``: nodes are state ids (attribute
     ``state``), edges are keyed by the transition's index in
     ``spec.process.transitions`` (two transitions may share a name) and carry
-    ``name``, ``transition`` and ``levels`` (the levels its guard admits). Lookups are read-only mappings.
+    ``name``, ``transition`` and ``levels`` (the levels its guard admits). The
+    graph is frozen (``networkx.freeze``): changing it raises. Lookups are read-only mappings.
     ``warnings`` holds the diagnostics of severity warning found while compiling;
     ``source_map`` tells where each part of the spec was written.
     """
@@ -42,13 +44,19 @@ class Process:
     spec: Spec
     source: str
     digest: str
-    graph: nx.MultiDiGraph
     states: Mapping[str, State]
     transitions_from: Mapping[str, tuple[Transition, ...]]
     levels: tuple[Level, ...]
     triggers: tuple[CompiledTrigger, ...]
     warnings: tuple[Diagnostic, ...]
     source_map: SourceMap
+
+    @cached_property
+    def graph(self) -> nx.MultiDiGraph:
+        """The process as a frozen networkx MultiDiGraph (built on first use)."""
+        from incidentflow.compiler.graph import process_graph
+
+        return process_graph(self.spec)
 
     @property
     def name(self) -> str:

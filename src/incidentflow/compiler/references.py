@@ -204,7 +204,10 @@ def unknown_checklist_items(ctx: CheckContext) -> None:
 
 
 def all_action_calls(ctx: CheckContext) -> list[tuple[Path, ActionCall]]:
-    """Every action invocation in the spec, with its path."""
+    """Every action invocation in the spec, with its path (computed once per check run)."""
+    cached = ctx.memo.get("action_calls")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
     calls: list[tuple[Path, ActionCall]] = []
     for sid, state in ctx.spec.process.states.items():
         base = ("process", "states", sid)
@@ -215,6 +218,7 @@ def all_action_calls(ctx: CheckContext) -> list[tuple[Path, ActionCall]]:
         calls += [
             (("process", "transitions", ti, "actions", i), c) for i, c in enumerate(tr.actions)
         ]
+    ctx.memo["action_calls"] = calls
     return calls
 
 

@@ -7,6 +7,7 @@ all such problems are reported together, each at its own position.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, StrictBool
@@ -153,7 +154,7 @@ class Transition(SpecModel):
     when: Guard | None = None
     actions: tuple[ActionCall, ...] = ()
 
-    @property
+    @cached_property
     def sources(self) -> tuple[str, ...]:
         """The source states as a tuple."""
         return (self.from_,) if isinstance(self.from_, str) else self.from_

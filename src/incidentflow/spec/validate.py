@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from incidentflow.diagnostics import Diagnostic, Severity
+from incidentflow.gcpause import gc_paused
 from incidentflow.spec.conditions import OPERATORS
 from incidentflow.spec.models import Spec
 from incidentflow.spec.yamlread import Path, SourceMap
@@ -31,6 +32,7 @@ _CODES = {
 }
 
 
+@gc_paused
 def validate_spec(
     data: Any, filename: str, source_map: SourceMap
 ) -> tuple[Spec | None, list[Diagnostic]]:

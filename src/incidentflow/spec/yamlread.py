@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +23,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from incidentflow.diagnostics import Diagnostic, Position, Severity
+from incidentflow.gcpause import gc_paused
 from incidentflow.spec.limits import Limits
 
 Path = tuple[str | int, ...]
@@ -124,6 +126,9 @@ def _scalar_value(event: ev.ScalarEvent) -> Any:
     text: str = event.value
     tag = event.tag
     if tag is None and _is_plain(event):
+        first = text[:1]
+        if first.isalpha() and first not in "nNtTfF":
+            return text  # cannot be null, a boolean or a number: skip the regexes
         if _NULL.match(text):
             return None
         if _BOOL.match(text):
@@ -173,22 +178,21 @@ class _Reader:
         self.root: Any = None
         self.have_root = False
         self.documents = 0
+        # One handler per event type (a dict lookup beats a chain of isinstance per event).
+        self._handlers: dict[type, Callable[[Any, list[_Frame]], None]] = {
+            ev.ScalarEvent: self.on_scalar,
+            ev.MappingStartEvent: self.on_collection_start,
+            ev.SequenceStartEvent: self.on_collection_start,
+            ev.MappingEndEvent: self.on_collection_end,
+            ev.SequenceEndEvent: self.on_collection_end,
+            ev.AliasEvent: self.on_alias,
+            ev.DocumentStartEvent: self.on_document_start,
+        }
 
     def error(self, pos: Position, code: str, message: str, hint: str = "") -> None:
         self.diagnostics.append(
             Diagnostic(self.filename, pos.line, pos.column, code, Severity.ERROR, message, hint)
         )
-
-    def count(self, n: int, pos: Position) -> None:
-        self.total_nodes += n
-        if self.total_nodes > self.limits.max_nodes:
-            self.error(
-                pos,
-                "IF112",
-                f"aliases expand to more than {self.limits.max_nodes:,} values",
-                hint="this looks like an alias bomb; use fewer nested aliases",
-            )
-            raise _Abort
 
     def check_tag(self, event: ev.NodeEvent) -> None:
         tag = getattr(event, "tag", None)
@@ -332,91 +336,112 @@ class _Reader:
         return (*parent.path, parent.key)
 
     def handle(self, event: ev.Event, stack: list[_Frame]) -> None:
-        if isinstance(event, ev.ScalarEvent):
-            self.check_tag(event)
-            self.count(1, _pos(event))
+        handler = self._handlers.get(type(event))
+        if handler is not None:
+            handler(event, stack)
+
+    def count(self, n: int, event: ev.Event) -> None:
+        self.total_nodes += n
+        if self.total_nodes > self.limits.max_nodes:
+            self.error(
+                _pos(event),
+                "IF112",
+                f"aliases expand to more than {self.limits.max_nodes:,} values",
+                hint="this looks like an alias bomb; use fewer nested aliases",
+            )
+            raise _Abort
+
+    def on_scalar(self, event: ev.ScalarEvent, stack: list[_Frame]) -> None:
+        self.check_tag(event)
+        self.count(1, event)
+        pos = _pos(event)
+        try:
+            value = _scalar_value(event)
+        except _BadScalar as exc:
+            self.error(
+                pos,
+                "IF122",
+                f"{exc}, although it is tagged {event.tag}",
+                hint="remove the tag or fix the value",
+            )
+            raise _Abort from None
+        if isinstance(value, str) and not value.isascii():
             try:
-                value = _scalar_value(event)
-            except _BadScalar as exc:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
                 self.error(
-                    _pos(event),
-                    "IF122",
-                    f"{exc}, although it is tagged {event.tag}",
-                    hint="remove the tag or fix the value",
+                    pos,
+                    "IF101",
+                    "an escape sequence produces an invalid character (a lone surrogate)",
+                    hint="escape the whole character, e.g. \\U0001F600, not half of it",
                 )
                 raise _Abort from None
-            if isinstance(value, str) and not value.isascii():
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError:
-                    self.error(
-                        _pos(event),
-                        "IF101",
-                        "an escape sequence produces an invalid character (a lone surrogate)",
-                        hint="escape the whole character, e.g. \\U0001F600, not half of it",
-                    )
-                    raise _Abort from None
-            end = event.end_mark
-            start = event.start_mark
-            length = end.column - start.column if end.line == start.line else 1
-            if event.anchor:
-                self.anchors[event.anchor] = (value, 1)
-            plain = _is_plain(event)
-            self.attach(value, _pos(event), 1, stack, max(length, 1), True, event.value, plain)
-        elif isinstance(event, (ev.MappingStartEvent, ev.SequenceStartEvent)):
-            self.check_tag(event)
-            self.count(1, _pos(event))
-            if len(stack) >= self.limits.max_depth:
-                self.error(
-                    _pos(event),
-                    "IF111",
-                    f"values are nested more than {self.limits.max_depth} levels deep",
-                    hint="flatten the structure; no spec needs this depth",
-                )
-                raise _Abort
-            container: dict[str, Any] | list[Any] = (
-                {} if isinstance(event, ev.MappingStartEvent) else []
+        end = event.end_mark
+        start = event.start_mark
+        length = end.column - start.column if end.line == start.line else 1
+        if event.anchor:
+            self.anchors[event.anchor] = (value, 1)
+        self.attach(value, pos, 1, stack, max(length, 1), True, event.value, _is_plain(event))
+
+    def on_collection_start(self, event: ev.CollectionStartEvent, stack: list[_Frame]) -> None:
+        self.check_tag(event)
+        self.count(1, event)
+        pos = _pos(event)
+        if len(stack) >= self.limits.max_depth:
+            self.error(
+                pos,
+                "IF111",
+                f"values are nested more than {self.limits.max_depth} levels deep",
+                hint="flatten the structure; no spec needs this depth",
             )
-            path = self.child_path(stack)
-            stack.append(_Frame(container, path, event.anchor, _pos(event)))
-        elif isinstance(event, (ev.MappingEndEvent, ev.SequenceEndEvent)):
-            frame = stack.pop()
-            if frame.anchor:
-                self.anchors[frame.anchor] = (frame.container, frame.nodes)
-            self.attach(frame.container, frame.start, frame.nodes, stack)
-        elif isinstance(event, ev.AliasEvent):
-            target = self.anchors.get(event.anchor)
-            if target is None:
-                self.error(
-                    _pos(event),
-                    "IF102",
-                    f"unknown alias '*{event.anchor}'",
-                    hint="define the anchor (&name) before using it",
-                )
-                raise _Abort
-            value, nodes = target
-            self.count(nodes, _pos(event))
-            self.attach(
-                value,
+            raise _Abort
+        container: dict[str, Any] | list[Any] = (
+            {} if isinstance(event, ev.MappingStartEvent) else []
+        )
+        stack.append(_Frame(container, self.child_path(stack), event.anchor, pos))
+
+    def on_collection_end(self, event: ev.Event, stack: list[_Frame]) -> None:
+        frame = stack.pop()
+        if frame.anchor:
+            self.anchors[frame.anchor] = (frame.container, frame.nodes)
+        self.attach(frame.container, frame.start, frame.nodes, stack)
+
+    def on_alias(self, event: ev.AliasEvent, stack: list[_Frame]) -> None:
+        pos = _pos(event)
+        target = self.anchors.get(event.anchor)
+        if target is None:
+            self.error(
+                pos,
+                "IF102",
+                f"unknown alias '*{event.anchor}'",
+                hint="define the anchor (&name) before using it",
+            )
+            raise _Abort
+        value, nodes = target
+        self.count(nodes, event)
+        self.attach(
+            value,
+            pos,
+            nodes,
+            stack,
+            1,
+            isinstance(value, str),
+            value if isinstance(value, str) else None,
+        )
+
+    def on_document_start(self, event: ev.DocumentStartEvent, stack: list[_Frame]) -> None:
+        self.documents += 1
+        if self.documents > 1:
+            self.error(
                 _pos(event),
-                nodes,
-                stack,
-                1,
-                isinstance(value, str),
-                value if isinstance(value, str) else None,
+                "IF104",
+                "the file holds more than one YAML document",
+                hint="keep one process per file",
             )
-        elif isinstance(event, ev.DocumentStartEvent):
-            self.documents += 1
-            if self.documents > 1:
-                self.error(
-                    _pos(event),
-                    "IF104",
-                    "the file holds more than one YAML document",
-                    hint="keep one process per file",
-                )
-                raise _Abort
+            raise _Abort
 
 
+@gc_paused
 def read_yaml(text: str, filename: str, limits: Limits) -> tuple[Document | None, list[Diagnostic]]:
     """Parse ``text`` into a :class:`Document`, or return the diagnostics that prevent it."""
     reader = _Reader(filename, limits)
