@@ -3,8 +3,18 @@
 ::
 
     IncidentflowError
-    ├── SpecError        a spec (or a set of specs) has errors; carries the Diagnostics
-    └── SpecFileError    a spec path cannot be read (missing, a directory, permissions)
+    ├── SpecError             a spec (or a set of specs) has errors; carries the Diagnostics
+    ├── SpecFileError         a spec path cannot be read (missing, a directory, permissions)
+    ├── EngineError           the engine refused an operation; nothing was written
+    │   ├── UnknownIncident       no incident has this id
+    │   ├── UnknownProcess        no loaded process has this name
+    │   ├── InvalidOperation      the request names something the process does not have
+    │   ├── OperationRefused      the request is well-formed but not allowed now
+    │   │   ├── NotAuthorized         the actor may not do this (carries the roles that may)
+    │   │   └── TransitionNotAllowed  wrong state, role, checklist or severity guard
+    │   ├── ConcurrencyError      another writer changed the incident first (stale version)
+    │   └── MissingHandlers       require_handlers=True and actions lack a handler
+    └── AuditError            a stored log does not verify (carries the problems)
 
 Exceptions carry data, not only text: ``SpecError.diagnostics`` is the full list
 (errors and warnings) so a caller can show or serialise every problem at once.
@@ -48,3 +58,107 @@ class SpecFileError(IncidentflowError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class EngineError(IncidentflowError):
+    """The engine refused an operation. Nothing was written."""
+
+
+class UnknownIncident(EngineError):
+    """No incident has this id."""
+
+    def __init__(self, incident_id: str) -> None:
+        self.incident_id = incident_id
+        super().__init__(f"no incident with id {incident_id!r}")
+
+
+class UnknownProcess(EngineError):
+    """No loaded process has this name."""
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        self.name = name
+        self.known = tuple(known)
+        super().__init__(f"no process named {name!r} (loaded: {', '.join(self.known) or 'none'})")
+
+
+class InvalidOperation(EngineError):
+    """The request names something the process does not have (a role, item, level, ...)."""
+
+    def __init__(self, incident_id: str | None, operation: str, reason: str) -> None:
+        self.incident_id = incident_id
+        self.operation = operation
+        self.reason = reason
+        where = f" on {incident_id}" if incident_id else ""
+        super().__init__(f"{operation}{where}: {reason}")
+
+
+class OperationRefused(EngineError):
+    """A well-formed request that is not allowed now. ``reason`` is a stable word."""
+
+    def __init__(self, incident_id: str, operation: str, reason: str, detail: str) -> None:
+        self.incident_id = incident_id
+        self.operation = operation
+        self.reason = reason
+        self.detail = detail
+        super().__init__(f"{operation} on {incident_id} refused ({reason}): {detail}")
+
+
+class NotAuthorized(OperationRefused):
+    """The actor holds none of the roles that may do this. ``allowed_roles`` says which may."""
+
+    def __init__(
+        self,
+        incident_id: str,
+        operation: str,
+        actor: str,
+        allowed_roles: Sequence[str],
+        detail: str,
+    ) -> None:
+        self.actor = actor
+        self.allowed_roles = tuple(allowed_roles)
+        super().__init__(incident_id, operation, "role", detail)
+
+
+class TransitionNotAllowed(OperationRefused):
+    """A transition cannot fire. ``reason``: state, role, checklist, guard or terminal."""
+
+    def __init__(
+        self,
+        incident_id: str,
+        transition: str,
+        reason: str,
+        detail: str,
+        *,
+        missing: Sequence[str] = (),
+    ) -> None:
+        self.transition = transition
+        self.missing = tuple(missing)
+        super().__init__(incident_id, f"fire {transition!r}", reason, detail)
+
+
+class ConcurrencyError(EngineError):
+    """Another writer changed the incident first: ``expected`` is stale, ``actual`` is current."""
+
+    def __init__(self, incident_id: str, expected: int, actual: int) -> None:
+        self.incident_id = incident_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"incident {incident_id} is at version {actual}, not {expected}: reload and retry"
+        )
+
+
+class MissingHandlers(EngineError):
+    """``require_handlers=True`` and these declared actions have no handler."""
+
+    def __init__(self, actions: Sequence[str]) -> None:
+        self.actions = tuple(actions)
+        super().__init__(f"no handler registered for action(s): {', '.join(self.actions)}")
+
+
+class AuditError(IncidentflowError):
+    """A stored log does not verify. ``problems`` lists where each chain breaks."""
+
+    def __init__(self, problems: Sequence[object]) -> None:
+        self.problems = tuple(problems)
+        super().__init__(f"{len(self.problems)} incident log(s) do not verify")

@@ -1,0 +1,180 @@
+"""Audit events and their hash chain.
+
+Every change to an incident is one :class:`Event`. Its ``hash`` is the SHA-256 of
+a canonical JSON encoding of every other field, including ``prev_hash``, the
+previous event's hash: changing, deleting, inserting or reordering any event
+breaks the chain at that point, which :func:`verify_chain` reports.
+
+Canonical encoding: a JSON array ``[incident_id, seq, time, actor, kind, data,
+spec_name, spec_version, spec_digest, prev_hash]`` with sorted object keys, no
+whitespace, UTF-8 (``ensure_ascii=False``). ``time`` is ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+GENESIS = "0" * 64
+"""The ``prev_hash`` of an incident's first event."""
+
+KINDS = frozenset(
+    {
+        "opened",
+        "deduplicated",
+        "assigned",
+        "unassigned",
+        "checked",
+        "transitioned",
+        "timer_fired",
+        "severity_changed",
+        "noted",
+        "action_started",
+        "action_succeeded",
+        "action_failed",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One recorded change to one incident (append-only)."""
+
+    incident_id: str
+    seq: int
+    time: str
+    actor: str
+    kind: str
+    data: Mapping[str, Any]
+    spec_name: str
+    spec_version: str
+    spec_digest: str
+    prev_hash: str
+    hash: str
+
+    @property
+    def at(self) -> datetime:
+        """``time`` as an aware datetime."""
+        return datetime.fromisoformat(self.time)
+
+
+def canonical(
+    incident_id: str,
+    seq: int,
+    time: str,
+    actor: str,
+    kind: str,
+    data: Mapping[str, Any],
+    spec_name: str,
+    spec_version: str,
+    spec_digest: str,
+    prev_hash: str,
+) -> bytes:
+    """The bytes an event's hash is computed over."""
+    body = [
+        incident_id,
+        seq,
+        time,
+        actor,
+        kind,
+        data,
+        spec_name,
+        spec_version,
+        spec_digest,
+        prev_hash,
+    ]
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def seal(
+    incident_id: str,
+    seq: int,
+    time: str,
+    actor: str,
+    kind: str,
+    data: Mapping[str, Any],
+    spec: tuple[str, str, str],
+    prev_hash: str,
+) -> Event:
+    """A new event with its hash computed. ``spec`` is (name, version, digest)."""
+    name, version, digest = spec
+    payload = canonical(incident_id, seq, time, actor, kind, data, name, version, digest, prev_hash)
+    return Event(
+        incident_id,
+        seq,
+        time,
+        actor,
+        kind,
+        data,
+        name,
+        version,
+        digest,
+        prev_hash,
+        hashlib.sha256(payload).hexdigest(),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ChainProblem:
+    """Where an incident's log stops being trustworthy, and why."""
+
+    incident_id: str
+    seq: int
+    problem: str  # modified | missing | inserted | reordered
+    detail: str
+
+
+def verify_chain(incident_id: str, events: Iterable[Event]) -> ChainProblem | None:
+    """The first problem in one incident's events (in stored order), or None if intact."""
+    prev_hash = GENESIS
+    expected_seq = 1
+    for event in events:
+        recomputed = hashlib.sha256(
+            canonical(
+                event.incident_id,
+                event.seq,
+                event.time,
+                event.actor,
+                event.kind,
+                event.data,
+                event.spec_name,
+                event.spec_version,
+                event.spec_digest,
+                event.prev_hash,
+            )
+        ).hexdigest()
+        if recomputed != event.hash:
+            return ChainProblem(
+                incident_id,
+                event.seq,
+                "modified",
+                f"event {event.seq} ({event.kind}) does not match its hash",
+            )
+        if event.seq < expected_seq:
+            return ChainProblem(
+                incident_id,
+                event.seq,
+                "reordered" if event.prev_hash != prev_hash else "inserted",
+                f"event {event.seq} appears after event {expected_seq - 1}",
+            )
+        if event.seq > expected_seq:
+            return ChainProblem(
+                incident_id,
+                expected_seq,
+                "missing",
+                f"events {expected_seq}..{event.seq - 1} are missing",
+            )
+        if event.prev_hash != prev_hash:
+            return ChainProblem(
+                incident_id,
+                event.seq,
+                "inserted",
+                f"event {event.seq} does not follow the hash of event {event.seq - 1}",
+            )
+        prev_hash = event.hash
+        expected_seq += 1
+    return None

@@ -1,0 +1,78 @@
+"""The store interface, and the in-memory store.
+
+A store keeps each incident's events in order and appends atomically with
+optimistic concurrency: :meth:`Store.append` takes the version (the last ``seq``)
+the caller's decision was based on, and refuses with :class:`ConcurrencyError`,
+writing nothing, if another writer got there first. That single rule is what
+keeps two processes from losing an update or firing a timer twice.
+
+To write another store (PostgreSQL, say) implement these five methods; the
+append must be one transaction that checks the current version under a lock
+(``SELECT max(seq) ... FOR UPDATE``) or relies on a unique (incident_id, seq) key.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from incidentflow.audit.events import Event
+from incidentflow.errors import ConcurrencyError
+
+
+class Store(Protocol):
+    """Where events live. Implementations must be safe to share between threads."""
+
+    def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
+        """Append ``events`` (seq ``expected_version + 1`` onwards) atomically, or raise
+        ConcurrencyError (and write nothing) if the incident's version is not ``expected_version``."""
+        ...
+
+    def events(self, incident_id: str, after: int = 0) -> list[Event]:
+        """The incident's events with ``seq > after``, in order."""
+        ...
+
+    def incident_ids(self) -> list[str]:
+        """Every incident id, in the order incidents were opened."""
+        ...
+
+    def all_events(self) -> Iterator[Event]:
+        """Every event, grouped by incident in opening order, each incident's in seq order."""
+        ...
+
+    def close(self) -> None:
+        """Release resources (a no-op for stores that hold none)."""
+        ...
+
+
+class MemoryStore:
+    """Events in process memory: for tests, drills and hosts that do not persist."""
+
+    def __init__(self) -> None:
+        self._events: dict[str, list[Event]] = {}
+        self._lock = threading.Lock()
+
+    def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
+        with self._lock:
+            log = self._events.get(incident_id, [])
+            if len(log) != expected_version:
+                raise ConcurrencyError(incident_id, expected_version, len(log))
+            self._events[incident_id] = [*log, *events] if log else list(events)
+
+    def events(self, incident_id: str, after: int = 0) -> list[Event]:
+        with self._lock:
+            return list(self._events.get(incident_id, [])[after:])
+
+    def incident_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._events)
+
+    def all_events(self) -> Iterator[Event]:
+        with self._lock:
+            logs = [list(log) for log in self._events.values()]
+        for log in logs:
+            yield from log
+
+    def close(self) -> None:
+        return None

@@ -1,0 +1,1 @@
+"""The runtime: drive incidents through a compiled Process, recording every change."""

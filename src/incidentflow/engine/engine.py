@@ -1,0 +1,693 @@
+"""The Engine: open incidents from signals, let the right people move them, keep the log.
+
+Every operation follows one path: refresh the incident from the store, decide
+(refusing with a specific exception, having written nothing), then append the
+resulting events with the version the decision was based on. A concurrent
+writer makes that append fail with :class:`ConcurrencyError`, so no update is
+lost and no timer fires twice. Actions run after their cause is committed
+(outbox style); their start and outcome are recorded, and failures can be retried.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from incidentflow.audit.events import ChainProblem, Event, seal, verify_chain
+from incidentflow.audit.store import MemoryStore, Store
+from incidentflow.compiler.process import Process
+from incidentflow.engine import authz
+from incidentflow.engine.machine import ProcessMachine
+from incidentflow.engine.planning import (
+    plan_actions,
+    plan_timers,
+    sla_seconds,
+    timer,
+)
+from incidentflow.engine.state import Incident, IncidentState, PlannedAction
+from incidentflow.errors import (
+    ConcurrencyError,
+    InvalidOperation,
+    MissingHandlers,
+    NotAuthorized,
+    OperationRefused,
+    TransitionNotAllowed,
+    UnknownIncident,
+    UnknownProcess,
+)
+
+Clock = Callable[[], datetime]
+"""Returns the current time as an aware datetime."""
+
+SYSTEM = "system"
+"""The default actor for the host's own operations (opening incidents from signals)."""
+TIMER = "timer"
+"""The actor recorded for what timers do."""
+
+_MAX_TIMER_STEPS = 1000  # bound on timers fired for one incident in one tick (zero-delay loops)
+
+
+def utc_now() -> datetime:
+    """The default clock."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRequest:
+    """What an action handler receives."""
+
+    incident: Incident
+    action: str
+    params: Mapping[str, Any]
+    holders: Mapping[str, frozenset[str]]  # for each role-valued param: who holds that role
+    origin: str
+    action_id: str
+
+
+ActionHandler = Callable[[ActionRequest], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    """One transition out of the current state, and whether the actor may fire it now."""
+
+    transition: str
+    to: str
+    allowed: bool
+    reason: str | None  # None when allowed; else state | role | checklist | guard | terminal
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The result of verifying audit logs."""
+
+    checked: int
+    problems: tuple[ChainProblem, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when every log verified."""
+        return not self.problems
+
+
+class Engine:
+    """Drives incidents through compiled processes and records every change.
+
+    ``processes``: one Process or several (their triggers compete for signals).
+    ``store``: where events go (in memory when None; :class:`SQLiteStore` to persist).
+    ``clock``: returns an aware datetime (injectable for tests and drills).
+    """
+
+    def __init__(
+        self,
+        processes: Process | Iterable[Process],
+        store: Store | None = None,
+        clock: Clock | None = None,
+        *,
+        require_handlers: bool = False,
+        handlers: Mapping[str, ActionHandler] | None = None,
+        new_id: Callable[[], str] | None = None,
+    ) -> None:
+        listed = [processes] if isinstance(processes, Process) else list(processes)
+        self._processes: dict[str, Process] = {p.name: p for p in listed}
+        self._machines = {name: ProcessMachine(p) for name, p in self._processes.items()}
+        self.store: Store = store if store is not None else MemoryStore()
+        self._clock = clock or utc_now
+        self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
+        self._handlers: dict[str, ActionHandler] = {}
+        self._cache: dict[str, IncidentState] = {}
+        for name, handler in (handlers or {}).items():
+            self.register_action(name, handler)
+        if require_handlers:
+            missing = sorted({a for p in listed for a in p.spec.actions} - set(self._handlers))
+            if missing:
+                raise MissingHandlers(missing)
+
+    # --- configuration ---------------------------------------------------------------
+
+    @property
+    def processes(self) -> Mapping[str, Process]:
+        """The loaded processes by name."""
+        return dict(self._processes)
+
+    def register_action(self, name: str, handler: ActionHandler) -> None:
+        """Run ``handler`` whenever the process asks for action ``name``."""
+        declared = {a for p in self._processes.values() for a in p.spec.actions}
+        if name not in declared:
+            raise InvalidOperation(
+                None, "register_action", f"no process declares an action {name!r}"
+            )
+        self._handlers[name] = handler
+
+    # --- reading -----------------------------------------------------------------------
+
+    def get(self, incident_id: str) -> Incident:
+        """The incident's current state."""
+        return self._load(incident_id).snapshot()
+
+    def history(self, incident_id: str) -> list[Event]:
+        """Every event of the incident, in order."""
+        self._load(incident_id)
+        return self.store.events(incident_id)
+
+    def queue(self) -> list[Incident]:
+        """Open incidents, most severe first, then nearest deadline, then oldest."""
+        open_ = [s.snapshot() for s in self._refresh_all() if not s.closed]
+
+        def key(incident: Incident) -> tuple[int, datetime, datetime]:
+            rank = self._process(incident.process).rank(incident.severity)
+            deadline = min(incident.timers.values(), default=datetime.max.replace(tzinfo=UTC))
+            return rank, deadline, incident.opened_at
+
+        return sorted(open_, key=key)
+
+    def next_deadline(self) -> datetime | None:
+        """When :meth:`tick` next has something to do (None: no timer is running)."""
+        dues = [d for s in self._refresh_all() if not s.closed for d in s.timers.values()]
+        return min(dues, default=None)
+
+    def allowed(self, incident_id: str, actor: str) -> list[Allowed]:
+        """Every transition of the current state, and why ``actor`` may not fire it, if not."""
+        state = self._load(incident_id)
+        process = self._process(state.process)
+        out = []
+        seen: set[str] = set()
+        for tr in process.transitions_from.get(state.state, ()):
+            if tr.name in seen:
+                continue
+            seen.add(tr.name)
+            try:
+                index = self._decide_fire(process, state, tr.name, actor)
+                chosen = process.spec.process.transitions[index]
+                out.append(Allowed(tr.name, chosen.to, True, None, ""))
+            except TransitionNotAllowed as refusal:
+                out.append(Allowed(tr.name, tr.to, False, refusal.reason, refusal.detail))
+        return out
+
+    def verify(self, incident_id: str | None = None) -> VerifyReport:
+        """Check the hash chain of one incident's log, or of every incident."""
+        ids = [incident_id] if incident_id is not None else self.store.incident_ids()
+        problems = []
+        for iid in ids:
+            problem = verify_chain(iid, self.store.events(iid))
+            if problem is not None:
+                problems.append(problem)
+        return VerifyReport(len(ids), tuple(problems))
+
+    # --- opening ----------------------------------------------------------------------
+
+    def signal(self, fields: Mapping[str, Any], *, actor: str = SYSTEM) -> Incident | None:
+        """Open (or join) the incident a signal constitutes; None if no trigger matches.
+
+        The most severe matching trigger of any process wins, ties going to the
+        earlier process and the earlier trigger. A trigger with ``dedupe_by`` joins
+        the open incident whose signal had equal values in those fields.
+        """
+        best = None
+        for order, process in enumerate(self._processes.values()):
+            trig = process.match(fields)
+            if trig is not None and (best is None or (trig.rank, order) < (best[1].rank, best[0])):
+                best = (order, trig, process)
+        if best is None:
+            return None
+        _, trig, process = best
+        if trig.dedupe_by:
+            key = {f: fields.get(f) for f in trig.dedupe_by}
+            for state in self._refresh_all():
+                if (
+                    not state.closed
+                    and state.process == process.name
+                    and state.trigger == trig.id
+                    and state.dedupe == key
+                ):
+                    self._append(
+                        state,
+                        [("deduplicated", actor, {"trigger": trig.id, "fields": dict(fields)})],
+                    )
+                    return state.snapshot()
+        else:
+            key = None
+        return self._open(process, trig.level, trig.id, fields, actor, trig.id, key)
+
+    def open(
+        self,
+        process: str,
+        *,
+        severity: str | None = None,
+        impact: str | None = None,
+        urgency: str | None = None,
+        title: str = "",
+        fields: Mapping[str, Any] | None = None,
+        actor: str = SYSTEM,
+    ) -> Incident:
+        """Open an incident of ``process`` at a level, or at the matrix's impact x urgency."""
+        proc = self._process(process)
+        level = self._resolve_level(proc, severity, impact, urgency)
+        return self._open(proc, level, title, fields or {}, actor, None, None)
+
+    def _open(
+        self,
+        proc: Process,
+        level: str,
+        title: str,
+        fields: Mapping[str, Any],
+        actor: str,
+        trigger: str | None,
+        dedupe: Mapping[str, Any] | None,
+    ) -> Incident:
+        now = self._now()
+        incident_id = self._new_id()
+        state_id = proc.initial
+        initial = proc.states[state_id]
+        data = {
+            "process": proc.name,
+            "title": title,
+            "severity": level,
+            "fields": dict(fields),
+            "trigger": trigger,
+            "dedupe": dict(dedupe) if dedupe is not None else None,
+            "state": state_id,
+            "phase": initial.phase,
+            "terminal": initial.terminal,
+            "timers": plan_timers(proc, state_id, level, now),
+            "actions": plan_actions(initial.on_enter, f"enter:{state_id}"),
+            "sla": sla_seconds(proc, level),
+        }
+        state = IncidentState(incident_id)
+        self._append(state, [("opened", actor, data)], now=now)
+        self._run_actions(state)
+        return state.snapshot()
+
+    # --- operations -------------------------------------------------------------------
+
+    def assign(
+        self,
+        incident_id: str,
+        role: str,
+        person: str,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Incident:
+        """Give ``person`` the ``role`` on the incident (see :mod:`incidentflow.engine.authz`)."""
+        state, process, incident = self._prepare(incident_id, expected_version)
+        if role not in process.spec.roles:
+            raise InvalidOperation(incident_id, "assign", f"the process has no role {role!r}")
+        if not authz.may_assign(process, incident, actor):
+            raise NotAuthorized(
+                incident_id,
+                "assign",
+                actor,
+                sorted(authz.owner_roles(process, incident)),
+                f"{actor!r} neither opened the incident nor holds the owner role of {incident.state!r}",
+            )
+        if person in incident.assignments.get(role, ()):
+            return incident
+        self._check_separation(process, incident, role, person)
+        self._append(state, [("assigned", actor, {"role": role, "person": person})])
+        return state.snapshot()
+
+    def unassign(
+        self,
+        incident_id: str,
+        role: str,
+        person: str,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Incident:
+        """Take ``role`` away from ``person``."""
+        state, process, incident = self._prepare(incident_id, expected_version)
+        if person not in incident.assignments.get(role, ()):
+            raise InvalidOperation(incident_id, "unassign", f"{person!r} does not hold {role!r}")
+        if not authz.may_assign(process, incident, actor):
+            raise NotAuthorized(
+                incident_id,
+                "unassign",
+                actor,
+                sorted(authz.owner_roles(process, incident)),
+                f"{actor!r} neither opened the incident nor holds the owner role of {incident.state!r}",
+            )
+        self._append(state, [("unassigned", actor, {"role": role, "person": person})])
+        return state.snapshot()
+
+    def check(
+        self, incident_id: str, item: str, *, actor: str, expected_version: int | None = None
+    ) -> Incident:
+        """Mark a checklist item of the current state as done."""
+        state, process, incident = self._prepare(incident_id, expected_version)
+        items = [c.id for c in process.states[incident.state].checklist]
+        if item not in items:
+            raise InvalidOperation(
+                incident_id, "check", f"state {incident.state!r} has no checklist item {item!r}"
+            )
+        self._require_manage(process, incident, actor, "check")
+        if item in incident.checklist:
+            return incident
+        self._append(state, [("checked", actor, {"item": item})])
+        return state.snapshot()
+
+    def fire(
+        self, incident_id: str, transition: str, *, actor: str, expected_version: int | None = None
+    ) -> Incident:
+        """Fire a transition; raise TransitionNotAllowed with the reason if it may not."""
+        state, process, _ = self._prepare(incident_id, expected_version)
+        index = self._decide_fire(process, state, transition, actor)
+        self._append(
+            state,
+            [("transitioned", actor, self._transition_data(process, state, index, self._now()))],
+        )
+        self._run_actions(state)
+        return state.snapshot()
+
+    def set_severity(
+        self,
+        incident_id: str,
+        level: str,
+        *,
+        actor: str,
+        reason: str = "",
+        expected_version: int | None = None,
+    ) -> Incident:
+        """Change the severity; running timers are re-planned for the new level."""
+        state, process, incident = self._prepare(incident_id, expected_version)
+        if level not in process.level_ids:
+            raise InvalidOperation(
+                incident_id, "set_severity", f"the process has no level {level!r}"
+            )
+        self._require_manage(process, incident, actor, "set_severity")
+        if level == incident.severity:
+            return incident
+        timers = plan_timers(
+            process, incident.state, level, incident.state_entered_at, skip=state.fired_timers
+        )
+        data = {
+            "old": incident.severity,
+            "new": level,
+            "reason": reason,
+            "timers": timers,
+            "sla": sla_seconds(process, level),
+        }
+        self._append(state, [("severity_changed", actor, data)])
+        return state.snapshot()
+
+    def note(
+        self, incident_id: str, text: str, *, actor: str, expected_version: int | None = None
+    ) -> Incident:
+        """Add a note to the incident's log."""
+        state, _, incident = self._prepare(incident_id, expected_version)
+        if not authz.may_note(incident, actor):
+            raise NotAuthorized(
+                incident_id,
+                "note",
+                actor,
+                sorted(incident.assignments),
+                f"{actor!r} holds no role on this incident",
+            )
+        self._append(state, [("noted", actor, {"text": text})])
+        return state.snapshot()
+
+    def retry_actions(self, incident_id: str) -> Incident:
+        """Run again every action of the incident that has not succeeded."""
+        state = self._load(incident_id)
+        self._run_actions(state, include_failed=True)
+        return state.snapshot()
+
+    def tick(self, now: datetime | None = None) -> list[Event]:
+        """Fire every due timer exactly once (its actions, then its transition, if any).
+
+        Returns the events written. Safe to call from several processes sharing a
+        store: a timer another process fired first is skipped.
+        """
+        now = self._aware(now) if now is not None else self._now()
+        written: list[Event] = []
+        for state in self._refresh_all():
+            for _ in range(_MAX_TIMER_STEPS):
+                due = sorted(
+                    (d, t) for t, d in state.timers.items() if d <= now and not state.closed
+                )
+                if not due:
+                    break
+                try:
+                    written += self._fire_timer(state, due[0][1], now)
+                except ConcurrencyError:
+                    continue  # another process acted first; the state caught up: look again
+                self._run_actions(state)
+        return written
+
+    # --- internals --------------------------------------------------------------------
+
+    def _process(self, name: str) -> Process:
+        process = self._processes.get(name)
+        if process is None:
+            raise UnknownProcess(name, list(self._processes))
+        return process
+
+    def _now(self) -> datetime:
+        return self._aware(self._clock())
+
+    @staticmethod
+    def _aware(value: datetime) -> datetime:
+        if value.tzinfo is None:
+            raise ValueError("incidentflow needs aware datetimes (for example datetime.now(UTC))")
+        return value.astimezone(UTC)
+
+    def _load(self, incident_id: str) -> IncidentState:
+        state = self._cache.get(incident_id)
+        if state is None:
+            state = IncidentState(incident_id)
+        for event in self.store.events(incident_id, after=state.version):
+            state.apply(event)
+        if state.version == 0:
+            raise UnknownIncident(incident_id)
+        self._cache[incident_id] = state
+        return state
+
+    def _refresh_all(self) -> list[IncidentState]:
+        return [self._load(iid) for iid in self.store.incident_ids()]
+
+    def _prepare(
+        self, incident_id: str, expected_version: int | None
+    ) -> tuple[IncidentState, Process, Incident]:
+        state = self._load(incident_id)
+        if expected_version is not None and expected_version != state.version:
+            raise ConcurrencyError(incident_id, expected_version, state.version)
+        return state, self._process(state.process), state.snapshot()
+
+    def _append(
+        self,
+        state: IncidentState,
+        items: list[tuple[str, str, Mapping[str, Any]]],
+        *,
+        now: datetime | None = None,
+    ) -> list[Event]:
+        """Seal and append events in one atomic write based on ``state.version``."""
+        process = (
+            self._process(state.process) if state.process else self._process(items[0][2]["process"])
+        )
+        spec = (process.name, process.version, process.digest)
+        time = (now or self._now()).isoformat()
+        events = []
+        seq, prev = state.version, state.last_hash
+        for kind, actor, data in items:
+            seq += 1
+            event = seal(state.id, seq, time, actor, kind, data, spec, prev)
+            events.append(event)
+            prev = event.hash
+        try:
+            self.store.append(state.id, state.version, events)
+        except ConcurrencyError:
+            for newer in self.store.events(state.id, after=state.version):
+                state.apply(newer)  # catch up, so the caller's next decision sees the truth
+            raise
+        for event in events:
+            state.apply(event)
+        self._cache[state.id] = state
+        return events
+
+    def _resolve_level(
+        self, process: Process, severity: str | None, impact: str | None, urgency: str | None
+    ) -> str:
+        if severity is not None:
+            if impact is not None or urgency is not None:
+                raise InvalidOperation(
+                    None, "open", "give a severity or impact and urgency, not both"
+                )
+            if severity not in process.level_ids:
+                raise InvalidOperation(None, "open", f"{process.name!r} has no level {severity!r}")
+            return severity
+        if impact is None or urgency is None:
+            raise InvalidOperation(None, "open", "give a severity, or both impact and urgency")
+        try:
+            return process.level_for(impact, urgency)
+        except KeyError:
+            raise InvalidOperation(
+                None, "open", f"{impact!r} x {urgency!r} is not on {process.name!r}'s matrix"
+            ) from None
+
+    def _require_manage(
+        self, process: Process, incident: Incident, actor: str, operation: str
+    ) -> None:
+        if not authz.may_manage(process, incident, actor):
+            raise NotAuthorized(
+                incident.id,
+                operation,
+                actor,
+                sorted(authz.manage_roles(process, incident)),
+                f"{actor!r} holds none of the roles acting in {incident.state!r}",
+            )
+
+    def _check_separation(
+        self, process: Process, incident: Incident, role: str, person: str
+    ) -> None:
+        held = incident.roles_of(person)
+        for policy in process.spec.policies:
+            roles = set(policy.distinct_holders or ())
+            clash = held & roles - {role}
+            if role in roles and clash:
+                raise OperationRefused(
+                    incident.id,
+                    "assign",
+                    "policy",
+                    f"policy {policy.id!r}: {person!r} already holds "
+                    f"{sorted(clash)[0]!r}, which must not be held with {role!r}",
+                )
+
+    def _decide_fire(self, process: Process, state: IncidentState, name: str, actor: str) -> int:
+        """The index of the transition ``actor`` fires by ``name`` now, or TransitionNotAllowed."""
+        iid = state.id
+        if not any(t.name == name for t in process.spec.process.transitions):
+            raise InvalidOperation(iid, "fire", f"the process has no transition {name!r}")
+        if state.closed:
+            raise TransitionNotAllowed(
+                iid, name, "terminal", f"the incident is closed ({state.state!r})"
+            )
+        candidates = [t for t in process.transitions_from.get(state.state, ()) if t.name == name]
+        if not candidates:
+            raise TransitionNotAllowed(
+                iid, name, "state", f"{name!r} does not leave {state.state!r}"
+            )
+        index = self._machines[process.name].select(state.state, state.severity, name)
+        if index is None:
+            levels = sorted({lv for t in candidates if t.when for lv in t.when.severity})
+            raise TransitionNotAllowed(
+                iid,
+                name,
+                "guard",
+                f"{name!r} is not allowed at {state.severity} (only at {', '.join(levels)})",
+            )
+        chosen = process.spec.process.transitions[index]
+        if actor != TIMER:
+            roles = authz.fire_roles(process, chosen)
+            held = {r for r, people in state.assignments.items() if actor in people}
+            if not held & roles:
+                raise TransitionNotAllowed(
+                    iid,
+                    name,
+                    "role",
+                    f"{actor!r} holds none of {', '.join(sorted(roles)) or 'no role (timers only)'}",
+                )
+            missing = [item for item in chosen.requires if item not in state.checklist]
+            if missing:
+                raise TransitionNotAllowed(
+                    iid,
+                    name,
+                    "checklist",
+                    f"checklist items not done: {', '.join(missing)}",
+                    missing=missing,
+                )
+        return index
+
+    def _transition_data(
+        self, process: Process, state: IncidentState, index: int, now: datetime
+    ) -> dict[str, Any]:
+        tr = process.spec.process.transitions[index]
+        target = process.states[tr.to]
+        return {
+            "transition": tr.name,
+            "index": index,
+            "from": state.state,
+            "to": tr.to,
+            "phase": target.phase,
+            "terminal": target.terminal,
+            "timers": plan_timers(process, tr.to, state.severity, now),
+            "actions": plan_actions(tr.actions, f"transition:{tr.name}")
+            + plan_actions(target.on_enter, f"enter:{tr.to}"),
+        }
+
+    def _fire_timer(self, state: IncidentState, timer_id: str, now: datetime) -> list[Event]:
+        process = self._process(state.process)
+        spec_timer = timer(process, state.state, timer_id)
+        fired = {
+            "timer": timer_id,
+            "due": state.timers[timer_id].isoformat(),
+            "actions": plan_actions(spec_timer.actions, f"timer:{timer_id}"),
+        }
+        items: list[tuple[str, str, Mapping[str, Any]]] = [("timer_fired", TIMER, fired)]
+        if spec_timer.transition is not None:
+            index = self._machines[process.name].select(
+                state.state, state.severity, spec_timer.transition
+            )
+            if index is None:
+                fired["transition_skipped"] = (
+                    f"{spec_timer.transition!r} is not allowed at {state.severity}"
+                )
+            else:
+                items.append(
+                    ("transitioned", TIMER, self._transition_data(process, state, index, now))
+                )
+        return self._append(state, items, now=now)
+
+    def _run_actions(self, state: IncidentState, *, include_failed: bool = False) -> None:
+        runnable = {"planned", "started", "failed"} if include_failed else {"planned"}
+        for planned in [a for a in state.actions.values() if a.status in runnable]:
+            self._record(
+                state, "action_started", {"action_id": planned.id, "action": planned.action}
+            )
+            outcome = self._invoke(state, planned)
+            if outcome is None:
+                self._record(state, "action_succeeded", {"action_id": planned.id})
+            else:
+                self._record(state, "action_failed", {"action_id": planned.id, "error": outcome})
+
+    def _invoke(self, state: IncidentState, planned: PlannedAction) -> str | None:
+        handler = self._handlers.get(planned.action)
+        if handler is None:
+            return f"no handler registered for action {planned.action!r}"
+        process = self._process(state.process)
+        kinds = (
+            process.spec.actions[planned.action].params
+            if planned.action in process.spec.actions
+            else {}
+        )
+        holders = {
+            str(value): frozenset(state.assignments.get(str(value), ()))
+            for name, value in planned.params.items()
+            if kinds.get(name) == "role"
+        }
+        request = ActionRequest(
+            state.snapshot(),
+            planned.action,
+            dict(planned.params),
+            holders,
+            planned.origin,
+            planned.id,
+        )
+        try:
+            handler(request)
+        except Exception as exc:  # a failing handler must never lose the committed transition
+            return f"{type(exc).__name__}: {exc}"
+        return None
+
+    def _record(self, state: IncidentState, kind: str, data: Mapping[str, Any]) -> None:
+        """Append a bookkeeping event, retrying on concurrent writes (it decides nothing)."""
+        while True:
+            try:
+                self._append(state, [(kind, SYSTEM, data)])
+                return
+            except ConcurrencyError:
+                continue  # _append caught the state up; try again on top of the newer events

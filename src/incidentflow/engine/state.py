@@ -1,0 +1,211 @@
+"""An incident's state as a pure function of its events.
+
+:class:`IncidentState` folds events one at a time; :class:`Incident` is the
+immutable snapshot the engine hands out. Every event carries what the fold needs
+(the timers planned on entering a state, the phase of the state entered, the
+SLAs of the level), so replaying a log needs neither the spec nor a clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from types import MappingProxyType
+from typing import Any
+
+from incidentflow.audit.events import GENESIS, Event
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedAction:
+    """An action invocation the process asked for, and what became of it."""
+
+    id: str
+    action: str
+    params: Mapping[str, Any]
+    origin: str  # e.g. "transition:acknowledge", "enter:triage", "timer:ack_deadline"
+    status: str  # planned | started | succeeded | failed
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """A snapshot of one incident (what :meth:`Engine.get` returns)."""
+
+    id: str
+    process: str
+    title: str
+    state: str
+    phase: str | None
+    severity: str
+    fields: Mapping[str, Any]
+    opened_by: str
+    opened_at: datetime
+    state_entered_at: datetime
+    assignments: Mapping[str, frozenset[str]]
+    checklist: frozenset[str]
+    timers: Mapping[str, datetime]
+    closed: bool
+    version: int
+    actions: tuple[PlannedAction, ...]
+
+    @property
+    def pending_actions(self) -> tuple[PlannedAction, ...]:
+        """Actions planned or started but not yet succeeded (to run or retry)."""
+        return tuple(a for a in self.actions if a.status != "succeeded")
+
+    def roles_of(self, person: str) -> frozenset[str]:
+        """The roles ``person`` holds on this incident."""
+        return frozenset(r for r, people in self.assignments.items() if person in people)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+class IncidentState:
+    """Mutable fold of one incident's events; ``snapshot()`` freezes it."""
+
+    __slots__ = (
+        "actions",
+        "assignments",
+        "checklist",
+        "closed",
+        "dedupe",
+        "fields",
+        "fired_timers",
+        "id",
+        "last_hash",
+        "opened_at",
+        "opened_by",
+        "phase",
+        "process",
+        "severity",
+        "state",
+        "state_entered_at",
+        "timers",
+        "title",
+        "trigger",
+        "version",
+    )
+
+    def __init__(self, incident_id: str) -> None:
+        self.id = incident_id
+        self.process = ""
+        self.title = ""
+        self.state = ""
+        self.phase: str | None = None
+        self.severity = ""
+        self.fields: dict[str, Any] = {}
+        self.trigger: str | None = None
+        self.dedupe: dict[str, Any] | None = None
+        self.opened_by = ""
+        self.opened_at = datetime.min
+        self.state_entered_at = datetime.min
+        self.assignments: dict[str, set[str]] = {}
+        self.checklist: set[str] = set()
+        self.timers: dict[str, datetime] = {}
+        self.closed = False
+        self.version = 0
+        self.last_hash = GENESIS
+        self.fired_timers: set[str] = set()
+        self.actions: dict[str, PlannedAction] = {}
+
+    def apply(self, event: Event) -> None:
+        """Fold one event (events must come in seq order)."""
+        data = event.data
+        kind = event.kind
+        if kind == "opened":
+            self.process = data["process"]
+            self.title = data["title"]
+            self.severity = data["severity"]
+            self.fields = dict(data["fields"])
+            self.trigger = data.get("trigger")
+            self.dedupe = data.get("dedupe")
+            self.opened_by = event.actor
+            self.opened_at = event.at
+            self._enter(data, event)
+        elif kind == "transitioned":
+            self._enter(data, event)
+        elif kind == "assigned":
+            self.assignments.setdefault(data["role"], set()).add(data["person"])
+        elif kind == "unassigned":
+            people = self.assignments.get(data["role"], set())
+            people.discard(data["person"])
+            if not people:
+                self.assignments.pop(data["role"], None)
+        elif kind == "checked":
+            self.checklist.add(data["item"])
+        elif kind == "timer_fired":
+            self.timers.pop(data["timer"], None)
+            self.fired_timers.add(data["timer"])
+            self._plan(data, event)
+        elif kind == "severity_changed":
+            self.severity = data["new"]
+            self.timers = {k: _time(v) for k, v in data["timers"].items()}
+        elif kind == "action_started":
+            self._action(data["action_id"], "started")
+        elif kind == "action_succeeded":
+            self._action(data["action_id"], "succeeded")
+        elif kind == "action_failed":
+            self._action(data["action_id"], "failed", data.get("error"))
+        self.version = event.seq
+        self.last_hash = event.hash
+
+    def _enter(self, data: Mapping[str, Any], event: Event) -> None:
+        self.state = data["to"] if "to" in data else data["state"]
+        self.phase = data.get("phase")
+        self.closed = bool(data.get("terminal", False))
+        self.state_entered_at = event.at
+        self.checklist = set()  # a checklist belongs to one visit of its state
+        self.fired_timers = set()
+        self.timers = {k: _time(v) for k, v in data.get("timers", {}).items()}
+        self._plan(data, event)
+
+    def _plan(self, data: Mapping[str, Any], event: Event) -> None:
+        for i, planned in enumerate(data.get("actions", ())):
+            action_id = f"{event.seq}.{i}"
+            self.actions[action_id] = PlannedAction(
+                action_id,
+                planned["action"],
+                planned.get("params", {}),
+                planned["origin"],
+                "planned",
+            )
+
+    def _action(self, action_id: str, status: str, error: str | None = None) -> None:
+        current = self.actions.get(action_id)
+        if current is not None:
+            self.actions[action_id] = PlannedAction(
+                current.id, current.action, current.params, current.origin, status, error
+            )
+
+    def snapshot(self) -> Incident:
+        """An immutable copy of the current state."""
+        return Incident(
+            id=self.id,
+            process=self.process,
+            title=self.title,
+            state=self.state,
+            phase=self.phase,
+            severity=self.severity,
+            fields=MappingProxyType(dict(self.fields)),
+            opened_by=self.opened_by,
+            opened_at=self.opened_at,
+            state_entered_at=self.state_entered_at,
+            assignments=MappingProxyType({r: frozenset(p) for r, p in self.assignments.items()}),
+            checklist=frozenset(self.checklist),
+            timers=MappingProxyType(dict(self.timers)),
+            closed=self.closed,
+            version=self.version,
+            actions=tuple(self.actions.values()),
+        )
+
+
+def replay(incident_id: str, events: list[Event]) -> IncidentState:
+    """The state an incident's events describe."""
+    state = IncidentState(incident_id)
+    for event in events:
+        state.apply(event)
+    return state
