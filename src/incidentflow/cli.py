@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | schema``.
+"""The command line: ``incidentflow validate | schema | demo | report | audit verify``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -48,6 +48,34 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         help="output format (default: text)",
     )
     validate.add_argument("--strict", action="store_true", help="warnings fail too")
+    demo = commands.add_parser(
+        "demo",
+        help="run a scripted incident end to end and show its timeline, metrics and audit",
+        description="Run one scripted SEV1 incident through the major-incident example "
+        "with an SQLite store, then print its timeline, metrics and audit verification.",
+    )
+    demo.add_argument(
+        "--spec", metavar="FILE", help="spec to use (default: the major-incident example)"
+    )
+    demo.add_argument("--keep", metavar="DIR", help="keep the SQLite database in DIR")
+    report = commands.add_parser(
+        "report",
+        help="incident metrics from an SQLite store",
+        description="Time to acknowledge, mitigate and resolve, time in state and SLA "
+        "breaches, per incident and per level, computed from the audit events.",
+    )
+    report.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    report.add_argument("--format", choices=("text", "json"), default="text")
+    audit = commands.add_parser("audit", help="audit-trail tools")
+    audit_commands = audit.add_subparsers(
+        dest="audit_command", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    verify = audit_commands.add_parser(
+        "verify",
+        help="check the hash chain of every incident in an SQLite store",
+        description="Exit 0 when every incident's log verifies, 1 when one does not.",
+    )
+    verify.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
     commands.add_parser(
         "schema",
         help="print the JSON Schema of the spec format (for editors)",
@@ -70,6 +98,20 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_OK
     if args.command == "validate":
         return _validate(args.paths, args.format, args.strict, stdout, stderr)
+    if args.command == "demo":
+        from incidentflow.demo import run_demo
+
+        try:
+            return run_demo(
+                stdout,
+                Path(args.keep) if args.keep else None,
+                Path(args.spec) if args.spec else None,
+            )
+        except (FileNotFoundError, OSError) as exc:
+            stderr.write(f"incidentflow: {exc}\n")
+            return EXIT_USAGE
+    if args.command in ("report", "audit"):
+        return _with_store(args, stdout, stderr)
     if args.command == "schema":
         from incidentflow.schema import json_schema
 
@@ -111,6 +153,88 @@ def _validate(paths: list[str], fmt: str, strict: bool, stdout: TextIO, stderr: 
             stdout.write(summary(diagnostics, len(results)) + "\n")
     failing = any(d.is_error or strict for d in diagnostics)
     return code | (EXIT_SPEC_ERRORS if failing else EXIT_OK)
+
+
+def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from incidentflow.audit.sqlite import SQLiteStore
+
+    path = Path(args.database)
+    if not path.is_file():
+        stderr.write(f"incidentflow: {path}: no such database file\n")
+        return EXIT_USAGE
+    try:
+        store = SQLiteStore(path)
+        if args.command == "report":
+            return _report(store, args.format, stdout)
+        return _verify(store, stdout)
+    except Exception as exc:  # a corrupt or foreign file: say so, never a traceback
+        stderr.write(f"incidentflow: {path}: cannot read the event store: {exc}\n")
+        return EXIT_USAGE
+
+
+def _report(store: object, fmt: str, stdout: TextIO) -> int:
+    from datetime import UTC, datetime
+
+    from incidentflow.audit.metrics import metrics_by_incident, summarise
+    from incidentflow.audit.sqlite import SQLiteStore
+    from incidentflow.timeline import duration
+
+    assert isinstance(store, SQLiteStore)
+    metrics = metrics_by_incident(store.all_events(), datetime.now(UTC))
+    levels = summarise(metrics)
+    if fmt == "json":
+        payload = {
+            "incidents": [m.as_dict() for m in metrics],
+            "levels": [
+                {
+                    "process": s.process,
+                    "severity": s.severity,
+                    "incidents": s.incidents,
+                    "median_time_to_acknowledge": _seconds(s.median_time_to_acknowledge),
+                    "median_time_to_mitigate": _seconds(s.median_time_to_mitigate),
+                    "median_time_to_resolve": _seconds(s.median_time_to_resolve),
+                    "breaches": s.breaches,
+                }
+                for s in levels
+            ],
+        }
+        stdout.write(json.dumps(payload, indent=2) + "\n")
+        return EXIT_OK
+    stdout.write(f"{len(metrics)} incident(s)\n\n")
+    header = f"{'process':<20} {'level':<6} {'n':>4} {'ack':>9} {'mitigate':>9} {'resolve':>10}  breaches"
+    stdout.write(header + "\n")
+    for s in levels:
+        breaches = ", ".join(f"{k} {v}" for k, v in sorted(s.breaches.items())) or "none"
+        stdout.write(
+            f"{s.process:<20} {s.severity:<6} {s.incidents:>4} "
+            f"{duration(s.median_time_to_acknowledge):>9} {duration(s.median_time_to_mitigate):>9} "
+            f"{duration(s.median_time_to_resolve):>10}  {breaches}\n"
+        )
+    stdout.write(
+        "\n(median times from opening; durations of incidents still open count up to now)\n"
+    )
+    return EXIT_OK
+
+
+def _seconds(value: object) -> float | None:
+    from datetime import timedelta
+
+    return value.total_seconds() if isinstance(value, timedelta) else None
+
+
+def _verify(store: object, stdout: TextIO) -> int:
+    from incidentflow.audit.events import verify_chain
+    from incidentflow.audit.sqlite import SQLiteStore
+
+    assert isinstance(store, SQLiteStore)
+    ids = store.incident_ids()
+    problems = [p for iid in ids if (p := verify_chain(iid, store.events(iid))) is not None]
+    for p in problems:
+        stdout.write(f"{p.incident_id}: event {p.seq}: {p.problem}: {p.detail}\n")
+    events = sum(len(store.events(iid)) for iid in ids)
+    verdict = "all hash chains verify" if not problems else f"{len(problems)} do not verify"
+    stdout.write(f"{len(ids)} incident(s), {events} event(s): {verdict}\n")
+    return EXIT_SPEC_ERRORS if problems else EXIT_OK
 
 
 def main() -> None:

@@ -436,7 +436,7 @@ class Engine:
                     written += self._fire_timer(state, due[0][1], now)
                 except ConcurrencyError:
                     continue  # another process acted first; the state caught up: look again
-                self._run_actions(state)
+                self._run_actions(state, now=now)
         return written
 
     # --- internals --------------------------------------------------------------------
@@ -642,17 +642,20 @@ class Engine:
                 )
         return self._append(state, items, now=now)
 
-    def _run_actions(self, state: IncidentState, *, include_failed: bool = False) -> None:
+    def _run_actions(
+        self, state: IncidentState, *, include_failed: bool = False, now: datetime | None = None
+    ) -> None:
+        """Run planned actions; ``now`` is the time of their cause (a tick's time for timers)."""
         runnable = {"planned", "started", "failed"} if include_failed else {"planned"}
         for planned in [a for a in state.actions.values() if a.status in runnable]:
-            self._record(
-                state, "action_started", {"action_id": planned.id, "action": planned.action}
-            )
+            started = {"action_id": planned.id, "action": planned.action}
+            self._record(state, "action_started", started, now)
             outcome = self._invoke(state, planned)
             if outcome is None:
-                self._record(state, "action_succeeded", {"action_id": planned.id})
+                self._record(state, "action_succeeded", {"action_id": planned.id}, now)
             else:
-                self._record(state, "action_failed", {"action_id": planned.id, "error": outcome})
+                failed = {"action_id": planned.id, "error": outcome}
+                self._record(state, "action_failed", failed, now)
 
     def _invoke(self, state: IncidentState, planned: PlannedAction) -> str | None:
         handler = self._handlers.get(planned.action)
@@ -683,11 +686,13 @@ class Engine:
             return f"{type(exc).__name__}: {exc}"
         return None
 
-    def _record(self, state: IncidentState, kind: str, data: Mapping[str, Any]) -> None:
+    def _record(
+        self, state: IncidentState, kind: str, data: Mapping[str, Any], now: datetime | None
+    ) -> None:
         """Append a bookkeeping event, retrying on concurrent writes (it decides nothing)."""
         while True:
             try:
-                self._append(state, [(kind, SYSTEM, data)])
+                self._append(state, [(kind, SYSTEM, data)], now=now)
                 return
             except ConcurrencyError:
                 continue  # _append caught the state up; try again on top of the newer events
