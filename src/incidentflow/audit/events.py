@@ -5,6 +5,12 @@ a canonical JSON encoding of every other field, including ``prev_hash``, the
 previous event's hash: changing, deleting, inserting or reordering any event
 breaks the chain at that point, which :func:`verify_chain` reports.
 
+What a chain alone cannot show is a cut at its end: removing the last events
+(or rewriting the last one and its hash) leaves a shorter chain that verifies.
+To detect that, record an incident's latest ``(seq, hash)`` somewhere the
+writer of the log cannot change (a ticket, a chat message, another system) and
+compare; :meth:`Engine.get` gives ``version`` and the history gives the hash.
+
 Canonical encoding: a JSON array ``[incident_id, seq, time, actor, kind, data,
 spec_name, spec_version, spec_digest, prev_hash]`` with sorted object keys, no
 whitespace, UTF-8 (``ensure_ascii=False``). ``time`` is ISO 8601 in UTC.

@@ -132,16 +132,23 @@ class SQLiteStore:
         return [_event(r) for r in rows]
 
     def incident_ids(self) -> list[str]:
-        rows = self._connect().execute("SELECT incident_id FROM incidents ORDER BY position")
-        return [str(r[0]) for r in rows.fetchall()]
+        # The incidents table only orders; ids come from the events too, so deleting an
+        # index row cannot hide an incident's events from verification.
+        conn = self._connect()
+        listed = [
+            str(r[0]) for r in conn.execute("SELECT incident_id FROM incidents ORDER BY position")
+        ]
+        known = set(listed)
+        unlisted = [
+            str(r[0])
+            for r in conn.execute("SELECT DISTINCT incident_id FROM events")
+            if str(r[0]) not in known
+        ]
+        return listed + sorted(unlisted)
 
     def all_events(self) -> Iterator[Event]:
-        cursor = self._connect().execute(
-            f"SELECT {', '.join('e.' + c.strip() for c in _COLUMNS.split(','))} FROM events e "
-            "JOIN incidents i ON i.incident_id = e.incident_id ORDER BY i.position, e.seq"
-        )
-        for row in cursor:
-            yield _event(row)
+        for incident_id in self.incident_ids():
+            yield from self.events(incident_id)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

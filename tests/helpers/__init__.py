@@ -1,0 +1,1 @@
+"""Subprocess entry points for the tests (run as ``python -m tests.helpers.NAME``)."""
