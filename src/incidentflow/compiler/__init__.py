@@ -68,7 +68,12 @@ def _build(ctx: CheckContext, diagnostics: list[Diagnostic]) -> Process:
             level = spec.severity.matrix[trig.impact][trig.urgency]
         triggers.append(
             CompiledTrigger(
-                trig.id, level, rank[level], compile_condition(trig.when), trig.dedupe_by
+                trig.id,
+                trig.title or trig.id,
+                level,
+                rank[level],
+                compile_condition(trig.when),
+                trig.dedupe_by,
             )
         )
     text = ctx.loaded.text

@@ -22,6 +22,7 @@ class CompiledTrigger:
     """A trigger with its condition compiled to a predicate and its level resolved."""
 
     id: str
+    title: str
     level: str
     rank: int
     predicate: Predicate

@@ -10,6 +10,7 @@ lost and no timer fires twice. Actions run after their cause is committed
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -193,7 +194,10 @@ class Engine:
         ids = [incident_id] if incident_id is not None else self.store.incident_ids()
         problems = []
         for iid in ids:
-            problem = verify_chain(iid, self.store.events(iid))
+            events = self.store.events(iid)  # raw: never replayed, a tampered log may not fold
+            if not events:
+                raise UnknownIncident(iid)  # rather than a vacuous "ok"
+            problem = verify_chain(iid, events)
             if problem is not None:
                 problems.append(problem)
         return VerifyReport(len(ids), tuple(problems))
@@ -226,12 +230,18 @@ class Engine:
                 ):
                     self._append(
                         state,
-                        [("deduplicated", actor, {"trigger": trig.id, "fields": dict(fields)})],
+                        [
+                            (
+                                "deduplicated",
+                                actor,
+                                {"trigger": trig.id, "fields": self._json_copy(fields, "fields")},
+                            )
+                        ],
                     )
                     return state.snapshot()
         else:
             key = None
-        return self._open(process, trig.level, trig.id, fields, actor, trig.id, key)
+        return self._open(process, trig.level, trig.title, fields, actor, trig.id, key)
 
     def open(
         self,
@@ -248,6 +258,15 @@ class Engine:
         proc = self._process(process)
         level = self._resolve_level(proc, severity, impact, urgency)
         return self._open(proc, level, title, fields or {}, actor, None, None)
+
+    @staticmethod
+    def _json_copy(value: Mapping[str, Any], what: str) -> dict[str, Any]:
+        """A deep copy made of JSON values (what the log can hold), or InvalidOperation."""
+        try:
+            copied: dict[str, Any] = json.loads(json.dumps(dict(value), allow_nan=False))
+        except (TypeError, ValueError) as exc:
+            raise InvalidOperation(None, "open", f"{what} must be JSON values: {exc}") from None
+        return copied
 
     def _open(
         self,
@@ -267,7 +286,7 @@ class Engine:
             "process": proc.name,
             "title": title,
             "severity": level,
-            "fields": dict(fields),
+            "fields": self._json_copy(fields, "fields"),
             "trigger": trigger,
             "dedupe": dict(dedupe) if dedupe is not None else None,
             "state": state_id,
@@ -322,8 +341,6 @@ class Engine:
     ) -> Incident:
         """Take ``role`` away from ``person``."""
         state, process, incident = self._prepare(incident_id, expected_version)
-        if person not in incident.assignments.get(role, ()):
-            raise InvalidOperation(incident_id, "unassign", f"{person!r} does not hold {role!r}")
         if not authz.may_assign(process, incident, actor):
             raise NotAuthorized(
                 incident_id,
@@ -332,6 +349,8 @@ class Engine:
                 sorted(authz.owner_roles(process, incident)),
                 f"{actor!r} neither opened the incident nor holds the owner role of {incident.state!r}",
             )
+        if person not in incident.assignments.get(role, ()):
+            raise InvalidOperation(incident_id, "unassign", f"{person!r} does not hold {role!r}")
         self._append(state, [("unassigned", actor, {"role": role, "person": person})])
         return state.snapshot()
 
@@ -357,11 +376,13 @@ class Engine:
         """Fire a transition; raise TransitionNotAllowed with the reason if it may not."""
         state, process, _ = self._prepare(incident_id, expected_version)
         index = self._decide_fire(process, state, transition, actor)
+        now = self._now()  # one reading: the event's time and the new timers' origin agree
         self._append(
             state,
-            [("transitioned", actor, self._transition_data(process, state, index, self._now()))],
+            [("transitioned", actor, self._transition_data(process, state, index, now))],
+            now=now,
         )
-        self._run_actions(state)
+        self._run_actions(state, now=now)
         return state.snapshot()
 
     def set_severity(
@@ -433,10 +454,11 @@ class Engine:
                 if not due:
                     break
                 try:
-                    written += self._fire_timer(state, due[0][1], now)
+                    fired = self._fire_timer(state, due[0][1], now)
                 except ConcurrencyError:
                     continue  # another process acted first; the state caught up: look again
-                self._run_actions(state, now=now)
+                written += fired
+                written += self._run_actions(state, now=now)
         return written
 
     # --- internals --------------------------------------------------------------------
@@ -468,7 +490,9 @@ class Engine:
         return state
 
     def _refresh_all(self) -> list[IncidentState]:
-        return [self._load(iid) for iid in self.store.incident_ids()]
+        """Every incident of a process this engine runs (a shared store may hold others)."""
+        states = [self._load(iid) for iid in self.store.incident_ids()]
+        return [s for s in states if s.process in self._processes]
 
     def _prepare(
         self, incident_id: str, expected_version: int | None
@@ -476,7 +500,15 @@ class Engine:
         state = self._load(incident_id)
         if expected_version is not None and expected_version != state.version:
             raise ConcurrencyError(incident_id, expected_version, state.version)
-        return state, self._process(state.process), state.snapshot()
+        process = self._process(state.process)
+        if state.state not in process.states:
+            raise InvalidOperation(
+                incident_id,
+                "load",
+                f"the incident is in state {state.state!r}, which version {process.version} "
+                f"of {process.name!r} no longer has",
+            )
+        return state, process, state.snapshot()
 
     def _append(
         self,
@@ -581,25 +613,24 @@ class Engine:
                 f"{name!r} is not allowed at {state.severity} (only at {', '.join(levels)})",
             )
         chosen = process.spec.process.transitions[index]
-        if actor != TIMER:
-            roles = authz.fire_roles(process, chosen)
-            held = {r for r, people in state.assignments.items() if actor in people}
-            if not held & roles:
-                raise TransitionNotAllowed(
-                    iid,
-                    name,
-                    "role",
-                    f"{actor!r} holds none of {', '.join(sorted(roles)) or 'no role (timers only)'}",
-                )
-            missing = [item for item in chosen.requires if item not in state.checklist]
-            if missing:
-                raise TransitionNotAllowed(
-                    iid,
-                    name,
-                    "checklist",
-                    f"checklist items not done: {', '.join(missing)}",
-                    missing=missing,
-                )
+        roles = authz.fire_roles(process, chosen)
+        held = {r for r, people in state.assignments.items() if actor in people}
+        if not held & roles:
+            raise TransitionNotAllowed(
+                iid,
+                name,
+                "role",
+                f"{actor!r} holds none of {', '.join(sorted(roles)) or 'no role (timers only)'}",
+            )
+        missing = [item for item in chosen.requires if item not in state.checklist]
+        if missing:
+            raise TransitionNotAllowed(
+                iid,
+                name,
+                "checklist",
+                f"checklist items not done: {', '.join(missing)}",
+                missing=missing,
+            )
         return index
 
     def _transition_data(
@@ -644,18 +675,43 @@ class Engine:
 
     def _run_actions(
         self, state: IncidentState, *, include_failed: bool = False, now: datetime | None = None
-    ) -> None:
-        """Run planned actions; ``now`` is the time of their cause (a tick's time for timers)."""
+    ) -> list[Event]:
+        """Run planned actions; ``now`` is the time of their cause (a tick's time for timers).
+
+        Returns the events recorded (each action's start and outcome).
+        """
+        before = state.version
         runnable = {"planned", "started", "failed"} if include_failed else {"planned"}
-        for planned in [a for a in state.actions.values() if a.status in runnable]:
-            started = {"action_id": planned.id, "action": planned.action}
-            self._record(state, "action_started", started, now)
+        for action_id in [a.id for a in state.actions.values() if a.status in runnable]:
+            planned = self._claim(state, action_id, runnable, now)
+            if planned is None:
+                continue  # another runner (another process, or a reentrant handler) took it
             outcome = self._invoke(state, planned)
             if outcome is None:
                 self._record(state, "action_succeeded", {"action_id": planned.id}, now)
             else:
                 failed = {"action_id": planned.id, "error": outcome}
                 self._record(state, "action_failed", failed, now)
+        return self.store.events(state.id, after=before)
+
+    def _claim(
+        self, state: IncidentState, action_id: str, runnable: set[str], now: datetime | None
+    ) -> PlannedAction | None:
+        """Record that an action starts, unless someone else started it first.
+
+        The start is appended at the version it was decided on: a concurrent runner
+        makes the append fail, the state catches up, and the status is looked at again.
+        """
+        while True:
+            planned = state.actions[action_id]
+            if planned.status not in runnable:
+                return None
+            data = {"action_id": planned.id, "action": planned.action}
+            try:
+                self._append(state, [("action_started", SYSTEM, data)], now=now)
+            except ConcurrencyError:
+                continue
+            return planned
 
     def _invoke(self, state: IncidentState, planned: PlannedAction) -> str | None:
         handler = self._handlers.get(planned.action)
