@@ -1,4 +1,7 @@
-"""``python -m benchmarks [cold|compile|load ...]``: run benchmarks, print a summary, write JSON."""
+"""``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
+
+NAME: cold, compile, load, engine, memory, sqlite (default: all).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import cold, compiling, loading
+from benchmarks import cold, compiling, engine, loading, memory, sqlite_store
 from benchmarks.common import Outcome
 
 BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "cold": cold.run,
     "compile": compiling.run,
     "load": loading.run,
+    "engine": engine.run,
+    "memory": memory.run,
+    "sqlite": sqlite_store.run,
 }
 RESULTS = Path(__file__).with_name("results.json")
 

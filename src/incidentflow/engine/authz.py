@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from incidentflow.compiler.process import Process
-from incidentflow.engine.state import Incident
+from incidentflow.engine.state import Incident, IncidentState
 from incidentflow.spec.models import Transition
 
 
@@ -35,20 +35,20 @@ def fire_roles(process: Process, transition: Transition) -> frozenset[str]:
     return with_backups(process, transition.by)
 
 
-def owner_roles(process: Process, incident: Incident) -> frozenset[str]:
+def owner_roles(process: Process, incident: Incident | IncidentState) -> frozenset[str]:
     """The current state's owner role and its backups (empty if the state has no owner)."""
     owner = process.states[incident.state].owner
     return with_backups(process, [owner]) if owner else frozenset()
 
 
-def may_assign(process: Process, incident: Incident, actor: str) -> bool:
+def may_assign(process: Process, incident: Incident | IncidentState, actor: str) -> bool:
     """True if ``actor`` may assign and unassign roles on ``incident``."""
     return actor == incident.opened_by or bool(
         incident.roles_of(actor) & owner_roles(process, incident)
     )
 
 
-def manage_roles(process: Process, incident: Incident) -> frozenset[str]:
+def manage_roles(process: Process, incident: Incident | IncidentState) -> frozenset[str]:
     """Roles that may check items and change the severity in the current state."""
     roles = set(owner_roles(process, incident))
     for tr in process.transitions_from.get(incident.state, ()):
@@ -56,13 +56,13 @@ def manage_roles(process: Process, incident: Incident) -> frozenset[str]:
     return frozenset(roles)
 
 
-def may_manage(process: Process, incident: Incident, actor: str) -> bool:
+def may_manage(process: Process, incident: Incident | IncidentState, actor: str) -> bool:
     """True if ``actor`` may check items and change the severity now."""
     return actor == incident.opened_by or bool(
         incident.roles_of(actor) & manage_roles(process, incident)
     )
 
 
-def may_note(incident: Incident, actor: str) -> bool:
+def may_note(incident: Incident | IncidentState, actor: str) -> bool:
     """True if ``actor`` may add a note."""
     return actor == incident.opened_by or bool(incident.roles_of(actor))

@@ -116,6 +116,15 @@ class Engine:
         listed = [processes] if isinstance(processes, Process) else list(processes)
         self._processes: dict[str, Process] = {p.name: p for p in listed}
         self._machines = {name: ProcessMachine(p) for name, p in self._processes.items()}
+        # Facts fixed by each process, computed once rather than on every fire.
+        self._transition_names = {
+            name: frozenset(t.name for t in p.spec.process.transitions)
+            for name, p in self._processes.items()
+        }
+        self._fire_roles = {
+            name: tuple(authz.fire_roles(p, t) for t in p.spec.process.transitions)
+            for name, p in self._processes.items()
+        }
         self.store: Store = store if store is not None else MemoryStore()
         self._clock = clock or utc_now
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
@@ -313,20 +322,20 @@ class Engine:
         expected_version: int | None = None,
     ) -> Incident:
         """Give ``person`` the ``role`` on the incident (see :mod:`incidentflow.engine.authz`)."""
-        state, process, incident = self._prepare(incident_id, expected_version)
+        state, process = self._prepare(incident_id, expected_version)
         if role not in process.spec.roles:
             raise InvalidOperation(incident_id, "assign", f"the process has no role {role!r}")
-        if not authz.may_assign(process, incident, actor):
+        if not authz.may_assign(process, state, actor):
             raise NotAuthorized(
                 incident_id,
                 "assign",
                 actor,
-                sorted(authz.owner_roles(process, incident)),
-                f"{actor!r} neither opened the incident nor holds the owner role of {incident.state!r}",
+                sorted(authz.owner_roles(process, state)),
+                f"{actor!r} neither opened the incident nor holds the owner role of {state.state!r}",
             )
-        if person in incident.assignments.get(role, ()):
-            return incident
-        self._check_separation(process, incident, role, person)
+        if person in state.assignments.get(role, ()):
+            return state.snapshot()
+        self._check_separation(process, state, role, person)
         self._append(state, [("assigned", actor, {"role": role, "person": person})])
         return state.snapshot()
 
@@ -340,16 +349,16 @@ class Engine:
         expected_version: int | None = None,
     ) -> Incident:
         """Take ``role`` away from ``person``."""
-        state, process, incident = self._prepare(incident_id, expected_version)
-        if not authz.may_assign(process, incident, actor):
+        state, process = self._prepare(incident_id, expected_version)
+        if not authz.may_assign(process, state, actor):
             raise NotAuthorized(
                 incident_id,
                 "unassign",
                 actor,
-                sorted(authz.owner_roles(process, incident)),
-                f"{actor!r} neither opened the incident nor holds the owner role of {incident.state!r}",
+                sorted(authz.owner_roles(process, state)),
+                f"{actor!r} neither opened the incident nor holds the owner role of {state.state!r}",
             )
-        if person not in incident.assignments.get(role, ()):
+        if person not in state.assignments.get(role, ()):
             raise InvalidOperation(incident_id, "unassign", f"{person!r} does not hold {role!r}")
         self._append(state, [("unassigned", actor, {"role": role, "person": person})])
         return state.snapshot()
@@ -358,15 +367,15 @@ class Engine:
         self, incident_id: str, item: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
         """Mark a checklist item of the current state as done."""
-        state, process, incident = self._prepare(incident_id, expected_version)
-        items = [c.id for c in process.states[incident.state].checklist]
+        state, process = self._prepare(incident_id, expected_version)
+        items = [c.id for c in process.states[state.state].checklist]
         if item not in items:
             raise InvalidOperation(
-                incident_id, "check", f"state {incident.state!r} has no checklist item {item!r}"
+                incident_id, "check", f"state {state.state!r} has no checklist item {item!r}"
             )
-        self._require_manage(process, incident, actor, "check")
-        if item in incident.checklist:
-            return incident
+        self._require_manage(process, state, actor, "check")
+        if item in state.checklist:
+            return state.snapshot()
         self._append(state, [("checked", actor, {"item": item})])
         return state.snapshot()
 
@@ -374,7 +383,7 @@ class Engine:
         self, incident_id: str, transition: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
         """Fire a transition; raise TransitionNotAllowed with the reason if it may not."""
-        state, process, _ = self._prepare(incident_id, expected_version)
+        state, process = self._prepare(incident_id, expected_version)
         index = self._decide_fire(process, state, transition, actor)
         now = self._now()  # one reading: the event's time and the new timers' origin agree
         self._append(
@@ -395,19 +404,19 @@ class Engine:
         expected_version: int | None = None,
     ) -> Incident:
         """Change the severity; running timers are re-planned for the new level."""
-        state, process, incident = self._prepare(incident_id, expected_version)
+        state, process = self._prepare(incident_id, expected_version)
         if level not in process.level_ids:
             raise InvalidOperation(
                 incident_id, "set_severity", f"the process has no level {level!r}"
             )
-        self._require_manage(process, incident, actor, "set_severity")
-        if level == incident.severity:
-            return incident
+        self._require_manage(process, state, actor, "set_severity")
+        if level == state.severity:
+            return state.snapshot()
         timers = plan_timers(
-            process, incident.state, level, incident.state_entered_at, skip=state.fired_timers
+            process, state.state, level, state.state_entered_at, skip=state.fired_timers
         )
         data = {
-            "old": incident.severity,
+            "old": state.severity,
             "new": level,
             "reason": reason,
             "timers": timers,
@@ -420,13 +429,13 @@ class Engine:
         self, incident_id: str, text: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
         """Add a note to the incident's log."""
-        state, _, incident = self._prepare(incident_id, expected_version)
-        if not authz.may_note(incident, actor):
+        state, _ = self._prepare(incident_id, expected_version)
+        if not authz.may_note(state, actor):
             raise NotAuthorized(
                 incident_id,
                 "note",
                 actor,
-                sorted(incident.assignments),
+                sorted(state.assignments),
                 f"{actor!r} holds no role on this incident",
             )
         self._append(state, [("noted", actor, {"text": text})])
@@ -496,7 +505,7 @@ class Engine:
 
     def _prepare(
         self, incident_id: str, expected_version: int | None
-    ) -> tuple[IncidentState, Process, Incident]:
+    ) -> tuple[IncidentState, Process]:
         state = self._load(incident_id)
         if expected_version is not None and expected_version != state.version:
             raise ConcurrencyError(incident_id, expected_version, state.version)
@@ -508,7 +517,7 @@ class Engine:
                 f"the incident is in state {state.state!r}, which version {process.version} "
                 f"of {process.name!r} no longer has",
             )
-        return state, process, state.snapshot()
+        return state, process
 
     def _append(
         self,
@@ -562,7 +571,7 @@ class Engine:
             ) from None
 
     def _require_manage(
-        self, process: Process, incident: Incident, actor: str, operation: str
+        self, process: Process, incident: Incident | IncidentState, actor: str, operation: str
     ) -> None:
         if not authz.may_manage(process, incident, actor):
             raise NotAuthorized(
@@ -574,7 +583,7 @@ class Engine:
             )
 
     def _check_separation(
-        self, process: Process, incident: Incident, role: str, person: str
+        self, process: Process, incident: Incident | IncidentState, role: str, person: str
     ) -> None:
         held = incident.roles_of(person)
         for policy in process.spec.policies:
@@ -592,7 +601,7 @@ class Engine:
     def _decide_fire(self, process: Process, state: IncidentState, name: str, actor: str) -> int:
         """The index of the transition ``actor`` fires by ``name`` now, or TransitionNotAllowed."""
         iid = state.id
-        if not any(t.name == name for t in process.spec.process.transitions):
+        if name not in self._transition_names[process.name]:
             raise InvalidOperation(iid, "fire", f"the process has no transition {name!r}")
         if state.closed:
             raise TransitionNotAllowed(
@@ -613,7 +622,7 @@ class Engine:
                 f"{name!r} is not allowed at {state.severity} (only at {', '.join(levels)})",
             )
         chosen = process.spec.process.transitions[index]
-        roles = authz.fire_roles(process, chosen)
+        roles = self._fire_roles[process.name][index]
         held = {r for r, people in state.assignments.items() if actor in people}
         if not held & roles:
             raise TransitionNotAllowed(

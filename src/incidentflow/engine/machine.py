@@ -59,6 +59,7 @@ class ProcessMachine:
             if tr.when is not None:
                 spec["conditions"] = [_guard(frozenset(tr.when.severity))]
             transitions.append(spec)
+        self._chosen: dict[tuple[str, str, str], int | None] = {}
         self._machine = Machine(
             model=None,
             states=list(process.states),
@@ -70,7 +71,17 @@ class ProcessMachine:
         )
 
     def select(self, state: str, severity: str, name: str) -> int | None:
-        """Index (in ``process.transitions``) of the transition that fires, or None if none may."""
+        """Index (in ``process.transitions``) of the transition that fires, or None if none may.
+
+        The answer depends only on (state, severity, name), so it is asked of the
+        Machine once and remembered: at most states x levels x names entries.
+        """
+        key = (state, severity, name)
+        if key not in self._chosen:
+            self._chosen[key] = self._ask(state, severity, name)
+        return self._chosen[key]
+
+    def _ask(self, state: str, severity: str, name: str) -> int | None:
         event = self._machine.events.get(name)
         if event is None:
             return None

@@ -60,6 +60,9 @@ class Incident:
         return frozenset(r for r, people in self.assignments.items() if person in people)
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
@@ -103,14 +106,20 @@ class IncidentState:
         self.opened_by = ""
         self.opened_at = datetime.min
         self.state_entered_at = datetime.min
-        self.assignments: dict[str, set[str]] = {}
-        self.checklist: set[str] = set()
+        # Immutable small collections, replaced on change: a live incident stays under 1 KB
+        # (an empty set costs 216 bytes; a shared empty frozenset, nothing).
+        self.assignments: dict[str, tuple[str, ...]] = {}
+        self.checklist: frozenset[str] = _NONE
         self.timers: dict[str, datetime] = {}
         self.closed = False
         self.version = 0
         self.last_hash = GENESIS
-        self.fired_timers: set[str] = set()
+        self.fired_timers: frozenset[str] = _NONE
         self.actions: dict[str, PlannedAction] = {}
+
+    def roles_of(self, person: str) -> frozenset[str]:
+        """The roles ``person`` holds on this incident."""
+        return frozenset(r for r, people in self.assignments.items() if person in people)
 
     def apply(self, event: Event) -> None:
         """Fold one event (events must come in seq order)."""
@@ -129,17 +138,20 @@ class IncidentState:
         elif kind == "transitioned":
             self._enter(data, event)
         elif kind == "assigned":
-            self.assignments.setdefault(data["role"], set()).add(data["person"])
+            held = self.assignments.get(data["role"], ())
+            if data["person"] not in held:
+                self.assignments[data["role"]] = (*held, data["person"])
         elif kind == "unassigned":
-            people = self.assignments.get(data["role"], set())
-            people.discard(data["person"])
-            if not people:
+            rest = tuple(p for p in self.assignments.get(data["role"], ()) if p != data["person"])
+            if rest:
+                self.assignments[data["role"]] = rest
+            else:
                 self.assignments.pop(data["role"], None)
         elif kind == "checked":
-            self.checklist.add(data["item"])
+            self.checklist = self.checklist | {data["item"]}
         elif kind == "timer_fired":
             self.timers.pop(data["timer"], None)
-            self.fired_timers.add(data["timer"])
+            self.fired_timers = self.fired_timers | {data["timer"]}
             self._plan(data, event)
         elif kind == "severity_changed":
             self.severity = data["new"]
@@ -158,8 +170,8 @@ class IncidentState:
         self.phase = data.get("phase")
         self.closed = bool(data.get("terminal", False))
         self.state_entered_at = event.at
-        self.checklist = set()  # a checklist belongs to one visit of its state
-        self.fired_timers = set()
+        self.checklist = _NONE  # a checklist belongs to one visit of its state
+        self.fired_timers = _NONE
         self.timers = {k: _time(v) for k, v in data.get("timers", {}).items()}
         self._plan(data, event)
 
@@ -195,7 +207,7 @@ class IncidentState:
             opened_at=self.opened_at,
             state_entered_at=self.state_entered_at,
             assignments=MappingProxyType({r: frozenset(p) for r, p in self.assignments.items()}),
-            checklist=frozenset(self.checklist),
+            checklist=self.checklist,
             timers=MappingProxyType(dict(self.timers)),
             closed=self.closed,
             version=self.version,

@@ -1,0 +1,336 @@
+"""(f) SQLiteStore: durable appends per second, and replay with hash verification.
+
+Appends: three files in one temporary directory, all WAL with ``synchronous=FULL``,
+one transaction per event, in alternating chunks:
+
+- ``Engine.note`` on one incident (refresh, authorise, seal, append, snapshot);
+- ``SQLiteStore.append`` of pre-sealed events, one per call;
+- raw ``sqlite3``: ``BEGIN; INSERT; COMMIT`` of the same rows (the same 11 columns and
+  the same bytes as SQLiteStore writes) into a table of the same shape and primary key.
+
+Replay: a database of 100,000 incidents x 10 events (opened, 2 assigned, 5 transitioned,
+2 noted; made by running the chain spec of (d) once and re-sealing its events for each
+incident id, bulk-loaded). Ours: ``SQLiteStore.all_events()`` grouped by incident, each
+group checked with ``verify_chain`` and folded with ``replay`` into an IncidentState.
+Raw: iterating ``SELECT <the 11 columns> FROM events ORDER BY incident_id, seq`` (the
+primary key's order). Each runs once after a warm-up read. The 1M run is first projected
+from a 100,000-event database; past 3 minutes, 200,000 events are used instead.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import sqlite3
+import tempfile
+from collections.abc import Callable
+from operator import attrgetter
+from pathlib import Path
+
+from benchmarks.common import Outcome, ms, table, time_once
+from benchmarks.engine import HOLDERS, chain_process, fire_engine, new_engine, open_incidents
+from benchmarks.profiling import hot_functions
+from incidentflow.audit.events import Event, seal, verify_chain
+from incidentflow.audit.sqlite import SQLiteStore
+from incidentflow.audit.store import MemoryStore
+from incidentflow.engine.state import replay
+
+ROUNDS = 20
+CHUNK = 50  # appends per implementation per round
+NOTE = "Rolled back deploy 4711 on api-eu; error rate back under 0.1 %, watching for 30 min"
+EVENTS_PER_INCIDENT = 10
+REPLAY_EVENTS = 1_000_000
+FALLBACK_EVENTS = 200_000
+PROBE_EVENTS = 100_000
+BUDGET = 180.0  # seconds for our side of the replay
+TARGET_APPEND = 2.0  # time ratio: throughput ours / raw >= 0.5
+TARGET_REPLAY = 4.0  # time ratio: raw / ours >= 0.25
+COLUMNS = (
+    "incident_id, seq, time, actor, kind, data, spec_name, spec_version, spec_digest, "
+    "prev_hash, hash"
+)
+RAW_TABLE = """
+CREATE TABLE events (
+    incident_id TEXT NOT NULL, seq INTEGER NOT NULL, time TEXT NOT NULL, actor TEXT NOT NULL,
+    kind TEXT NOT NULL, data TEXT NOT NULL, spec_name TEXT NOT NULL,
+    spec_version TEXT NOT NULL, spec_digest TEXT NOT NULL, prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL, PRIMARY KEY (incident_id, seq)
+) WITHOUT ROWID
+"""
+INSERT = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def row(event: Event) -> tuple[object, ...]:
+    """The row SQLiteStore writes for ``event`` (data as canonical JSON)."""
+    data = json.dumps(event.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return (
+        event.incident_id,
+        event.seq,
+        event.time,
+        event.actor,
+        event.kind,
+        data,
+        event.spec_name,
+        event.spec_version,
+        event.spec_digest,
+        event.prev_hash,
+        event.hash,
+    )
+
+
+def template() -> list[Event]:
+    """One incident's 10 events on the chain spec: opened, 2 assigned, 5 transitioned, 2 noted."""
+    process = chain_process()
+    engine = new_engine(process, MemoryStore())
+    ids = open_incidents(engine, process, 1)
+    fire_engine(engine, ids)
+    for _ in range(2):
+        engine.note(ids[0], NOTE, actor=HOLDERS["commander"])
+    events = engine.history(ids[0])
+    if len(events) != EVENTS_PER_INCIDENT:
+        raise RuntimeError(f"template has {len(events)} events, not {EVENTS_PER_INCIDENT}")
+    return events
+
+
+def reseal(events: list[Event], incident_id: str) -> list[Event]:
+    """``events`` re-chained for another incident id."""
+    out = []
+    prev = "0" * 64
+    for e in events:
+        spec = (e.spec_name, e.spec_version, e.spec_digest)
+        sealed = seal(incident_id, e.seq, e.time, e.actor, e.kind, e.data, spec, prev)
+        out.append(sealed)
+        prev = sealed.hash
+    return out
+
+
+# --- appends ----------------------------------------------------------------------------
+
+
+def _raw_connection(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    return conn
+
+
+def append_times(directory: Path) -> dict[str, float]:
+    """Total seconds for ROUNDS x CHUNK durable appends by each implementation."""
+    process = chain_process()
+    total = ROUNDS * CHUNK
+    note_store = SQLiteStore(directory / "note.db")
+    engine = new_engine(process, note_store)
+    (incident,) = open_incidents(engine, process, 1)
+    sealed = _note_chain((process.name, process.version, process.digest), total)
+    rows = [row(e) for e in sealed]
+    append_store = SQLiteStore(directory / "append.db")
+    raw = _raw_connection(directory / "raw.db")
+    raw.execute(RAW_TABLE)
+
+    def notes(_: int) -> None:
+        for _ in range(CHUNK):
+            engine.note(incident, NOTE, actor=HOLDERS["commander"])
+
+    def appends(start: int) -> None:
+        for i in range(start, start + CHUNK):
+            append_store.append("inc-append", i, [sealed[i]])
+
+    def inserts(start: int) -> None:
+        for i in range(start, start + CHUNK):
+            raw.execute("BEGIN")
+            raw.execute(INSERT, rows[i])
+            raw.execute("COMMIT")
+
+    times = {"Engine.note": 0.0, "SQLiteStore.append": 0.0, "raw sqlite3": 0.0}
+    runners: dict[str, Callable[[int], None]] = {
+        "Engine.note": notes,
+        "SQLiteStore.append": appends,
+        "raw sqlite3": inserts,
+    }
+    for r in range(ROUNDS):
+        for name, runner in runners.items():
+            times[name] += time_once(lambda runner=runner, r=r: runner(r * CHUNK))
+    written = {
+        "Engine.note": len(engine.history(incident)) - 3,
+        "SQLiteStore.append": len(append_store.events("inc-append")),
+        "raw sqlite3": raw.execute("SELECT count(*) FROM events").fetchone()[0],
+    }
+    if set(written.values()) != {total}:
+        raise RuntimeError(f"appends went missing: {written}")
+    note_store.close()
+    append_store.close()
+    raw.close()
+    return times
+
+
+def _note_chain(spec: tuple[str, str, str], n: int) -> list[Event]:
+    """``n`` sealed, chained note events of one incident."""
+    events = []
+    prev = "0" * 64
+    for seq in range(1, n + 1):
+        event = seal(
+            "inc-append",
+            seq,
+            "2024-06-11T12:00:00+00:00",
+            "alice",
+            "noted",
+            {"text": NOTE},
+            spec,
+            prev,
+        )
+        events.append(event)
+        prev = event.hash
+    return events
+
+
+# --- replay -----------------------------------------------------------------------------
+
+
+def build_database(path: Path, events: int) -> None:
+    """``events`` events (10 per incident) in a SQLiteStore file, bulk-loaded."""
+    SQLiteStore(path).close()  # the schema
+    base = template()
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
+    incidents = events // EVENTS_PER_INCIDENT
+    batch = 10_000
+    for start in range(0, incidents, batch):
+        ids = [f"inc-{i:07d}" for i in range(start, min(start + batch, incidents))]
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO incidents (incident_id) VALUES (?)", [(i,) for i in ids])
+        conn.executemany(INSERT, (row(e) for i in ids for e in reseal(base, i)))
+        conn.execute("COMMIT")
+    conn.close()
+
+
+def verify_and_replay(store: SQLiteStore) -> int:
+    """Ours: every incident's events verified and folded; the number of events read."""
+    count = 0
+    for iid, group in itertools.groupby(store.all_events(), key=attrgetter("incident_id")):
+        events = list(group)
+        problem = verify_chain(iid, events)
+        if problem is not None:
+            raise RuntimeError(f"chain broken: {problem}")
+        replay(iid, events)
+        count += len(events)
+    return count
+
+
+def read_all(store: SQLiteStore) -> int:
+    """Ours, reading only: every Event from all_events()."""
+    return sum(1 for _ in store.all_events())
+
+
+def raw_select(path: Path) -> int:
+    """Raw: every row in primary-key order."""
+    conn = sqlite3.connect(path)
+    try:
+        return sum(
+            1 for _ in conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY incident_id, seq")
+        )
+    finally:
+        conn.close()
+
+
+def _timed(fn: Callable[[], int], expected: int) -> float:
+    counted: list[int] = []
+    gc.collect()
+    seconds = time_once(lambda: counted.append(fn()))
+    if counted != [expected]:
+        raise RuntimeError(f"read {counted} events, expected {expected}")
+    return seconds
+
+
+def replay_times(directory: Path, events: int) -> dict[str, float]:
+    """Seconds of raw SELECT, all_events() alone, and verify + replay, over ``events`` events."""
+    path = directory / f"replay-{events}.db"
+    build_database(path, events)
+    raw_select(path)  # warm the page cache
+    store = SQLiteStore(path)
+    try:
+        return {
+            "raw SELECT ... ORDER BY incident_id, seq": _timed(lambda: raw_select(path), events),
+            "all_events() only (read + decode)": _timed(lambda: read_all(store), events),
+            "all_events() + verify_chain + replay": _timed(
+                lambda: verify_and_replay(store), events
+            ),
+        }
+    finally:
+        store.close()
+        path.unlink()
+
+
+def run() -> list[Outcome]:
+    """Run benchmark (f); print its tables; return its summary rows."""
+    with tempfile.TemporaryDirectory(prefix="incidentflow-bench-", dir="/tmp") as tmp:
+        directory = Path(tmp)
+        appends = append_times(directory)
+        total = ROUNDS * CHUNK
+        raw = appends["raw sqlite3"]
+        print(
+            table(
+                f"(f) durable appends, one transaction each, WAL + synchronous=FULL "
+                f"({ROUNDS} alternating rounds of {CHUNK})",
+                ("implementation", "total", "events/s", "per event", "throughput vs raw"),
+                [
+                    (
+                        name,
+                        ms(s),
+                        f"{total / s:,.0f}",
+                        f"{s / total * 1e6:.0f} us",
+                        f"{raw / s:.3f}",
+                    )
+                    for name, s in appends.items()
+                ],
+            )
+        )
+        probe = replay_times(directory, PROBE_EVENTS)
+        ours_key = "all_events() + verify_chain + replay"
+        projected = probe[ours_key] * REPLAY_EVENTS / PROBE_EVENTS
+        events = REPLAY_EVENTS if projected <= BUDGET else FALLBACK_EVENTS
+        if events != REPLAY_EVENTS:
+            print(
+                f"replay of {REPLAY_EVENTS:,} events projected at {projected:.0f} s "
+                f"(> {BUDGET:.0f} s): measuring {events:,} events instead"
+            )
+        replays = replay_times(directory, events)
+        select = replays["raw SELECT ... ORDER BY incident_id, seq"]
+        print(
+            table(
+                f"    replay {events:,} events ({events // EVENTS_PER_INCIDENT:,} incidents)",
+                ("reader", "time", "events/s", "raw / this"),
+                [
+                    (name, ms(s), f"{events / s:,.0f}", f"{select / s:.3f}")
+                    for name, s in replays.items()
+                ],
+            )
+        )
+        path = directory / "profile.db"
+        build_database(path, PROBE_EVENTS)
+        store = SQLiteStore(path)
+        print(
+            hot_functions(
+                lambda: verify_and_replay(store),
+                f"    hot functions of verify + replay, {PROBE_EVENTS:,} events",
+            )
+        )
+        store.close()
+    note = appends["Engine.note"] / raw
+    append = appends["SQLiteStore.append"] / raw
+    replay_ratio = replays[ours_key] / select
+    print(
+        f"throughput Engine.note / raw = {1 / note:.3f}, SQLiteStore.append / raw = "
+        f"{1 / append:.3f} (target >= 0.5)"
+    )
+    print(f"replay raw / ours = {1 / replay_ratio:.3f} (target >= 0.25)\n")
+    return [
+        Outcome("sqlite", "append: Engine.note / raw sqlite3 time", note, TARGET_APPEND),
+        Outcome("sqlite", "append: SQLiteStore.append / raw sqlite3 time", append, TARGET_APPEND),
+        Outcome(
+            "sqlite",
+            f"replay+verify {events:,} events / raw SELECT time",
+            replay_ratio,
+            TARGET_REPLAY,
+        ),
+    ]
