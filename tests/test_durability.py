@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from incidentflow import ConcurrencyError, Engine, Event, SQLiteStore, load
-from incidentflow.audit.events import canonical, seal
+from incidentflow.audit.events import canonical, encode_data, seal
 from tests.conftest import EXAMPLES, ROOT
 
 SPEC = EXAMPLES / "major-incident.yaml"
@@ -430,7 +430,7 @@ def _insert(conn: sqlite3.Connection, row: dict[str, Any]) -> None:
 
 def _forged_after(conn: sqlite3.Connection, incident: str, last: int) -> dict[str, Any]:
     row = stored(conn, incident, last)
-    row.update(seq=last + 1, data=json.dumps({"text": "forged"}), actor="mallory")
+    row.update(seq=last + 1, data=encode_data({"text": "forged"}), actor="mallory")
     return row
 
 
@@ -470,7 +470,7 @@ def test_tamper_forged_event_inserted_mid_log_is_caught(
             "UPDATE events SET seq = -(seq + 1) WHERE incident_id = ? AND seq >= 10", (victim,)
         )
         conn.execute("UPDATE events SET seq = -seq WHERE incident_id = ? AND seq < 0", (victim,))
-        forged.update(data=json.dumps({"text": "forged"}), actor="mallory")
+        forged.update(data=encode_data({"text": "forged"}), actor="mallory")
         forged["hash"] = rehash(forged)
         _insert(conn, forged)
         conn.execute("COMMIT")
@@ -515,7 +515,8 @@ def test_tamper_rehashed_modification_is_caught_by_the_next_event(
     db, victim, bystander = audit_db
     with raw(db) as conn:
         row = stored(conn, victim, seq)
-        row["data"] = json.dumps({"text": "rewritten history"})
+        # a careful forger stores the canonical encoding (any other bytes fail at this event)
+        row["data"] = encode_data({"text": "rewritten history"})
         new_hash = rehash(row)
         conn.execute(
             "UPDATE events SET data = ?, hash = ? WHERE incident_id = ? AND seq = ?",
@@ -659,3 +660,18 @@ def test_write_raced_between_decision_and_append_writes_nothing(
         assert a.verify().ok
     finally:
         store.close()
+
+
+def test_tamper_with_non_canonical_bytes_is_caught_at_that_event(
+    process: Any, audit_db: tuple[Path, str, str]
+) -> None:
+    """The stored bytes are what is hashed: re-encoding the same data differently is tampering."""
+    db, victim, bystander = audit_db
+    with raw(db) as conn:
+        row = stored(conn, victim, 6)
+        same_data_other_bytes = json.dumps(json.loads(row["data"]), indent=1)
+        conn.execute(
+            "UPDATE events SET data = ? WHERE incident_id = ? AND seq = ?",
+            (same_data_other_bytes, victim, 6),
+        )
+    assert_verify_points_at(db, process, victim, bystander, 6, {"modified"})

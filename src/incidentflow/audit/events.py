@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -61,11 +61,57 @@ class Event:
     spec_digest: str
     prev_hash: str
     hash: str
+    data_json: str | None = field(default=None, compare=False, repr=False)
+    """The stored canonical JSON of ``data``, when a store has it: verification hashes
+    these exact bytes instead of re-encoding ``data`` (faster, and stricter)."""
 
     @property
     def at(self) -> datetime:
         """``time`` as an aware datetime."""
         return datetime.fromisoformat(self.time)
+
+
+def encode_data(data: Mapping[str, Any]) -> str:
+    """``data`` in the canonical JSON form (as stores keep it)."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _canonical_with_data_json(event: Event, data_json: str) -> bytes:
+    # Byte-identical to canonical(): a JSON array's elements are encoded independently.
+    def enc(value: str) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    parts = (
+        enc(event.incident_id),
+        str(event.seq),
+        enc(event.time),
+        enc(event.actor),
+        enc(event.kind),
+        data_json,
+        enc(event.spec_name),
+        enc(event.spec_version),
+        enc(event.spec_digest),
+        enc(event.prev_hash),
+    )
+    return ("[" + ",".join(parts) + "]").encode()
+
+
+def event_bytes(event: Event) -> bytes:
+    """The bytes ``event.hash`` must be the SHA-256 of."""
+    if event.data_json is not None:
+        return _canonical_with_data_json(event, event.data_json)
+    return canonical(
+        event.incident_id,
+        event.seq,
+        event.time,
+        event.actor,
+        event.kind,
+        event.data,
+        event.spec_name,
+        event.spec_version,
+        event.spec_digest,
+        event.prev_hash,
+    )
 
 
 def canonical(
@@ -139,20 +185,7 @@ def verify_chain(incident_id: str, events: Iterable[Event]) -> ChainProblem | No
     prev_hash = GENESIS
     expected_seq = 1
     for event in events:
-        recomputed = hashlib.sha256(
-            canonical(
-                event.incident_id,
-                event.seq,
-                event.time,
-                event.actor,
-                event.kind,
-                event.data,
-                event.spec_name,
-                event.spec_version,
-                event.spec_digest,
-                event.prev_hash,
-            )
-        ).hexdigest()
+        recomputed = hashlib.sha256(event_bytes(event)).hexdigest()
         if recomputed != event.hash:
             return ChainProblem(
                 incident_id,

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from incidentflow.audit.events import Event
+from incidentflow.audit.events import Event, encode_data
 from incidentflow.errors import ConcurrencyError
 
 SCHEMA = """
@@ -44,7 +44,7 @@ _COLUMNS = "incident_id, seq, time, actor, kind, data, spec_name, spec_version, 
 
 
 def _row(event: Event) -> tuple[object, ...]:
-    data = json.dumps(event.data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    data = event.data_json if event.data_json is not None else encode_data(event.data)
     return (
         event.incident_id,
         event.seq,
@@ -74,6 +74,7 @@ def _event(row: sqlite3.Row | tuple[Any, ...]) -> Event:
         digest,
         prev_hash,
         hash_,
+        data,
     )
 
 
@@ -147,8 +148,10 @@ class SQLiteStore:
         return listed + sorted(unlisted)
 
     def all_events(self) -> Iterator[Event]:
-        for incident_id in self.incident_ids():
-            yield from self.events(incident_id)
+        # Primary-key order: grouped by incident (by id), each in seq order, in one scan.
+        cursor = self._connect().execute(f"SELECT {_COLUMNS} FROM events ORDER BY incident_id, seq")
+        for row in cursor:
+            yield _event(row)
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)

@@ -38,7 +38,7 @@ class Store(Protocol):
         ...
 
     def all_events(self) -> Iterator[Event]:
-        """Every event, grouped by incident in opening order, each incident's in seq order."""
+        """Every event, grouped by incident, each incident's in seq order."""
         ...
 
     def close(self) -> None:
@@ -55,10 +55,12 @@ class MemoryStore:
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         with self._lock:
-            log = self._events.get(incident_id, [])
+            log = self._events.setdefault(incident_id, [])
             if len(log) != expected_version:
+                if not log:
+                    del self._events[incident_id]
                 raise ConcurrencyError(incident_id, expected_version, len(log))
-            self._events[incident_id] = [*log, *events] if log else list(events)
+            log.extend(events)  # under the lock, and after the check: all or nothing
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         with self._lock:

@@ -607,13 +607,15 @@ class Engine:
             raise TransitionNotAllowed(
                 iid, name, "terminal", f"the incident is closed ({state.state!r})"
             )
-        candidates = [t for t in process.transitions_from.get(state.state, ()) if t.name == name]
-        if not candidates:
-            raise TransitionNotAllowed(
-                iid, name, "state", f"{name!r} does not leave {state.state!r}"
-            )
         index = self._machines[process.name].select(state.state, state.severity, name)
         if index is None:
+            candidates = [
+                t for t in process.transitions_from.get(state.state, ()) if t.name == name
+            ]
+            if not candidates:
+                raise TransitionNotAllowed(
+                    iid, name, "state", f"{name!r} does not leave {state.state!r}"
+                )
             levels = sorted({lv for t in candidates if t.when for lv in t.when.severity})
             raise TransitionNotAllowed(
                 iid,
@@ -623,8 +625,7 @@ class Engine:
             )
         chosen = process.spec.process.transitions[index]
         roles = self._fire_roles[process.name][index]
-        held = {r for r, people in state.assignments.items() if actor in people}
-        if not held & roles:
+        if not any(actor in state.assignments.get(role, ()) for role in roles):
             raise TransitionNotAllowed(
                 iid,
                 name,
@@ -701,7 +702,7 @@ class Engine:
             else:
                 failed = {"action_id": planned.id, "error": outcome}
                 self._record(state, "action_failed", failed, now)
-        return self.store.events(state.id, after=before)
+        return self.store.events(state.id, after=before) if state.version != before else []
 
     def _claim(
         self, state: IncidentState, action_id: str, runnable: set[str], now: datetime | None

@@ -100,7 +100,7 @@ class IncidentState:
         self.state = ""
         self.phase: str | None = None
         self.severity = ""
-        self.fields: dict[str, Any] = {}
+        self.fields: Mapping[str, Any] = MappingProxyType({})
         self.trigger: str | None = None
         self.dedupe: dict[str, Any] | None = None
         self.opened_by = ""
@@ -129,7 +129,7 @@ class IncidentState:
             self.process = data["process"]
             self.title = data["title"]
             self.severity = data["severity"]
-            self.fields = dict(data["fields"])
+            self.fields = MappingProxyType(dict(data["fields"]))  # fields never change
             self.trigger = data.get("trigger")
             self.dedupe = data.get("dedupe")
             self.opened_by = event.actor
@@ -202,7 +202,7 @@ class IncidentState:
             state=self.state,
             phase=self.phase,
             severity=self.severity,
-            fields=MappingProxyType(dict(self.fields)),
+            fields=self.fields,
             opened_by=self.opened_by,
             opened_at=self.opened_at,
             state_entered_at=self.state_entered_at,
