@@ -23,6 +23,7 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 GENESIS = "0" * 64
@@ -77,10 +78,9 @@ def encode_data(data: Mapping[str, Any]) -> str:
 
 
 def _canonical_with_data_json(event: Event, data_json: str) -> bytes:
-    # Byte-identical to canonical(): a JSON array's elements are encoded independently.
-    def enc(value: str) -> str:
-        return json.dumps(value, ensure_ascii=False)
-
+    # Byte-identical to canonical(): a JSON array's elements are encoded independently,
+    # and encode_basestring is the json module's own string encoder (ensure_ascii=False).
+    enc = encode_basestring
     parts = (
         enc(event.incident_id),
         str(event.seq),
