@@ -32,7 +32,6 @@ PUBLIC = {
     # the engine and its audit trail
     "ActionRequest",
     "Allowed",
-    "AuditError",
     "ChainProblem",
     "ConcurrencyError",
     "Engine",

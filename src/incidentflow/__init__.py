@@ -20,7 +20,6 @@ from incidentflow.diagnostics import Diagnostic, Note, Severity
 from incidentflow.engine.engine import ActionRequest, Allowed, Engine, VerifyReport
 from incidentflow.engine.state import Incident, PlannedAction
 from incidentflow.errors import (
-    AuditError,
     ConcurrencyError,
     EngineError,
     IncidentflowError,
@@ -40,7 +39,6 @@ from incidentflow.spec.models import Spec
 __all__ = [
     "ActionRequest",
     "Allowed",
-    "AuditError",
     "ChainProblem",
     "CheckResult",
     "CompiledTrigger",

@@ -14,7 +14,6 @@
     │   │   └── TransitionNotAllowed  wrong state, role, checklist or severity guard
     │   ├── ConcurrencyError      another writer changed the incident first (stale version)
     │   └── MissingHandlers       require_handlers=True and actions lack a handler
-    └── AuditError            a stored log does not verify (carries the problems)
 
 Exceptions carry data, not only text: ``SpecError.diagnostics`` is the full list
 (errors and warnings) so a caller can show or serialise every problem at once.
@@ -154,11 +153,3 @@ class MissingHandlers(EngineError):
     def __init__(self, actions: Sequence[str]) -> None:
         self.actions = tuple(actions)
         super().__init__(f"no handler registered for action(s): {', '.join(self.actions)}")
-
-
-class AuditError(IncidentflowError):
-    """A stored log does not verify. ``problems`` lists where each chain breaks."""
-
-    def __init__(self, problems: Sequence[object]) -> None:
-        self.problems = tuple(problems)
-        super().__init__(f"{len(self.problems)} incident log(s) do not verify")
