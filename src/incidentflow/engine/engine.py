@@ -325,14 +325,7 @@ class Engine:
         state, process = self._prepare(incident_id, expected_version)
         if role not in process.spec.roles:
             raise InvalidOperation(incident_id, "assign", f"the process has no role {role!r}")
-        if not authz.may_assign(process, state, actor):
-            raise NotAuthorized(
-                incident_id,
-                "assign",
-                actor,
-                sorted(authz.owner_roles(process, state)),
-                f"{actor!r} neither opened the incident nor holds the owner role of {state.state!r}",
-            )
+        self._require_assign(process, state, actor, "assign")
         if person in state.assignments.get(role, ()):
             return state.snapshot()
         self._check_separation(process, state, role, person)
@@ -350,14 +343,7 @@ class Engine:
     ) -> Incident:
         """Take ``role`` away from ``person``."""
         state, process = self._prepare(incident_id, expected_version)
-        if not authz.may_assign(process, state, actor):
-            raise NotAuthorized(
-                incident_id,
-                "unassign",
-                actor,
-                sorted(authz.owner_roles(process, state)),
-                f"{actor!r} neither opened the incident nor holds the owner role of {state.state!r}",
-            )
+        self._require_assign(process, state, actor, "unassign")
         if person not in state.assignments.get(role, ()):
             raise InvalidOperation(incident_id, "unassign", f"{person!r} does not hold {role!r}")
         self._append(state, [("unassigned", actor, {"role": role, "person": person})])
@@ -569,6 +555,18 @@ class Engine:
             raise InvalidOperation(
                 None, "open", f"{impact!r} x {urgency!r} is not on {process.name!r}'s matrix"
             ) from None
+
+    def _require_assign(
+        self, process: Process, state: IncidentState, actor: str, operation: str
+    ) -> None:
+        if not authz.may_assign(process, state, actor):
+            raise NotAuthorized(
+                state.id,
+                operation,
+                actor,
+                sorted(authz.owner_roles(process, state)),
+                f"{actor!r} neither opened the incident nor holds the owner role of {state.state!r}",
+            )
 
     def _require_manage(
         self, process: Process, incident: Incident | IncidentState, actor: str, operation: str
