@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -239,4 +240,8 @@ def _verify(store: object, stdout: TextIO) -> int:
 
 def main() -> None:
     """Console-script entry point."""
+    # This process only validates its own spec models, which use no pydantic plugin;
+    # skipping the plugin scan (an entry-point lookup) saves about 25 ms of start-up.
+    # Hosts that import incidentflow are not affected: this runs only for the CLI.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     sys.exit(run(sys.argv[1:], sys.stdout, sys.stderr))
