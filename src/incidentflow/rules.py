@@ -328,6 +328,18 @@ _TABLE: tuple[Rule, ...] = (
         "A `distinct_holders` policy needs at least two different roles.",
         "List two or more distinct roles.",
     ),
+    Rule(
+        "IF703",
+        E,
+        "A `must_visit` policy fails: at some level an incident can finish without the state or phase.",
+        "Guard the transitions that bypass it, so that the levels the policy covers must pass it.",
+    ),
+    Rule(
+        "IF704",
+        E,
+        "A `must_not_reach` policy fails: at some level an incident can reach the state or phase.",
+        "Guard the transitions into it, so that the levels the policy covers cannot take them.",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _TABLE}

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from incidentflow.compiler.context import CheckContext
 from incidentflow.compiler.graph import check_graph
-from incidentflow.compiler.policies import check_policies
+from incidentflow.compiler.policies import check_policies, prove_policies
 from incidentflow.compiler.predicates import compile_condition
 from incidentflow.compiler.process import CompiledTrigger, Process, freeze
 from incidentflow.compiler.references import check_references
@@ -43,7 +43,9 @@ def compile_spec(loaded: LoadedSpec) -> tuple[Process | None, list[Diagnostic]]:
     check_timers(ctx)
     check_policies(ctx)
     triggers_ok = check_triggers(ctx)
-    check_graph(ctx)
+    analysis = check_graph(ctx)
+    if analysis is not None:
+        prove_policies(ctx, analysis)
     diagnostics = sorted(ctx.diagnostics, key=Diagnostic.sort_key)
     if not triggers_ok or any(d.is_error for d in diagnostics):
         return None, diagnostics

@@ -23,7 +23,7 @@ from incidentflow.compiler.context import CheckContext
 from incidentflow.diagnostics import Note
 from incidentflow.spec.models import Spec
 
-_SINK = ("__terminal__",)  # a virtual node every terminal state leads to; never a valid state id
+SINK = ("__terminal__",)  # a virtual node every terminal state leads to; never a valid state id
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,11 +94,11 @@ def _view(
     # Only states with edges can be reached or reach a terminal; no need to add the others.
     graph = nx.DiGraph()
     graph.add_node(initial)
-    graph.add_node(_SINK)  # present even when no state is terminal (then nothing can finish)
+    graph.add_node(SINK)  # present even when no state is terminal (then nothing can finish)
     graph.add_edges_from(pairs)
-    graph.add_edges_from((t, _SINK) for t in terminals)
-    reachable = frozenset(nx.descendants(graph, initial) - {_SINK}) | {initial}
-    can_finish = frozenset(nx.ancestors(graph, _SINK))
+    graph.add_edges_from((t, SINK) for t in terminals)
+    reachable = frozenset(nx.descendants(graph, initial) - {SINK}) | {initial}
+    can_finish = frozenset(nx.ancestors(graph, SINK))
     return LevelView(levels, graph, reachable, can_finish)
 
 
@@ -126,18 +126,33 @@ def level_views(ctx: CheckContext, edges: list[Edge], whole: LevelView) -> list[
     return views
 
 
-def check_graph(ctx: CheckContext) -> None:
-    """Run every graph check (after reference checks; unknown states are skipped)."""
+@dataclass(frozen=True, slots=True)
+class GraphAnalysis:
+    """What the graph checks computed, for later checks (policies) to reuse."""
+
+    edges: list[Edge]
+    views: list[LevelView]
+
+    def view_at(self, level: str) -> LevelView:
+        """The view whose levels include ``level``."""
+        return next(v for v in self.views if level in v.levels)
+
+
+def check_graph(ctx: CheckContext) -> GraphAnalysis | None:
+    """Run every graph check (after reference checks; unknown states are skipped).
+
+    Returns the per-level views it built, or None when states could not be resolved.
+    """
     process = ctx.spec.process
     empty_guards(ctx)
     ambiguous_transitions(ctx)
     terminal_states_with_exits(ctx)
     if process.initial not in process.states:
-        return
+        return None
     edges = build_edges(ctx.spec)
     dead_ends(ctx, edges)
     if any(d.code == "IF201" for d in ctx.diagnostics):
-        return  # a misspelt state would make every reachability verdict a consequence of it
+        return None  # a misspelt state would make every reachability verdict a consequence of it
     terminals = [s for s, st in process.states.items() if st.terminal]
     pairs = [(e.source, e.target) for e in edges]
     whole = _view(pairs, terminals, process.initial, ())
@@ -145,6 +160,7 @@ def check_graph(ctx: CheckContext) -> None:
     unreachable_states(ctx, whole, views)
     traps(ctx, whole, edges)
     stuck_at_severity(ctx, whole, views, edges)
+    return GraphAnalysis(edges, views)
 
 
 def empty_guards(ctx: CheckContext) -> None:
@@ -275,14 +291,18 @@ def traps(ctx: CheckContext, whole: LevelView, edges: list[Edge]) -> None:
         )
 
 
-def _path_text(view: LevelView, edges: list[Edge], initial: str, target: str) -> str:
-    nodes: list[str] = nx.shortest_path(view.graph, initial, target)
-    level = view.levels[0]
+def describe_path(nodes: list[str], level: str, edges: list[Edge]) -> str:
+    """``a -t1-> b -t2-> c``, naming for each step a transition admissible at ``level``."""
     text = nodes[0]
     for a, b in itertools.pairwise(nodes):
         name = next(e.name for e in edges if (e.source, e.target) == (a, b) and level in e.levels)
         text += f" -{name}-> {b}"
-    return text + " (stuck)"
+    return text
+
+
+def _path_text(view: LevelView, edges: list[Edge], initial: str, target: str) -> str:
+    nodes: list[str] = nx.shortest_path(view.graph, initial, target)
+    return describe_path(nodes, view.levels[0], edges) + " (stuck)"
 
 
 def stuck_at_severity(

@@ -1,12 +1,17 @@
-"""Policy checks (7xx): policies are well-formed and name real phases and roles.
+"""Policy checks (7xx): policies are well-formed, name real things, and hold.
 
-Proving path properties (must_visit, must_not_reach) comes with drills; here we
-check what a policy refers to, so that a typo cannot silently disable it.
+``must_visit`` and ``must_not_reach`` are proved on the graph at every level the
+policy covers (with guards applied): a failure comes with a counterexample path.
+``distinct_holders`` is a runtime property; the engine enforces it on assignment.
 """
 
 from __future__ import annotations
 
+import networkx as nx
+
 from incidentflow.compiler.context import CheckContext
+from incidentflow.compiler.graph import SINK, GraphAnalysis, describe_path
+from incidentflow.diagnostics import Note
 from incidentflow.spec.models import PhaseRef
 from incidentflow.suggest import did_you_mean
 
@@ -43,3 +48,78 @@ def check_policies(ctx: CheckContext) -> None:
                 f"policy '{policy.id}' needs at least two different roles",
                 hint="list the roles that one person must not hold together",
             )
+
+
+def _targets(ctx: CheckContext, target: str | PhaseRef) -> frozenset[str]:
+    if isinstance(target, PhaseRef):
+        return frozenset(s for s, st in ctx.spec.process.states.items() if st.phase == target.phase)
+    return frozenset({target})
+
+
+def _name(target: str | PhaseRef) -> str:
+    return f"phase '{target.phase}'" if isinstance(target, PhaseRef) else f"'{target}'"
+
+
+def prove_policies(ctx: CheckContext, analysis: GraphAnalysis) -> None:
+    """IF703, IF704: must_visit and must_not_reach hold on every path, at every covered level."""
+    if any(d.code in ("IF201", "IF202", "IF701") for d in ctx.diagnostics):
+        return  # a policy naming something unknown is reported already; proving it means nothing
+    initial = ctx.spec.process.initial
+    levels = [lv.id for lv in ctx.spec.severity.levels]
+    for pi, policy in enumerate(ctx.spec.policies):
+        covered = list(policy.for_severity) if policy.for_severity else levels
+        for key, code in (("must_visit", "IF703"), ("must_not_reach", "IF704")):
+            target = getattr(policy, key)
+            if target is None:
+                continue
+            targets = _targets(ctx, target)
+            failing: list[str] = []
+            shown = ""
+            for level in covered:
+                view = analysis.view_at(level)
+                found = _counterexample(
+                    view.graph, initial, targets, must_visit=key == "must_visit"
+                )
+                if found is not None:
+                    failing.append(level)
+                    shown = shown or describe_path(found, level, analysis.edges)
+            if not failing:
+                continue
+            at = ", ".join(failing)
+            if key == "must_visit":
+                message = (
+                    f"policy '{policy.id}' fails at {at}: an incident can finish "
+                    f"without visiting {_name(target)}"
+                )
+                hint = f"guard the way around {_name(target)} so that {at} must pass through it"
+            else:
+                message = (
+                    f"policy '{policy.id}' fails at {at}: an incident can reach {_name(target)}"
+                )
+                hint = f"guard the way into {_name(target)} so that {at} cannot take it"
+            ctx.report(
+                code,
+                ("policies", pi, key),
+                message,
+                hint=hint,
+                notes=[Note(f"path: {shown} (at {failing[0]})")],
+            )
+
+
+def _counterexample(
+    graph: nx.DiGraph, initial: str, targets: frozenset[str], *, must_visit: bool
+) -> list[str] | None:
+    """A shortest path that breaks the property, or None when it holds."""
+    if must_visit:
+        if initial in targets:
+            return None
+        avoiding = graph.subgraph(n for n in graph if n not in targets)
+        if SINK not in avoiding or not nx.has_path(avoiding, initial, SINK):
+            return None
+        nodes: list[str] = nx.shortest_path(avoiding, initial, SINK)
+        return nodes[:-1]  # drop the virtual sink: the path ends in a terminal state
+    reachable = [t for t in targets if t in graph and nx.has_path(graph, initial, t)]
+    if not reachable:
+        return None
+    paths: list[list[str]] = [nx.shortest_path(graph, initial, t) for t in sorted(reachable)]
+    return min(paths, key=len)
