@@ -70,6 +70,11 @@ def test_all_is_exactly_the_public_surface() -> None:
         "reporting",
         "schema",
         "gcpause",
+        "drill",
+        "testing",
+        "timeline",
+        "demo",
+        "examples",
     }
     assert exported <= PUBLIC | {"__version__"}
 

@@ -8,6 +8,7 @@ import runpy
 import pytest
 from pydantic import BaseModel
 
+from incidentflow.drill.scenario_model import SCENARIO_CODES
 from incidentflow.rules import RULES
 from incidentflow.spec import conditions, models
 from tests.conftest import ROOT, SPECS
@@ -44,7 +45,7 @@ def test_every_code_used_in_the_source_is_in_the_table_and_vice_versa() -> None:
     for path in SRC.rglob("*.py"):
         if path.name != "rules.py":
             used.update(re.findall(r'"(IF\d{3})"', path.read_text(encoding="utf-8")))
-    assert used - set(RULES) == set(), "codes reported but not documented"
+    assert used - set(RULES) - set(SCENARIO_CODES) == set(), "codes reported but not documented"
     assert set(RULES) - used == set(), "codes documented but never reported"
 
 

@@ -97,3 +97,18 @@ def test_example_policies_hold(spec) -> None:
         if getattr(p, k) is not None
     }
     assert kinds, "every example proves at least one path policy"
+
+
+def test_distinct_holders_applies_only_at_the_levels_it_covers() -> None:
+    text = TWO_LEVELS + (
+        "policies:\n  - {id: split, for_severity: [SEV1], distinct_holders: [responder, lead]}\n"
+    )
+    engine = incidentflow.Engine(incidentflow.loads(text))
+    sev1 = engine.open("minimal", severity="SEV1").id
+    sev2 = engine.open("minimal", severity="SEV2").id
+    for iid in (sev1, sev2):
+        engine.assign(iid, "responder", "pat", actor="system")
+    with pytest.raises(incidentflow.OperationRefused) as refused:
+        engine.assign(sev1, "lead", "pat", actor="system")
+    assert refused.value.reason == "policy"
+    assert "lead" in engine.assign(sev2, "lead", "pat", actor="system").roles_of("pat")

@@ -1,6 +1,8 @@
 """Incident metrics computed from the audit events alone.
 
-- time to acknowledge: from opening until the incident first leaves its initial state;
+- time to acknowledge: from opening until a person first moves the incident on (the
+  first transition not made by a timer: an escalation by a timer is not an
+  acknowledgement);
 - time to mitigate: until it first enters a state of phase ``resolution``;
 - time to resolve: until it first enters a terminal state;
 - time in each state; SLA breaches: acknowledged or resolved later than the
@@ -58,13 +60,12 @@ class IncidentMetrics:
 def incident_metrics(events: list[Event], now: datetime) -> IncidentMetrics:
     """Measure one incident from its events (in seq order); ``now`` ends open intervals."""
     opened = events[0]
-    initial = opened.data["state"]
     severity = opened.data["severity"]
     sla: dict[str, float] = dict(opened.data.get("sla", {}))
     sla_at: dict[str, dict[str, float]] = {}
     ack = mitigate = resolve = None
     in_state: dict[str, timedelta] = defaultdict(timedelta)
-    state, entered = initial, opened.at
+    state, entered = opened.data["state"], opened.at
     if opened.data.get("phase") == "resolution":
         mitigate = timedelta(0)
     for event in events[1:]:
@@ -75,7 +76,7 @@ def incident_metrics(events: list[Event], now: datetime) -> IncidentMetrics:
             in_state[state] += event.at - entered
             state, entered = event.data["to"], event.at
             since = event.at - opened.at
-            if ack is None and event.data["from"] == initial:
+            if ack is None and event.actor != "timer":
                 ack, sla_at["acknowledge_within"] = since, dict(sla)
             if mitigate is None and event.data.get("phase") == "resolution":
                 mitigate = since

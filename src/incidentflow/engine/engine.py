@@ -585,6 +585,8 @@ class Engine:
     ) -> None:
         held = incident.roles_of(person)
         for policy in process.spec.policies:
+            if policy.for_severity and incident.severity not in policy.for_severity:
+                continue  # the policy does not cover this level
             roles = set(policy.distinct_holders or ())
             clash = held & roles - {role}
             if role in roles and clash:

@@ -1,0 +1,1 @@
+"""Drills: rehearse a process automatically (generated paths) or as scripted scenarios."""

@@ -1,0 +1,139 @@
+"""A testing kit for host applications: rehearse a process in your own test suite.
+
+- :class:`SimClock` and :func:`make_engine`: an engine on a simulated clock with an
+  in-memory store (also the ``incidentflow_engine`` pytest fixture of
+  :mod:`incidentflow.testing.pytest_plugin`);
+- :func:`walks`: Hypothesis strategies of random walks over a Process (sequences of
+  assign, unassign, check, fire, set_severity, advance-and-tick and note), mostly
+  allowed, some refused; ``walk.run(engine)`` performs one and records each outcome;
+- :func:`check_invariants`, :func:`check_run`, :func:`assert_invariants`: the
+  properties every walk must keep (the audit verifies, replay equals the live state,
+  refusals write nothing, no visited state leaves its owner with nothing to do);
+  :func:`idle_states` is the same liveness question asked of the spec alone.
+
+Hypothesis is a test dependency, not a runtime one: it is imported only when
+:func:`walks` is called (``pip install incidentflow[test]``). See docs/rehearsals.md::
+
+    from hypothesis import given
+    import incidentflow
+    from incidentflow.testing import assert_invariants, make_engine, walks
+
+    PROCESS = incidentflow.load("process_specs/major-incident.yaml")
+
+
+    @given(walks(PROCESS))
+    def test_every_walk_keeps_the_invariants(walk):
+        engine = make_engine(PROCESS)
+        assert_invariants(engine, walk.run(engine))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from incidentflow.testing.invariants import (
+    assert_invariants,
+    check_invariants,
+    check_run,
+    exits,
+    idle_states,
+    reachable_states,
+    visited,
+)
+from incidentflow.testing.sim import (
+    START,
+    EngineFactory,
+    SimClock,
+    SimulatedEngine,
+    load_processes,
+    make_engine,
+)
+from incidentflow.testing.walks import (
+    OPERATION_KINDS,
+    Advance,
+    Assign,
+    Check,
+    Fire,
+    Note,
+    Operation,
+    Outcome,
+    SetSeverity,
+    Unassign,
+    Walk,
+    WalkRun,
+)
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import (  # type: ignore[import-not-found, unused-ignore]
+        SearchStrategy,
+    )
+
+    from incidentflow.compiler.process import Process
+
+INSTALL_HINT = "pip install incidentflow[test]"
+
+
+def walks(
+    process: Process,
+    *,
+    levels: Sequence[str] | None = None,
+    min_steps: int = 0,
+    max_steps: int = 60,
+    people: Sequence[str] | None = None,
+    strangers: Sequence[str] | None = None,
+    opener: str = "system",
+    refusals: float = 0.15,
+) -> SearchStrategy[Walk]:
+    """A Hypothesis strategy of :class:`Walk` over ``process`` (needs hypothesis).
+
+    See :func:`incidentflow.testing.strategies.walks` for the parameters; ``people``
+    and ``strangers`` default to ``alice`` .. ``erin`` and ``mallory``.
+    """
+    try:
+        from incidentflow.testing import strategies
+    except ImportError as error:
+        raise ImportError(
+            f"incidentflow.testing.walks needs hypothesis, a test dependency: {INSTALL_HINT}"
+        ) from error
+    return strategies.walks(
+        process,
+        levels=levels,
+        min_steps=min_steps,
+        max_steps=max_steps,
+        people=strategies.PEOPLE if people is None else people,
+        strangers=strategies.STRANGERS if strangers is None else strangers,
+        opener=opener,
+        refusals=refusals,
+    )
+
+
+__all__ = [
+    "INSTALL_HINT",
+    "OPERATION_KINDS",
+    "START",
+    "Advance",
+    "Assign",
+    "Check",
+    "EngineFactory",
+    "Fire",
+    "Note",
+    "Operation",
+    "Outcome",
+    "SetSeverity",
+    "SimClock",
+    "SimulatedEngine",
+    "Unassign",
+    "Walk",
+    "WalkRun",
+    "assert_invariants",
+    "check_invariants",
+    "check_run",
+    "exits",
+    "idle_states",
+    "load_processes",
+    "make_engine",
+    "reachable_states",
+    "visited",
+    "walks",
+]
