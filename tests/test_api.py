@@ -75,6 +75,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "timeline",
         "demo",
         "examples",
+        "render",
     }
     assert exported <= PUBLIC | {"__version__"}
 

@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | schema | demo | drill | report | audit verify``.
+"""The command line: ``incidentflow validate | render | schema | demo | drill | report | audit verify``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -49,6 +49,32 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         help="output format (default: text)",
     )
     validate.add_argument("--strict", action="store_true", help="warnings fail too")
+    render = commands.add_parser(
+        "render",
+        help="draw a process as a flowchart (Mermaid, DOT, SVG or PNG)",
+        description="Draw a spec's states and transitions as a flowchart. svg and png run "
+        "the Graphviz 'dot' program; png needs -o. Exit 0 when drawn, 1 when the spec has "
+        "errors, 2 on usage or I/O errors, an unknown level or a missing Graphviz.",
+    )
+    render.add_argument("spec", metavar="SPEC", help="spec file")
+    render.add_argument(
+        "--format",
+        choices=("mermaid", "dot", "svg", "png"),
+        default="mermaid",
+        help="output format (default: mermaid)",
+    )
+    render.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+    render.add_argument(
+        "--group-by",
+        choices=("phase", "owner", "none"),
+        default="phase",
+        help="cluster states by phase, by owner, or not at all (default: phase)",
+    )
+    render.add_argument(
+        "--severity",
+        metavar="LEVEL",
+        help="draw only what an incident at LEVEL can go through (guards applied)",
+    )
     demo = commands.add_parser(
         "demo",
         help="run a scripted incident end to end and show its timeline, metrics and audit",
@@ -128,6 +154,8 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_OK
     if args.command == "validate":
         return _validate(args.paths, args.format, args.strict, stdout, stderr)
+    if args.command == "render":
+        return _render(args, stdout, stderr)
     if args.command == "demo":
         from incidentflow.demo import run_demo
 
@@ -185,6 +213,46 @@ def _validate(paths: list[str], fmt: str, strict: bool, stdout: TextIO, stderr: 
             stdout.write(summary(diagnostics, len(results)) + "\n")
     failing = any(d.is_error or strict for d in diagnostics)
     return code | (EXIT_SPEC_ERRORS if failing else EXIT_OK)
+
+
+def _render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from incidentflow.api import check_file
+    from incidentflow.errors import SpecFileError
+    from incidentflow.render import RenderError, diagram, render_image, to_dot, to_mermaid
+    from incidentflow.reporting import format_text
+
+    if args.format == "png" and not args.output:
+        stderr.write("incidentflow render: --format png needs -o FILE\n")
+        return EXIT_USAGE
+    try:
+        result = check_file(Path(args.spec))
+    except SpecFileError as exc:
+        stderr.write(f"incidentflow: {exc}\n")
+        return EXIT_USAGE
+    if result.process is None:  # spec problems: shown as validate shows them
+        stderr.write(format_text(result.diagnostics, {result.file: result.text}))
+        return EXIT_SPEC_ERRORS
+    try:
+        drawn = diagram(result.process, group_by=args.group_by, severity=args.severity)
+        if args.format == "mermaid":
+            output: str | bytes = to_mermaid(drawn)
+        elif args.format == "dot":
+            output = to_dot(drawn)
+        else:
+            output = render_image(to_dot(drawn), args.format)
+    except RenderError as exc:
+        stderr.write(f"incidentflow render: {exc}\n")
+        return EXIT_USAGE
+    if args.output:
+        try:
+            data = output.encode("utf-8") if isinstance(output, str) else output
+            Path(args.output).write_bytes(data)
+        except OSError as exc:
+            stderr.write(f"incidentflow: {exc}\n")
+            return EXIT_USAGE
+    else:
+        stdout.write(output if isinstance(output, str) else output.decode("utf-8"))
+    return EXIT_OK
 
 
 def _drill(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

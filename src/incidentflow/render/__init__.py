@@ -1,0 +1,31 @@
+"""Rendering: a neutral diagram model built from a Process, drawn as Mermaid, DOT, SVG or PNG."""
+
+from incidentflow.render.dot import to_dot
+from incidentflow.render.graphviz import GraphvizFailedError, GraphvizNotFoundError, render_image
+from incidentflow.render.mermaid import to_mermaid
+from incidentflow.render.model import (
+    Cluster,
+    Diagram,
+    Edge,
+    Node,
+    RenderError,
+    TimerEdge,
+    UnknownLevelError,
+    diagram,
+)
+
+__all__ = [
+    "Cluster",
+    "Diagram",
+    "Edge",
+    "GraphvizFailedError",
+    "GraphvizNotFoundError",
+    "Node",
+    "RenderError",
+    "TimerEdge",
+    "UnknownLevelError",
+    "diagram",
+    "render_image",
+    "to_dot",
+    "to_mermaid",
+]

@@ -1,0 +1,87 @@
+"""Mermaid flowcharts (``flowchart TD``) of a :class:`~incidentflow.render.model.Diagram`.
+
+Node ids are made safe (Mermaid reserves words such as ``end``), labels are
+quoted with Mermaid's entity codes for characters that would break them, and
+initial and terminal states differ in shape as well as colour, so they stay
+apparent in greyscale.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable
+
+from incidentflow.render.model import Diagram, Node
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_]")
+_ENTITIES = {
+    "#": "#35;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "&": "#amp;",
+    "`": "#96;",
+}
+_SHAPES = {"initial": ('(["', '"])'), "normal": ('["', '"]'), "terminal": ('((("', '")))')}
+CLASS_DEFS = (
+    "classDef initial fill:#dbe9f6,stroke:#08306b,stroke-width:3px,color:#000000",
+    "classDef terminal fill:#d9d9d9,stroke:#000000,stroke-width:2px,color:#000000",
+)
+
+
+def escape(text: str) -> str:
+    """Text safe inside a quoted Mermaid label (newlines become spaces)."""
+    text = " ".join(text.split())
+    return "".join(_ENTITIES.get(ch, ch) for ch in text)
+
+
+def label(lines: Iterable[str]) -> str:
+    """Lines joined with Mermaid line breaks, each escaped."""
+    return "<br/>".join(escape(line) for line in lines)
+
+
+class _Ids:
+    """Stable, unique, Mermaid-safe ids: a prefix keeps reserved words like ``end`` out."""
+
+    def __init__(self, prefix: str) -> None:
+        self.prefix = prefix
+        self.given: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name not in self.given:
+            base = self.prefix + _UNSAFE.sub("_", name)
+            safe, n = base, 1
+            while safe in self.given.values():
+                n += 1
+                safe = f"{base}_{n}"
+            self.given[name] = safe
+        return self.given[name]
+
+
+def _node(node: Node, ids: _Ids) -> str:
+    opening, closing = _SHAPES[node.kind]
+    return f"{ids(node.id)}{opening}{label(node.lines)}{closing}"
+
+
+def to_mermaid(diagram: Diagram) -> str:
+    """The diagram as Mermaid flowchart text, ending with a newline."""
+    ids, cluster_ids = _Ids("s_"), _Ids("c_")
+    out = ["---", f"title: {json.dumps(diagram.title)}", "---", "flowchart TD"]
+    by_id = {n.id: n for n in diagram.nodes}
+    clustered = {nid for c in diagram.clusters for nid in c.node_ids}
+    for cluster in diagram.clusters:
+        out.append(f'    subgraph {cluster_ids(cluster.group)}["{escape(cluster.group)}"]')
+        out.extend(f"        {_node(by_id[nid], ids)}" for nid in cluster.node_ids)
+        out.append("    end")
+    out.extend(f"    {_node(n, ids)}" for n in diagram.nodes if n.id not in clustered)
+    for edge in diagram.edges:
+        out.append(f'    {ids(edge.source)} -->|"{label(edge.lines)}"| {ids(edge.target)}')
+    for timer in diagram.timer_edges:
+        out.append(f'    {ids(timer.source)} -.->|"{label(timer.lines)}"| {ids(timer.target)}')
+    out.extend(f"    {c}" for c in CLASS_DEFS)
+    for kind in ("initial", "terminal"):
+        members = [ids(n.id) for n in diagram.nodes if n.kind == kind]
+        if members:
+            out.append(f"    class {','.join(members)} {kind}")
+    return "\n".join(out) + "\n"

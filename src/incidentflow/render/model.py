@@ -1,0 +1,205 @@
+"""A neutral diagram model built from a :class:`~incidentflow.compiler.process.Process`.
+
+Renderers (Mermaid, DOT) draw this model and nothing else, so they are tested by
+building a :class:`Diagram` by hand. Everything here is immutable, and ordering
+is deterministic: states in spec order, edges in spec order (one per transition
+and source state), clusters in order of first appearance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Literal
+
+from incidentflow.compiler.graph import build_edges
+from incidentflow.errors import IncidentflowError
+from incidentflow.spec.durations import format_duration
+
+if TYPE_CHECKING:
+    from incidentflow.compiler.process import Process
+    from incidentflow.spec.models import Timer, Transition
+
+NodeKind = Literal["initial", "normal", "terminal"]
+GroupBy = Literal["phase", "owner", "none"]
+GROUP_BY: tuple[GroupBy, ...] = ("phase", "owner", "none")
+
+
+class RenderError(IncidentflowError):
+    """A diagram could not be built or drawn."""
+
+
+class UnknownLevelError(RenderError, ValueError):
+    """``severity`` names a level the process does not have."""
+
+    def __init__(self, level: str, known: Iterable[str]) -> None:
+        self.level = level
+        self.known = tuple(known)
+        super().__init__(f"unknown severity level '{level}' (known: {', '.join(self.known)})")
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A state. ``label`` is its title (or id); ``timers`` lists timers that fire no transition."""
+
+    id: str
+    label: str
+    kind: NodeKind = "normal"
+    owner: str | None = None
+    group: str | None = None
+    timers: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The label as lines: title, owner, timers that only act."""
+        lines = [self.label]
+        if self.owner:
+            lines.append(f"owner: {self.owner}")
+        if self.timers:
+            lines.append(f"timers: {', '.join(self.timers)}")
+        return tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """A transition's move from one source state."""
+
+    source: str
+    target: str
+    name: str
+    roles: tuple[str, ...] = ()
+    requires: tuple[str, ...] = ()
+    guard: tuple[str, ...] = ()
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The label as lines: name, roles allowed, checklist items required, severity guard."""
+        lines = [self.name]
+        if self.roles:
+            lines.append(f"by: {', '.join(self.roles)}")
+        if self.requires:
+            lines.append(f"requires: {', '.join(self.requires)}")
+        if self.guard:
+            lines.append(f"only {', '.join(self.guard)}")
+        return tuple(lines)
+
+
+@dataclass(frozen=True, slots=True)
+class TimerEdge:
+    """A timer that fires a transition: drawn dashed from its state to the transition's target."""
+
+    source: str
+    target: str
+    timer: str
+    transition: str
+    after: str
+
+    @property
+    def lines(self) -> tuple[str, ...]:
+        """The label as lines: timer and when it fires, then the transition it fires."""
+        return (f"timer {self.timer} ({self.after})", f"fires {self.transition}")
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """States drawn together: one phase or one owner."""
+
+    group: str
+    node_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Diagram:
+    """What a renderer draws. ``severity`` is the level the view is restricted to, if any."""
+
+    title: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...] = ()
+    timer_edges: tuple[TimerEdge, ...] = ()
+    clusters: tuple[Cluster, ...] = ()
+    severity: str | None = None
+
+
+def _after(timer: Timer) -> str:
+    if isinstance(timer.after, str):
+        return f"after {timer.after}"
+    parts = [
+        f"{level} {format_duration(d) if isinstance(d, timedelta) else d}"
+        for level, d in timer.after.items()
+    ]
+    return "after " + ", ".join(parts)
+
+
+def clusters_of(nodes: Iterable[Node]) -> tuple[Cluster, ...]:
+    """Group nodes by ``group`` in order of first appearance; ungrouped nodes stay outside."""
+    groups: dict[str, list[str]] = {}
+    for node in nodes:
+        if node.group is not None:
+            groups.setdefault(node.group, []).append(node.id)
+    return tuple(Cluster(g, tuple(ids)) for g, ids in groups.items())
+
+
+def diagram(
+    process: Process, *, group_by: GroupBy = "phase", severity: str | None = None
+) -> Diagram:
+    """The diagram of ``process``, states grouped by ``group_by``.
+
+    With ``severity``, only the edges whose guard admits that level are drawn, and
+    only the states an incident at that level can reach from the initial state.
+    Raises :class:`UnknownLevelError` for a level the process does not have.
+    """
+    if group_by not in GROUP_BY:
+        raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}, not {group_by!r}")
+    if severity is not None and severity not in process.level_ids:
+        raise UnknownLevelError(severity, process.level_ids)
+    spec = process.spec
+    transitions = spec.process.transitions
+    moves = [e for e in build_edges(spec) if severity is None or severity in e.levels]
+    reachable = _reachable(process.initial, [(e.source, e.target) for e in moves])
+    shown = set(spec.process.states) if severity is None else reachable
+
+    nodes: list[Node] = []
+    timer_edges: list[TimerEdge] = []
+    for sid, state in spec.process.states.items():
+        if sid not in shown:
+            continue
+        kind: NodeKind = (
+            "initial" if sid == process.initial else "terminal" if state.terminal else "normal"
+        )
+        group = None if group_by == "none" else state.phase if group_by == "phase" else state.owner
+        notes: list[str] = []
+        for timer in state.timers:
+            move = next((m for m in moves if m.source == sid and m.name == timer.transition), None)
+            if timer.transition is None:
+                notes.append(timer.id)
+            elif move is not None:
+                timer_edges.append(
+                    TimerEdge(sid, move.target, timer.id, timer.transition, _after(timer))
+                )
+        nodes.append(Node(sid, state.title or sid, kind, state.owner, group, tuple(notes)))
+
+    edges = tuple(
+        _edge(m.source, m.target, transitions[m.index]) for m in moves if m.source in shown
+    )
+    title = spec.metadata.title or spec.metadata.name
+    if severity is not None:
+        title = f"{title} at {severity}"
+    return Diagram(title, tuple(nodes), edges, tuple(timer_edges), clusters_of(nodes), severity)
+
+
+def _edge(source: str, target: str, tr: Transition) -> Edge:
+    guard = tr.when.severity if tr.when is not None else ()
+    return Edge(source, target, tr.name, tr.by, tr.requires, guard)
+
+
+def _reachable(initial: str, pairs: list[tuple[str, str]]) -> set[str]:
+    seen = {initial}
+    frontier = [initial]
+    while frontier:
+        here = frontier.pop()
+        for source, target in pairs:
+            if source == here and target not in seen:
+                seen.add(target)
+                frontier.append(target)
+    return seen
