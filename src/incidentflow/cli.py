@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | schema | demo | drill | report | audit verify``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit verify``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -75,6 +75,16 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         metavar="LEVEL",
         help="draw only what an incident at LEVEL can go through (guards applied)",
     )
+    docs = commands.add_parser(
+        "docs",
+        help="write a Markdown handbook per process",
+        description="Write DIR/<name>.md for the spec, or for every spec of a directory: "
+        "roles, RACI matrix, severity levels, triggers, flowchart, states and the path at "
+        "each severity. Exit 0 when written, 1 when a spec has errors (nothing is written), "
+        "2 on usage or I/O errors.",
+    )
+    docs.add_argument("spec", metavar="SPEC_OR_DIR", help="spec file or directory of specs")
+    docs.add_argument("-o", "--output", metavar="DIR", required=True, help="directory to write")
     demo = commands.add_parser(
         "demo",
         help="run a scripted incident end to end and show its timeline, metrics and audit",
@@ -156,6 +166,8 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return _validate(args.paths, args.format, args.strict, stdout, stderr)
     if args.command == "render":
         return _render(args, stdout, stderr)
+    if args.command == "docs":
+        return _docs(args, stdout, stderr)
     if args.command == "demo":
         from incidentflow.demo import run_demo
 
@@ -252,6 +264,33 @@ def _render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return EXIT_USAGE
     else:
         stdout.write(output if isinstance(output, str) else output.decode("utf-8"))
+    return EXIT_OK
+
+
+def _docs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    from incidentflow.errors import SpecFileError
+    from incidentflow.render.handbook import handbook_results, write_results
+    from incidentflow.reporting import format_text
+
+    try:
+        results = handbook_results(Path(args.spec))
+    except SpecFileError as exc:
+        stderr.write(f"incidentflow: {exc}\n")
+        return EXIT_USAGE
+    if not results:
+        stderr.write(f"incidentflow: {args.spec}: no *.yaml or *.yml files found\n")
+        return EXIT_USAGE
+    if any(r.process is None for r in results):  # spec problems: shown as validate shows them
+        diagnostics = [d for r in results for d in r.diagnostics]
+        stderr.write(format_text(diagnostics, {r.file: r.text for r in results}))
+        return EXIT_SPEC_ERRORS
+    try:
+        written = write_results(results, Path(args.output))
+    except OSError as exc:
+        stderr.write(f"incidentflow: {exc}\n")
+        return EXIT_USAGE
+    for path in written:
+        stdout.write(f"wrote {path}\n")
     return EXIT_OK
 
 

@@ -1,0 +1,340 @@
+"""Markdown handbooks generated from a :class:`~incidentflow.compiler.process.Process`.
+
+A handbook is what responders read: overview, roles, a RACI matrix, severity
+levels and SLAs, triggers in plain words, the flowchart (Mermaid), one section
+per state and the shortest path to a terminal state at each level. Everything
+comes from the spec that runs, in spec order, so the output is deterministic.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import networkx as nx
+
+from incidentflow.compiler.graph import build_edges
+from incidentflow.compiler.references import timer_duration_at
+from incidentflow.render.handbook_text import condition_english, table, value_text, words
+from incidentflow.render.mermaid import to_mermaid
+from incidentflow.render.model import diagram
+from incidentflow.spec.durations import format_duration
+from incidentflow.spec.models import SLA_FIELDS, ActionCall, Level, State, Timer
+
+if TYPE_CHECKING:
+    from incidentflow.api import CheckResult
+    from incidentflow.compiler.process import Process
+
+__all__ = ["condition_english", "handbook", "handbook_results", "write_handbooks", "write_results"]
+
+_NONE = "—"
+
+
+def _duration(value: timedelta | None) -> str:
+    return format_duration(value) if value is not None else _NONE
+
+
+def _with_backups(process: Process, roles: Iterable[str]) -> list[str]:
+    """``roles`` plus their backups, in the order the spec declares roles."""
+    wanted = set(roles)
+    for role in list(wanted):
+        definition = process.spec.roles.get(role)
+        if definition is not None:
+            wanted.update(definition.backups)
+    return [r for r in process.spec.roles if r in wanted]
+
+
+def _paged_roles(process: Process, calls: Iterable[ActionCall]) -> list[str]:
+    """Roles named by role-valued parameters of ``calls``."""
+    out: list[str] = []
+    for call in calls:
+        action = process.spec.actions.get(call.action)
+        if action is None:
+            continue
+        for name, kind in action.params.items():
+            value = call.params.get(name)
+            if kind == "role" and isinstance(value, str) and value not in out:
+                out.append(value)
+    return out
+
+
+def _state_calls(process: Process, sid: str, state: State) -> list[ActionCall]:
+    calls = list(state.on_enter)
+    for timer in state.timers:
+        calls.extend(timer.actions)
+    for tr in process.transitions_from.get(sid, ()):
+        calls.extend(tr.actions)
+    return calls
+
+
+def _call_text(call: ActionCall) -> str:
+    params = ", ".join(f"{k}: {value_text(v)}" for k, v in call.params.items())
+    return f"`{call.action}`" + (f" ({params})" if params else "")
+
+
+def _state_name(process: Process, sid: str) -> str:
+    title = process.states[sid].title
+    return f"{title} (`{sid}`)" if title else f"`{sid}`"
+
+
+def _overview(process: Process) -> list[str]:
+    meta = process.spec.metadata
+    out = [f"# {meta.title or meta.name}", "", "## Overview", ""]
+    if meta.description:
+        out += [meta.description, ""]
+    digest = process.digest.split(":", 1)[-1][:12]
+    out += [
+        f"- Process: `{meta.name}`",
+        f"- Owner: {meta.owner or _NONE}",
+        f"- Version: {meta.version}",
+        f"- Spec digest: `{digest}`",
+        f"- Initial state: {_state_name(process, process.initial)}",
+        "",
+    ]
+    return out
+
+
+def _roles(process: Process) -> list[str]:
+    rows = [
+        [
+            f"`{rid}`",
+            role.title,
+            "; ".join(role.responsibilities) or _NONE,
+            ", ".join(f"`{b}`" for b in role.backups) or _NONE,
+        ]
+        for rid, role in process.spec.roles.items()
+    ]
+    return ["## Roles", "", *table(["Role", "Title", "Responsibilities", "Backups"], rows), ""]
+
+
+def _raci(process: Process) -> list[str]:
+    states = process.spec.process.states
+    letters: dict[tuple[str, str], str] = {}
+    for sid, state in states.items():
+        firing = _with_backups(
+            process, [r for t in process.transitions_from.get(sid, ()) for r in t.by]
+        )
+        informed = _paged_roles(process, _state_calls(process, sid, state))
+        for rid in process.spec.roles:
+            cell = ("R" if rid in firing else "") + ("A" if rid == state.owner else "")
+            cell += "I" if rid in informed else ""
+            letters[(rid, sid)] = cell
+    rows = [[f"`{rid}`", *(letters[(rid, sid)] for sid in states)] for rid in process.spec.roles]
+    return [
+        "## RACI matrix",
+        "",
+        "R: may fire an exit of the state (directly or as a backup); "
+        "A: owns the state; I: paged by an action of the state (on entry, timers or exits).",
+        "",
+        *table(["Role", *(f"`{sid}`" for sid in states)], rows),
+        "",
+    ]
+
+
+def _severity(process: Process) -> list[str]:
+    scheme = process.spec.severity
+    rows = [
+        [
+            f"`{lv.id}`",
+            lv.title or _NONE,
+            lv.description or _NONE,
+            *(_duration(lv.sla(f)) for f in SLA_FIELDS),
+        ]
+        for lv in scheme.levels
+    ]
+    header = ["Level", "Title", "Description", "Acknowledge within", "Update every"]
+    out = ["## Severity levels", "", *table([*header, "Resolve within"], rows), ""]
+    if scheme.matrix is not None and scheme.impact and scheme.urgency:
+        matrix = scheme.matrix
+        grid = [
+            [impact, *(matrix.get(impact, {}).get(u, _NONE) for u in scheme.urgency)]
+            for impact in scheme.impact
+        ]
+        out += [
+            "### Impact x urgency",
+            "",
+            *table(["Impact \\ urgency", *scheme.urgency], grid),
+            "",
+        ]
+    return out
+
+
+def _triggers(process: Process) -> list[str]:
+    out = ["## Triggers", ""]
+    compiled = {t.id: t for t in process.triggers}
+    if not process.spec.triggers:
+        return [*out, "No triggers: incidents are opened by hand.", ""]
+    for trig in process.spec.triggers:
+        level = compiled[trig.id].level if trig.id in compiled else trig.severity or _NONE
+        via = (
+            f" (impact {trig.impact} x urgency {trig.urgency})"
+            if trig.impact is not None and trig.urgency is not None
+            else ""
+        )
+        title = f"**{trig.title}** (`{trig.id}`)" if trig.title else f"`{trig.id}`"
+        line = f"- {title}: {condition_english(trig.when)} -> {level}{via}"
+        if trig.dedupe_by:
+            line += f"; one incident per {', '.join(trig.dedupe_by)}"
+        out.append(line)
+    return [*out, ""]
+
+
+def _flowchart(process: Process) -> list[str]:
+    return ["## Flowchart", "", "```mermaid", to_mermaid(diagram(process)).rstrip("\n"), "```", ""]
+
+
+def _timer_text(process: Process, timer: Timer) -> str:
+    def at(level: Level) -> str:
+        slas = {f: level.sla(f) for f in SLA_FIELDS}
+        return f"{level.id} {_duration(timer_duration_at(timer.after, slas, level.id))}"
+
+    when = ", ".join(at(lv) for lv in process.levels)
+    source = f" ({timer.after})" if isinstance(timer.after, str) else ""
+    line = f"- `{timer.id}`{source}: after {when}"
+    if timer.actions:
+        line += "; runs " + ", ".join(_call_text(c) for c in timer.actions)
+    if timer.transition is not None:
+        line += f"; fires `{timer.transition}`"
+    return line
+
+
+def _state_section(process: Process, sid: str, state: State) -> list[str]:
+    out = [f"### {_state_name(process, sid)}", ""]
+    kind = "initial" if sid == process.initial else "terminal" if state.terminal else "intermediate"
+    owner = process.spec.roles.get(state.owner) if state.owner else None
+    out += [
+        f"- Kind: {kind}",
+        f"- Phase: {state.phase or _NONE}",
+        f"- Owner: `{state.owner}` ({owner.title})" if state.owner and owner else "- Owner: —",
+    ]
+    if state.runbook:
+        out.append(f"- Runbook: [{state.runbook}]({state.runbook})")
+    out.append("")
+    if state.description:
+        out += [state.description, ""]
+    if state.checklist:
+        out += ["Checklist:", ""]
+        out += [
+            f"- [ ] {item.text} (`{item.id}`, {'required' if item.required else 'optional'})"
+            for item in state.checklist
+        ]
+        out.append("")
+    if state.on_enter:
+        out += ["On enter:", "", *(f"- {_call_text(c)}" for c in state.on_enter), ""]
+    if state.timers:
+        out += ["Timers:", "", *(_timer_text(process, t) for t in state.timers), ""]
+    exits = process.transitions_from.get(sid, ())
+    if exits:
+        out += ["Exits:", ""]
+        for tr in exits:
+            by = _with_backups(process, tr.by)
+            line = f"- `{tr.name}` -> {_state_name(process, tr.to)}"
+            line += f"; by: {', '.join(f'`{r}`' for r in by)}" if by else "; by: timers only"
+            if tr.requires:
+                line += f"; requires: {', '.join(f'`{r}`' for r in tr.requires)}"
+            if tr.when is not None:
+                line += f"; only at {words(list(tr.when.severity), 'or')}"
+            if tr.actions:
+                line += "; runs " + ", ".join(_call_text(c) for c in tr.actions)
+            out.append(line)
+        out.append("")
+    return out
+
+
+def _states(process: Process) -> list[str]:
+    out = ["## States", ""]
+    for sid, state in process.spec.process.states.items():
+        out += _state_section(process, sid, state)
+    return out
+
+
+def shortest_path(process: Process, level: str) -> list[tuple[str, str]] | None:
+    """The shortest route from the initial state to a terminal at ``level``.
+
+    Returns ``(transition, target)`` steps (empty when the initial state is
+    terminal), or None when no terminal state can be reached. Ties go to the
+    terminal state declared first.
+    """
+    states = process.spec.process.states
+    graph = nx.DiGraph()
+    graph.add_node(process.initial)
+    names: dict[tuple[str, str], str] = {}
+    for edge in build_edges(process.spec):
+        if level in edge.levels and (edge.source, edge.target) not in names:
+            names[(edge.source, edge.target)] = edge.name
+            graph.add_edge(edge.source, edge.target)
+    lengths = nx.single_source_shortest_path_length(graph, process.initial)
+    terminals = [s for s, st in states.items() if st.terminal and s in lengths]
+    if not terminals:
+        return None
+    target = min(terminals, key=lambda s: (lengths[s], terminals.index(s)))
+    route = nx.shortest_path(graph, process.initial, target)
+    return [(names[(a, b)], b) for a, b in itertools.pairwise(route)]
+
+
+def _paths(process: Process) -> list[str]:
+    out = ["## Path at each severity", ""]
+    for level in process.level_ids:
+        steps = shortest_path(process, level)
+        if steps is None:
+            out.append(f"- **{level}**: no terminal state can be reached")
+            continue
+        route = _state_name(process, process.initial)
+        for name, target in steps:
+            route += f" -> `{name}` -> {_state_name(process, target)}"
+        count = f"{len(steps)} transition{'s' if len(steps) != 1 else ''}"
+        out.append(f"- **{level}** ({count}): {route}")
+    return [*out, ""]
+
+
+def handbook(process: Process) -> str:
+    """The Markdown handbook of ``process``, ending with a single newline."""
+    parts: list[str] = [
+        *_overview(process),
+        *_roles(process),
+        *_raci(process),
+        *_severity(process),
+        *_triggers(process),
+        *_flowchart(process),
+        *_states(process),
+        *_paths(process),
+    ]
+    return "\n".join(parts).rstrip("\n") + "\n"
+
+
+def handbook_results(path: str | os.PathLike[str]) -> list[CheckResult]:
+    """Check a spec file, or every spec of a directory (a set); raises SpecFileError on I/O."""
+    from incidentflow.api import check_file, check_set
+
+    return check_set(path) if Path(path).is_dir() else [check_file(path)]
+
+
+def write_results(results: Sequence[CheckResult], out_dir: Path) -> list[Path]:
+    """Write ``out_dir/<name>.md`` for each compiled result; raises OSError on I/O."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for result in results:
+        if result.process is None:
+            continue
+        target = out_dir / f"{result.process.name}.md"
+        target.write_text(handbook(result.process), encoding="utf-8")
+        written.append(target)
+    return written
+
+
+def write_handbooks(path: Path, out_dir: Path) -> list[Path]:
+    """Write one handbook per process of ``path`` (a spec file or a directory) into ``out_dir``.
+
+    Returns the files written. Raises :class:`~incidentflow.errors.SpecError` when a
+    spec has errors (nothing is written then), SpecFileError or OSError on I/O problems.
+    """
+    from incidentflow.errors import SpecError
+
+    results = handbook_results(path)
+    if any(r.process is None for r in results):
+        raise SpecError([d for r in results for d in r.diagnostics])
+    return write_results(results, out_dir)
