@@ -70,7 +70,7 @@ def test_rules_reference_has_an_entry_per_code(code: str) -> None:
 def test_readme_quickstart_is_what_ci_runs() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    assert ".venv/bin/nox -s tests" in readme
+    assert "\nbash .ci/run\n" in readme  # README's test command is CI's script itself
     assert ".venv/bin/nox -s tests" in ci
     assert ".venv/bin/incidentflow validate --strict process_specs/" in readme
 

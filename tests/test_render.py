@@ -329,3 +329,15 @@ def test_dot_output_is_accepted_by_graphviz_when_installed(path: Path) -> None:
     assert done.returncode == 0, done.stderr
     for sid in incidentflow.load(path).states:
         assert f"<title>{sid}</title>" in done.stdout, sid
+
+
+def test_the_flowchart_in_readme_shows_every_state_of_its_spec() -> None:
+    """docs/images/major-incident.svg is rendered output; regenerate it when the spec changes:
+    incidentflow render process_specs/major-incident.yaml --format svg -o docs/images/major-incident.svg
+    """
+    root = Path(__file__).resolve().parents[1]
+    svg = (root / "docs" / "images" / "major-incident.svg").read_text(encoding="utf-8")
+    process = incidentflow.load(root / "process_specs" / "major-incident.yaml")
+    missing = [s.title for s in process.states.values() if s.title not in svg]
+    assert missing == [], "regenerate docs/images/major-incident.svg"
+    assert "major-incident.svg" in (root / "README.md").read_text(encoding="utf-8")
