@@ -75,7 +75,7 @@ penwidth=3, fillcolor="#dbe9f6"];
         "end" [label="Say \\"done\\" <now> & #1\\ntimers: nudge", shape=box, \
 style="rounded,filled", fillcolor="#ffffff"];
     }
-    "gone-away" [label="Gone", shape=doublecircle, style="filled", fillcolor="#d9d9d9"];
+    "gone-away" [label="Gone", shape=box, style="rounded,filled", peripheries=2, fillcolor="#d9d9d9"];
     "open" -> "end" [label="finish\\nby: lead\\nrequires: fixed\\nonly SEV1"];
     "end" -> "gone-away" [label="close"];
     "open" -> "gone-away" [label="timer stale (after 2h)\\nfires expire", style=dashed, \

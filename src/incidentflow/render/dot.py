@@ -15,7 +15,9 @@ FONT = "Helvetica"
 _NODE_STYLE = {
     "initial": 'shape=box, style="rounded,filled,bold", penwidth=3, fillcolor="#dbe9f6"',
     "normal": 'shape=box, style="rounded,filled", fillcolor="#ffffff"',
-    "terminal": 'shape=doublecircle, style="filled", fillcolor="#d9d9d9"',
+    # A double-bordered box: as distinct as a double circle, even in greyscale, but sized
+    # to its label (a circle grows with the longest line: "False positive" became huge).
+    "terminal": 'shape=box, style="rounded,filled", peripheries=2, fillcolor="#d9d9d9"',
 }
 
 
