@@ -1,16 +1,18 @@
 """The documentation site is complete: nav pages exist, the CLI reference and the pre-commit hook
-match the code. (The site itself is built with `mkdocs build --strict` by `nox -s docs`.)"""
+match the code. (The site itself is built and opened in Chromium by tests/test_docs_site_browser.py.)"""
 
 from __future__ import annotations
 
 import argparse
 import io
 import re
+import tomllib
 from collections.abc import Iterator
 from typing import Any
 
 from ruamel.yaml import YAML
 
+import incidentflow
 from incidentflow.cli import _parser
 from tests.conftest import ROOT
 
@@ -71,8 +73,8 @@ def test_every_page_is_in_the_nav() -> None:
 
 def test_the_handbooks_hook_is_configured() -> None:
     config = _yaml("mkdocs.yml")
-    assert [(ROOT / h).is_file() for h in config["hooks"]] == [True]
-    assert "docs/hooks/handbooks.py" in config["hooks"]
+    assert [(ROOT / h).is_file() for h in config["hooks"]] == [True, True]
+    assert set(config["hooks"]) == {"docs/hooks/handbooks.py", "docs/hooks/mermaid.py"}
 
 
 def test_pre_commit_hook() -> None:
@@ -114,3 +116,41 @@ def test_every_cli_command_and_option_is_in_the_cli_reference() -> None:
 def test_cli_reference_lists_exit_codes() -> None:
     exits = _sections((DOCS / "cli.md").read_text(encoding="utf-8"))["Exit codes"]
     assert all(f"| `{code}` |" in exits for code in (0, 1, 2))
+
+
+def _yaml_blocks(markdown: str) -> list[Any]:
+    blocks = re.findall(r"(?ms)^```yaml\n(.*?)^```", markdown)
+    return [YAML(typ="safe").load(block) for block in blocks]
+
+
+def _project_urls() -> dict[str, str]:
+    with (ROOT / "pyproject.toml").open("rb") as f:
+        urls: dict[str, str] = tomllib.load(f)["project"]["urls"]
+    return urls
+
+
+def test_pre_commit_examples_match_the_repository_and_its_hook() -> None:
+    """The pre-commit configs in docs/ci.md point at this repository, at this release, and the
+    `local` variant runs exactly what the published hook runs."""
+    configs = [
+        b for b in _yaml_blocks((DOCS / "ci.md").read_text(encoding="utf-8")) if "repos" in b
+    ]
+    remote = [r for c in configs for r in c["repos"] if r["repo"] != "local"]
+    local = [r for c in configs for r in c["repos"] if r["repo"] == "local"]
+    assert len(remote) == 1
+    assert len(local) == 1
+    assert remote[0]["repo"] == _project_urls()["Repository"]
+    assert remote[0]["rev"] == f"v{incidentflow.__version__}"
+    published = {h["id"]: h for h in _yaml(".pre-commit-hooks.yaml")}
+    assert [h["id"] for h in remote[0]["hooks"]] == ["incidentflow-validate"]
+    (local_hook,) = local[0]["hooks"]
+    hook = published[local_hook["id"]]
+    assert local_hook["entry"] == hook["entry"]
+    assert local_hook["files"] == hook["files"]
+
+
+def test_site_addresses_match_the_project_urls() -> None:
+    config, urls = _yaml("mkdocs.yml"), _project_urls()
+    assert config["site_url"] == urls["Documentation"]
+    # repo_url would make every page call api.github.com (see mkdocs.yml)
+    assert "repo_url" not in config

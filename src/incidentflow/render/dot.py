@@ -2,7 +2,7 @@
 
 Top to bottom, states clustered by group, transitions as labelled edges and
 timers as dashed edges. The initial state is a bold rounded box and terminal
-states are double circles, so both stay apparent in greyscale.
+states are grey boxes with a double border, so both stay apparent in greyscale.
 """
 
 from __future__ import annotations
