@@ -54,10 +54,11 @@ def test_browser_dependencies_are_installed() -> None:
     assert TEMPLATE.is_file()
 
 
+@pytest.mark.parametrize("detail", ["full", "brief", "outline"])
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
-def test_mermaid_renders_every_state_as_an_svg_node(path: Path, workdir: Path) -> None:
+def test_mermaid_renders_every_state_as_an_svg_node(path: Path, detail: str, workdir: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
-    code = run(["render", str(path), "--format", "mermaid"], out, err)
+    code = run(["render", str(path), "--format", "mermaid", "--detail", detail], out, err)
     assert code == 0, err.getvalue()
 
     dom = _render_in_chromium(out.getvalue(), workdir)

@@ -242,6 +242,54 @@ def test_unknown_level_raises() -> None:
         diagram(incidentflow.load(MAJOR), group_by="team")  # type: ignore[arg-type]
 
 
+# -- detail ------------------------------------------------------------------------
+
+
+def test_brief_labels_states_by_title_and_edges_by_name() -> None:
+    drawn = diagram(incidentflow.load(MAJOR), detail="brief")
+    full = diagram(incidentflow.load(MAJOR))
+    assert drawn.nodes == full.nodes  # the same model: only the labels change
+    assert {drawn.label_of(n) for n in drawn.nodes} == {(n.label,) for n in drawn.nodes}
+    assert [drawn.label_of(e) for e in drawn.edges] == [(e.name,) for e in drawn.edges]
+    timer = drawn.timer_edges[0]
+    assert drawn.label_of(timer) == (f"timer {timer.timer}",)
+    dot, mermaid = to_dot(drawn), to_mermaid(drawn)
+    for text in (dot, mermaid):
+        assert "owner:" not in text
+        assert "by:" not in text
+        assert "requires:" not in text
+    assert '"triage" -> "stabilising" [label="start_mitigation"];' in dot
+    assert 's_triage -->|"start_mitigation"| s_stabilising' in mermaid
+
+
+def test_outline_draws_unlabelled_edges_and_keeps_timers_dashed() -> None:
+    drawn = diagram(incidentflow.load(MAJOR), detail="outline")
+    assert all(drawn.label_of(e) == () for e in (*drawn.edges, *drawn.timer_edges))
+    dot, mermaid = to_dot(drawn), to_mermaid(drawn)
+    assert '    "triage" -> "stabilising";' in dot
+    assert '"detected" -> "triage" [style=dashed, color="#555555", fontcolor="#333333"];' in dot
+    assert "    s_triage --> s_stabilising" in mermaid
+    assert "    s_detected -.-> s_triage" in mermaid
+    assert "nodesep=0.4, ranksep=0.45" in dot
+    assert "|" not in mermaid.split("flowchart TD", 1)[1].split("classDef", 1)[0]
+
+
+def test_full_is_the_default_and_an_unknown_detail_is_refused() -> None:
+    process = incidentflow.load(MAJOR)
+    assert to_dot(diagram(process)) == to_dot(diagram(process, detail="full"))
+    with pytest.raises(ValueError, match="detail must be one of full, brief, outline"):
+        diagram(process, detail="tiny")  # type: ignore[arg-type]
+
+
+def test_title_places_move_only_the_named_clusters() -> None:
+    drawn = diagram(incidentflow.load(MAJOR))
+    dot = to_dot(drawn, title_places={1: ("b", "r")})
+    placed = [line for line in dot.splitlines() if "labeljust=" in line]
+    assert len(placed) == 1
+    assert 'label="triage"' in placed[0]
+    assert "labelloc=b, labeljust=r" in placed[0]
+
+
 # -- the command line -------------------------------------------------------------
 
 
@@ -251,6 +299,15 @@ def test_cli_render_text_formats(cli, fmt: str) -> None:
     assert done.code == 0, done.err
     model = diagram(incidentflow.load(MAJOR))
     assert done.out == (to_mermaid(model) if fmt == "mermaid" else to_dot(model))
+
+
+def test_cli_render_detail(cli) -> None:
+    done = cli("render", str(MAJOR), "--format", "dot", "--detail", "outline")
+    assert done.code == 0, done.err
+    assert done.out == to_dot(diagram(incidentflow.load(MAJOR), detail="outline"))
+    bad = cli("render", str(MAJOR), "--detail", "tiny")
+    assert bad.code == 2
+    assert "invalid choice: 'tiny'" in bad.err
 
 
 def test_cli_render_options_and_output_file(cli, tmp_path: Path) -> None:

@@ -75,6 +75,13 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         metavar="LEVEL",
         help="draw only what an incident at LEVEL can go through (guards applied)",
     )
+    render.add_argument(
+        "--detail",
+        choices=("full", "brief", "outline"),
+        default="full",
+        help="labels: everything; only state titles and transition and timer names; or "
+        "only state titles, for an overview of a large process (default: full)",
+    )
     docs = commands.add_parser(
         "docs",
         help="write a Markdown handbook per process",
@@ -230,7 +237,7 @@ def _validate(paths: list[str], fmt: str, strict: bool, stdout: TextIO, stderr: 
 def _render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from incidentflow.api import check_file
     from incidentflow.errors import SpecFileError
-    from incidentflow.render import RenderError, diagram, render_image, to_dot, to_mermaid
+    from incidentflow.render import RenderError, diagram, draw, to_dot, to_mermaid
     from incidentflow.reporting import format_text
 
     if args.format == "png" and not args.output:
@@ -245,13 +252,15 @@ def _render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(format_text(result.diagnostics, {result.file: result.text}))
         return EXIT_SPEC_ERRORS
     try:
-        drawn = diagram(result.process, group_by=args.group_by, severity=args.severity)
+        drawn = diagram(
+            result.process, group_by=args.group_by, severity=args.severity, detail=args.detail
+        )
         if args.format == "mermaid":
             output: str | bytes = to_mermaid(drawn)
         elif args.format == "dot":
             output = to_dot(drawn)
         else:
-            output = render_image(to_dot(drawn), args.format)
+            output = draw(drawn, args.format)
     except RenderError as exc:
         stderr.write(f"incidentflow render: {exc}\n")
         return EXIT_USAGE

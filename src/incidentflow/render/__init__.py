@@ -1,7 +1,12 @@
 """Rendering: a neutral diagram model built from a Process, drawn as Mermaid, DOT, SVG or PNG."""
 
 from incidentflow.render.dot import to_dot
-from incidentflow.render.graphviz import GraphvizFailedError, GraphvizNotFoundError, render_image
+from incidentflow.render.graphviz import (
+    GraphvizFailedError,
+    GraphvizNotFoundError,
+    draw,
+    render_image,
+)
 from incidentflow.render.mermaid import to_mermaid
 from incidentflow.render.model import (
     Cluster,
@@ -25,6 +30,7 @@ __all__ = [
     "TimerEdge",
     "UnknownLevelError",
     "diagram",
+    "draw",
     "render_image",
     "to_dot",
     "to_mermaid",

@@ -7,9 +7,10 @@ states are grey boxes with a double border, so both stay apparent in greyscale.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from incidentflow.render.model import Diagram, Node
+from incidentflow.render.model import Detail, Diagram, Node
+from incidentflow.render.titles import TitlePlace
 
 FONT = "Helvetica"
 _NODE_STYLE = {
@@ -32,16 +33,34 @@ def label(lines: Iterable[str]) -> str:
     return "\\n".join(quote(line)[1:-1] for line in lines).join('""')
 
 
-def _node(node: Node) -> str:
-    return f"{quote(node.id)} [label={label(node.lines)}, {_NODE_STYLE[node.kind]}];"
+# (nodesep, ranksep) in inches: less detail, smaller labels, so the layout can be tighter
+_SPACING: dict[Detail, tuple[float, float]] = {
+    "full": (0.6, 0.7),
+    "brief": (0.5, 0.55),
+    "outline": (0.4, 0.45),
+}
 
 
-def to_dot(diagram: Diagram) -> str:
-    """The diagram as a DOT digraph, ending with a newline."""
+def _node(node: Node, lines: tuple[str, ...]) -> str:
+    return f"{quote(node.id)} [label={label(lines)}, {_NODE_STYLE[node.kind]}];"
+
+
+def _edge_label(lines: tuple[str, ...]) -> str:
+    return f"label={label(lines)}" if lines else ""
+
+
+def to_dot(diagram: Diagram, *, title_places: Mapping[int, TitlePlace] | None = None) -> str:
+    """The diagram as a DOT digraph, ending with a newline.
+
+    Clusters are the subgraphs ``cluster_<n>``, ``n`` their index in ``diagram.clusters``;
+    ``title_places`` moves the titles of some of them (see :mod:`~incidentflow.render.titles`).
+    """
+    places = title_places or {}
+    nodesep, ranksep = _SPACING[diagram.detail]
     out = [
         f"digraph {quote(diagram.title)} {{",
         f"    graph [rankdir=TB, label={quote(diagram.title)}, labelloc=t, fontname={quote(FONT)},"
-        " fontsize=16, nodesep=0.6, ranksep=0.7];",
+        f" fontsize=16, nodesep={nodesep}, ranksep={ranksep}];",
         f'    node [fontname={quote(FONT)}, fontsize=11, margin="0.15,0.08"];',
         f"    edge [fontname={quote(FONT)}, fontsize=9];",
     ]
@@ -49,19 +68,29 @@ def to_dot(diagram: Diagram) -> str:
     clustered = {nid for c in diagram.clusters for nid in c.node_ids}
     for i, cluster in enumerate(diagram.clusters):
         out.append(f"    subgraph cluster_{i} {{")
+        loc, just = places.get(i, ("t", "c"))
+        placed = "" if (loc, just) == ("t", "c") else f", labelloc={loc}, labeljust={just}"
         out.append(
             f'        graph [label={quote(cluster.group)}, style="rounded,dashed", '
-            'color="#555555", fontsize=12];'
+            f'color="#555555", fontsize=12{placed}];'
         )
-        out.extend(f"        {_node(by_id[nid])}" for nid in cluster.node_ids)
+        out.extend(
+            f"        {_node(by_id[nid], diagram.label_of(by_id[nid]))}" for nid in cluster.node_ids
+        )
         out.append("    }")
-    out.extend(f"    {_node(n)}" for n in diagram.nodes if n.id not in clustered)
+    out.extend(
+        f"    {_node(n, diagram.label_of(n))}" for n in diagram.nodes if n.id not in clustered
+    )
     for edge in diagram.edges:
-        out.append(f"    {quote(edge.source)} -> {quote(edge.target)} [label={label(edge.lines)}];")
+        attrs = _edge_label(diagram.label_of(edge))
+        out.append(
+            f"    {quote(edge.source)} -> {quote(edge.target)}{f' [{attrs}]' if attrs else ''};"
+        )
     for timer in diagram.timer_edges:
+        attrs = ", ".join(a for a in (_edge_label(diagram.label_of(timer)), "style=dashed") if a)
         out.append(
             f"    {quote(timer.source)} -> {quote(timer.target)} "
-            f'[label={label(timer.lines)}, style=dashed, color="#555555", fontcolor="#333333"];'
+            f'[{attrs}, color="#555555", fontcolor="#333333"];'
         )
     out.append("}")
     return "\n".join(out) + "\n"

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
-from incidentflow.render.model import RenderError
+from incidentflow.render.dot import to_dot
+from incidentflow.render.model import Diagram, RenderError
+from incidentflow.render.titles import DEFAULT_BUDGET, TitlePlace, place_titles
 
 ImageFormat = Literal["svg", "png"]
 INSTALL_HINT = (
@@ -38,6 +42,38 @@ def render_image(dot_text: str, fmt: ImageFormat, *, timeout: float = 60.0) -> b
     """Run ``dot -T<fmt>`` on ``dot_text`` and return the image bytes."""
     if fmt not in ("svg", "png"):
         raise ValueError(f"unsupported image format {fmt!r}")
+    return _run_dot(dot_text, fmt, timeout)
+
+
+def draw(
+    diagram: Diagram,
+    fmt: ImageFormat,
+    *,
+    timeout: float = 60.0,
+    title_budget: int = DEFAULT_BUDGET,
+) -> bytes:
+    """The diagram as an image, cluster titles moved off the edges that cross them.
+
+    Lays the diagram out up to ``title_budget`` times (``dot -Tjson``) to place
+    the titles (see :mod:`~incidentflow.render.titles`), then draws it; ``0``
+    keeps every title at the top centre and runs ``dot`` once.
+    """
+    if fmt not in ("svg", "png"):
+        raise ValueError(f"unsupported image format {fmt!r}")
+    places: dict[int, TitlePlace] = {}
+    if diagram.clusters and title_budget > 0:
+
+        def layout(trial: Mapping[int, TitlePlace]) -> Mapping[str, Any]:
+            laid_out: Mapping[str, Any] = json.loads(
+                _run_dot(to_dot(diagram, title_places=trial), "json", timeout)
+            )
+            return laid_out
+
+        places = place_titles(layout, budget=title_budget)
+    return _run_dot(to_dot(diagram, title_places=places), fmt, timeout)
+
+
+def _run_dot(dot_text: str, fmt: str, timeout: float) -> bytes:
     dot = find_dot()
     try:
         done = subprocess.run(

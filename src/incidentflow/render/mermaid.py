@@ -59,9 +59,13 @@ class _Ids:
         return self.given[name]
 
 
-def _node(node: Node, ids: _Ids) -> str:
+def _node(node: Node, lines: tuple[str, ...], ids: _Ids) -> str:
     opening, closing = _SHAPES[node.kind]
-    return f"{ids(node.id)}{opening}{label(node.lines)}{closing}"
+    return f"{ids(node.id)}{opening}{label(lines)}{closing}"
+
+
+def _arrow(arrow: str, lines: tuple[str, ...]) -> str:
+    return f'{arrow}|"{label(lines)}"|' if lines else arrow
 
 
 def to_mermaid(diagram: Diagram) -> str:
@@ -72,13 +76,18 @@ def to_mermaid(diagram: Diagram) -> str:
     clustered = {nid for c in diagram.clusters for nid in c.node_ids}
     for cluster in diagram.clusters:
         out.append(f'    subgraph {cluster_ids(cluster.group)}["{escape(cluster.group)}"]')
-        out.extend(f"        {_node(by_id[nid], ids)}" for nid in cluster.node_ids)
+        for nid in cluster.node_ids:
+            out.append(f"        {_node(by_id[nid], diagram.label_of(by_id[nid]), ids)}")
         out.append("    end")
-    out.extend(f"    {_node(n, ids)}" for n in diagram.nodes if n.id not in clustered)
+    out.extend(
+        f"    {_node(n, diagram.label_of(n), ids)}" for n in diagram.nodes if n.id not in clustered
+    )
     for edge in diagram.edges:
-        out.append(f'    {ids(edge.source)} -->|"{label(edge.lines)}"| {ids(edge.target)}')
+        arrow = _arrow("-->", diagram.label_of(edge))
+        out.append(f"    {ids(edge.source)} {arrow} {ids(edge.target)}")
     for timer in diagram.timer_edges:
-        out.append(f'    {ids(timer.source)} -.->|"{label(timer.lines)}"| {ids(timer.target)}')
+        arrow = _arrow("-.->", diagram.label_of(timer))
+        out.append(f"    {ids(timer.source)} {arrow} {ids(timer.target)}")
     out.extend(f"    {c}" for c in CLASS_DEFS)
     for kind in ("initial", "terminal"):
         members = [ids(n.id) for n in diagram.nodes if n.kind == kind]

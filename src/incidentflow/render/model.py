@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 NodeKind = Literal["initial", "normal", "terminal"]
 GroupBy = Literal["phase", "owner", "none"]
 GROUP_BY: tuple[GroupBy, ...] = ("phase", "owner", "none")
+Detail = Literal["full", "brief", "outline"]
+"""How much a label says: ``full`` everything; ``brief`` state titles and transition and
+timer names; ``outline`` state titles only, edges unlabelled (the overview of a large process)."""
+DETAIL: tuple[Detail, ...] = ("full", "brief", "outline")
 
 
 class RenderError(IncidentflowError):
@@ -119,6 +123,17 @@ class Diagram:
     timer_edges: tuple[TimerEdge, ...] = ()
     clusters: tuple[Cluster, ...] = ()
     severity: str | None = None
+    detail: Detail = "full"
+
+    def label_of(self, item: Node | Edge | TimerEdge) -> tuple[str, ...]:
+        """The lines to write on ``item`` at this diagram's detail; ``()`` means no label."""
+        if self.detail == "full":
+            return item.lines
+        if isinstance(item, Node):
+            return (item.label,)
+        if self.detail == "outline":
+            return ()
+        return (item.name,) if isinstance(item, Edge) else (f"timer {item.timer}",)
 
 
 def _after(timer: Timer) -> str:
@@ -141,9 +156,13 @@ def clusters_of(nodes: Iterable[Node]) -> tuple[Cluster, ...]:
 
 
 def diagram(
-    process: Process, *, group_by: GroupBy = "phase", severity: str | None = None
+    process: Process,
+    *,
+    group_by: GroupBy = "phase",
+    severity: str | None = None,
+    detail: Detail = "full",
 ) -> Diagram:
-    """The diagram of ``process``, states grouped by ``group_by``.
+    """The diagram of ``process``, states grouped by ``group_by``, labelled at ``detail``.
 
     With ``severity``, only the edges whose guard admits that level are drawn, and
     only the states an incident at that level can reach from the initial state.
@@ -151,6 +170,8 @@ def diagram(
     """
     if group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}, not {group_by!r}")
+    if detail not in DETAIL:
+        raise ValueError(f"detail must be one of {', '.join(DETAIL)}, not {detail!r}")
     if severity is not None and severity not in process.level_ids:
         raise UnknownLevelError(severity, process.level_ids)
     spec = process.spec
@@ -185,7 +206,9 @@ def diagram(
     title = spec.metadata.title or spec.metadata.name
     if severity is not None:
         title = f"{title} at {severity}"
-    return Diagram(title, tuple(nodes), edges, tuple(timer_edges), clusters_of(nodes), severity)
+    return Diagram(
+        title, tuple(nodes), edges, tuple(timer_edges), clusters_of(nodes), severity, detail
+    )
 
 
 def _edge(source: str, target: str, tr: Transition) -> Edge:
