@@ -39,10 +39,10 @@ MINIMAL_HANDBOOK = """\
 
 R: may fire an exit of the state (directly or as a backup); A: owns the state; I: paged by an action of the state (on entry, timers or exits).
 
-| Role | `open` | `closed` |
+| State | `responder` | `lead` |
 |---|---|---|
-| `responder` | R |  |
-| `lead` | RA |  |
+| Open (`open`) | R | RA |
+| Closed (`closed`) |  |  |
 
 ## Severity levels
 
@@ -189,8 +189,13 @@ def test_trigger_line_names_level_and_matrix_cell() -> None:
 def test_raci_and_paths_of_major_incident() -> None:
     process = incidentflow.load(EXAMPLES / "major-incident.yaml")
     text = handbook(process)
-    assert "| `commander` | R | RAI | RA | RI | RAI |  |  |" in text
-    assert "| `scribe` |  | I |  |  |  |  |  |" in text
+    assert (
+        "| State | `commander` | `deputy` | `scribe` | `comms` | `responder` | `secondary` |"
+        in text
+    )
+    assert "| Triage (`triage`) | RAI | R | I | I | R | R |" in text
+    assert "| Postmortem (`review`) | RAI | R |  |  |  |  |" in text
+    assert "| Closed (`closed`) |  |  |  |  |  |  |" in text
     assert shortest_path(process, "SEV1") == [
         ("acknowledge", "triage"),
         ("stand_down", "review"),

@@ -123,14 +123,20 @@ def _raci(process: Process) -> list[str]:
             cell = ("R" if rid in firing else "") + ("A" if rid == state.owner else "")
             cell += "I" if rid in informed else ""
             letters[(rid, sid)] = cell
-    rows = [[f"`{rid}`", *(letters[(rid, sid)] for sid in states)] for rid in process.spec.roles]
+    # States are rows and roles columns, as in a RACI chart's activities x people: a
+    # process has a handful of roles but may have dozens of states, and a table with
+    # a column per state would be too wide to read.
+    roles = process.spec.roles
+    rows = [
+        [_state_name(process, sid), *(letters[(rid, sid)] for rid in roles)] for sid in states
+    ]
     return [
         "## RACI matrix",
         "",
         "R: may fire an exit of the state (directly or as a backup); "
         "A: owns the state; I: paged by an action of the state (on entry, timers or exits).",
         "",
-        *table(["Role", *(f"`{sid}`" for sid in states)], rows),
+        *table(["State", *(f"`{rid}`" for rid in roles)], rows),
         "",
     ]
 
