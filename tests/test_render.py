@@ -398,3 +398,32 @@ def test_the_flowchart_in_readme_shows_every_state_of_its_spec() -> None:
     missing = [s.title for s in process.states.values() if s.title not in svg]
     assert missing == [], "regenerate docs/images/major-incident.svg"
     assert "major-incident.svg" in (root / "README.md").read_text(encoding="utf-8")
+
+
+# -- greyscale ------------------------------------------------------------------------
+
+
+def _luminance(hex_colour: str) -> float:
+    r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_state_kinds_differ_without_colour_and_text_stays_dark_on_light() -> None:
+    """Printed in greyscale, initial, normal and terminal states still differ by shape and
+    border (not only by fill), and black labels stay readable on every fill."""
+    nodes = (Node("a", "A", "initial"), Node("b", "B"), Node("c", "C", "terminal"))
+    drawn = Diagram("t", nodes)
+    dot_lines = {
+        n.id: line for line in to_dot(drawn).splitlines() for n in nodes if f'"{n.id}" [' in line
+    }
+    colourless = {
+        sid: re.sub(r'(fill)?color="#[0-9a-f]{6}"', "", line.split("label=", 1)[1].split(",", 1)[1])
+        for sid, line in dot_lines.items()
+    }
+    assert len(set(colourless.values())) == 3, colourless
+    fills = re.findall(r'fillcolor="(#[0-9a-f]{6})"', to_dot(drawn))
+    assert len(fills) == 3
+    assert all(_luminance(fill) > 0.6 for fill in fills)
+    mermaid = to_mermaid(drawn)
+    shapes = [line.strip()[3:6] for line in mermaid.splitlines() if line.strip().startswith("s_")]
+    assert len(set(shapes)) == 3, shapes  # (["  ["  ((( : stadium, box, double circle
