@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import incidentflow
@@ -426,6 +426,41 @@ def process_specs(draw: st.DrawFn, with_terminal: bool = True) -> dict:
     }
 
 
+@st.composite
+def side_state_specs(draw: st.DrawFn) -> dict:
+    """A spec from :func:`process_specs` with 2+ levels and a side state ``parked``: entered
+    from some state under one random guard, left under another, so that changing the
+    severity while parked sometimes strands the incident (IF313) and sometimes does not."""
+    spec = draw(process_specs())
+    levels = [lv["id"] for lv in spec["severity"]["levels"]]
+    assume(len(levels) > 1)
+    process = spec["process"]
+    states = list(process["states"])
+    non_terminal = [s for s in states if not process["states"][s].get("terminal")]
+    assume(non_terminal)
+    some_levels = st.lists(st.sampled_from(levels), min_size=1, max_size=len(levels), unique=True)
+    role = next(iter(spec["roles"]))
+    process["states"]["parked"] = {"title": "PARKED", "owner": role}
+    process["transitions"] = [
+        *process["transitions"],
+        {
+            "name": "park",
+            "from": draw(st.sampled_from(non_terminal)),
+            "to": "parked",
+            "by": [role],
+            "when": {"severity": draw(some_levels)},
+        },
+        {
+            "name": "unpark",
+            "from": "parked",
+            "to": draw(st.sampled_from(states)),
+            "by": [role],
+            "when": {"severity": draw(some_levels)},
+        },
+    ]
+    return spec
+
+
 class Oracle:
     """Brute-force reachability on the generated dict (plain sets, fixpoints)."""
 
@@ -502,6 +537,31 @@ class Oracle:
         whole = self.can_finish(None)
         return {lv for lv in self.levels if (self.reachable(lv) - self.can_finish(lv)) & whole}
 
+    def descendants(self, state: str, level: str) -> set[str]:
+        seen = {state}
+        edges = self._edges_at(level)
+        changed = True
+        while changed:
+            changed = False
+            for s, t in edges:
+                if s in seen and t not in seen:
+                    seen.add(t)
+                    changed = True
+        return seen
+
+    def stranding_levels(self) -> set[str]:
+        """Levels a severity change can strand an incident at, where the level alone does not
+        get the incident there: from some state another level reaches, everything this level
+        can then do stays out of its own reach and never finishes."""
+        out = set()
+        whole = self.can_finish(None)
+        for lv in self.levels:
+            own = self.reachable(lv)
+            doomed = (self.reachable_somewhere() - self.can_finish(lv)) & whole
+            if any(not (self.descendants(s, lv) & own) for s in doomed):
+                out.add(lv)
+        return out
+
 
 QUOTED = re.compile(r"'([^']*)'")
 
@@ -527,6 +587,16 @@ def _levels_in_if312(diagnostics: list[Diagnostic]) -> set[str]:
     return out
 
 
+def _levels_in_if313(diagnostics: list[Diagnostic]) -> set[str]:
+    out: set[str] = set()
+    for d in diagnostics:
+        if d.code == "IF313":
+            m = re.search(r"whose severity changes to (.*?) can never", d.message)
+            assert m, d.message
+            out.update(x.strip() for x in m.group(1).split(" or "))
+    return out
+
+
 def _compile(spec: dict) -> tuple[Process | None, list[Diagnostic]]:
     text = json.dumps(spec, indent=1)
     try:
@@ -537,7 +607,7 @@ def _compile(spec: dict) -> tuple[Process | None, list[Diagnostic]]:
     return process, list(process.warnings)
 
 
-GRAPH_CODES = {"IF301", "IF302", "IF303", "IF304", "IF306", "IF307", "IF312"}
+GRAPH_CODES = {"IF301", "IF302", "IF303", "IF304", "IF306", "IF307", "IF312", "IF313"}
 ALLOWED_WARNINGS = {"IF406", "IF501", "IF502"}
 
 
@@ -548,6 +618,20 @@ ALLOWED_WARNINGS = {"IF406", "IF501", "IF502"}
 )
 @given(process_specs())
 def test_graph_checks_agree_with_brute_force_oracle(spec: dict) -> None:
+    check_against_oracle(spec)
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
+)
+@given(side_state_specs())
+def test_severity_change_checks_agree_with_the_oracle(spec: dict) -> None:
     check_against_oracle(spec)
 
 
@@ -600,6 +684,8 @@ def check_against_oracle(spec: dict) -> None:
         assert stuck, diagnostics
     # IF312 names exactly the levels at which a state that could finish ignoring guards is stuck
     assert _levels_in_if312(diagnostics) == oracle.stuck_levels_guard_only()
+    # IF313 names exactly the levels a change of severity can strand an incident at
+    assert _levels_in_if313(diagnostics) == oracle.stranding_levels()
     # IF303 iff there is a trap (ignoring guards) that is not a single dead end
     whole_doomed = oracle.reachable(None) - oracle.can_finish(None)
     if "IF303" in codes:

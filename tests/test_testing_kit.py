@@ -48,9 +48,9 @@ SECURITY = incidentflow.load(EXAMPLES / "security-incident.yaml")
 DESK = incidentflow.load(EXAMPLES / "service-desk.yaml")
 EXAMPLE_PROCESSES = [MAJOR, SECURITY, DESK]
 
-# Compiles cleanly (at each level alone every reachable state can finish), but
-# `parked` is entered only at SEV2 and left only at SEV2: lower the severity to SEV1
-# while parked and nobody can do anything. The invariants must say so.
+# Compiles (at each level alone every reachable state can finish), but `parked` is
+# entered only at SEV2 and left only at SEV2: lower the severity to SEV1 while parked
+# and nobody can do anything. The compiler warns (IF313); the invariants must say so too.
 STRANDABLE = incidentflow.loads(
     """\
 apiVersion: incidentflow/v1
@@ -519,3 +519,11 @@ def test_walks_without_hypothesis_say_how_to_install_it(monkeypatch: pytest.Monk
     monkeypatch.delattr(kit, "strategies", raising=False)
     with pytest.raises(ImportError, match=re.escape("pip install incidentflow[test]")):
         kit.walks(MAJOR)
+
+
+def test_the_compiler_warns_about_the_stranded_state_too() -> None:
+    assert [w.code for w in STRANDABLE.warnings] == ["IF313"]
+    assert (
+        "'parked' (entered at SEV2) whose severity changes to SEV1"
+        in STRANDABLE.warnings[0].message
+    )

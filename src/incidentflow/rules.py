@@ -246,6 +246,13 @@ _TABLE: tuple[Rule, ...] = (
         "At some severity, an incident can get stuck: a reachable state reaches no terminal.",
         "Widen a guard on the way out, or add an exit that this severity may take.",
     ),
+    Rule(
+        "IF313",
+        W,
+        "A change of severity can strand an incident: a state entered at one level cannot "
+        "finish at another.",
+        "Widen a guard on the way out to that level too, or add an exit that it may take.",
+    ),
     # 4xx: triggers and severity
     Rule(
         "IF401",

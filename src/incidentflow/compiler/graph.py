@@ -160,7 +160,76 @@ def check_graph(ctx: CheckContext) -> GraphAnalysis | None:
     unreachable_states(ctx, whole, views)
     traps(ctx, whole, edges)
     stuck_at_severity(ctx, whole, views, edges)
+    stranded_by_severity_change(ctx, whole, views, edges)
     return GraphAnalysis(edges, views)
+
+
+def _any_level_path(whole: LevelView, edges: list[Edge], initial: str, target: str) -> str:
+    """``a -t1-> b -t2 (SEV2)-> c``: a way in, each step at a level that may take it."""
+    nodes: list[str] = nx.shortest_path(whole.graph, initial, target)
+    text = nodes[0]
+    for a, b in itertools.pairwise(nodes):
+        edge = next(e for e in edges if (e.source, e.target) == (a, b) and e.levels)
+        text += f" -{edge.name}-> {b}"
+    return text
+
+
+def stranded_by_severity_change(
+    ctx: CheckContext, whole: LevelView, views: list[LevelView], edges: list[Edge]
+) -> None:
+    """IF313: every state an incident can be in can still finish at every level.
+
+    The severity of an open incident can change in any state, so a state that an
+    incident reaches at one level must also lead to a terminal state at every
+    other. IF312 covers the states a level reaches by itself; this covers those
+    only other levels reach (``park`` and ``unpark`` both guarded to SEV2: at SEV1
+    nobody can leave ``parked``).
+    """
+    usable = frozenset().union(*(v.reachable for v in views)) if views else whole.reachable
+    found: dict[tuple[tuple[str, ...], int], list[str]] = defaultdict(list)
+    for view in views:
+        doomed = (usable - view.can_finish) & whole.can_finish  # the rest is IF302/IF303
+        for component in _sink_components(view, doomed):
+            if view.reachable & set(component):
+                continue  # this level gets there by itself: IF312 says so
+            blocked = next(
+                e
+                for e in edges
+                if e.source in component
+                and e.target not in component
+                and not (set(view.levels) & e.levels)
+            )
+            found[(tuple(_order(ctx, component)), blocked.index)].extend(view.levels)
+    level_order = [lv.id for lv in ctx.spec.severity.levels]
+    for (members, index), found_levels in found.items():
+        levels = sorted(set(found_levels), key=level_order.index)
+        entered_at = [lv for v in views if set(members) & v.reachable for lv in v.levels]
+        tr = ctx.spec.process.transitions[index]
+        which = "severity " + levels[0] if len(levels) == 1 else "severities " + ", ".join(levels)
+        states = ", ".join(f"'{m}'" for m in members)
+        entered = (
+            f" (entered at {', '.join(sorted(set(entered_at), key=level_order.index))})"
+            if entered_at
+            else ""
+        )
+        ctx.report(
+            "IF313",
+            ("process", "transitions", index, "when", "severity"),
+            f"an incident in {states}{entered} whose severity changes to "
+            f"{' or '.join(levels)} can never reach a terminal state",
+            hint=f"add {' and '.join(levels)} to the guard of '{tr.name}', "
+            f"or give {states} another exit that {which} may take",
+            notes=[
+                Note(
+                    f"path: {_any_level_path(whole, edges, ctx.spec.process.initial, members[0])}"
+                    f", then the severity becomes {levels[0]}"
+                ),
+                ctx.note_at(
+                    ("process", "transitions", index),
+                    f"the way out '{tr.name}' excludes {', '.join(levels)}",
+                ),
+            ],
+        )
 
 
 def empty_guards(ctx: CheckContext) -> None:
@@ -260,7 +329,9 @@ def _sink_components(view: LevelView, doomed: frozenset[str]) -> list[list[str]]
     """Strongly connected sets of doomed states that no usable edge leaves (the traps)."""
     if not doomed:
         return []  # the usual case: skip building the condensation
-    dag = nx.condensation(view.graph.subgraph(doomed))
+    graph = nx.DiGraph(view.graph.subgraph(doomed))
+    graph.add_nodes_from(doomed)  # a state with no usable edge at all is not in view.graph
+    dag = nx.condensation(graph)
     return [sorted(dag.nodes[c]["members"]) for c in dag.nodes if dag.out_degree(c) == 0]
 
 
