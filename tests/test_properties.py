@@ -482,16 +482,7 @@ class Oracle:
         return [(s, t) for s, t, _, lv in self.edges if level is None or level in lv]
 
     def reachable(self, level: str | None) -> set[str]:
-        seen = {self.initial}
-        changed = True
-        edges = self._edges_at(level)
-        while changed:
-            changed = False
-            for s, t in edges:
-                if s in seen and t not in seen:
-                    seen.add(t)
-                    changed = True
-        return seen
+        return self.descendants(self.initial, level)
 
     def can_finish(self, level: str | None) -> set[str]:
         good = set(self.terminals)
@@ -537,7 +528,8 @@ class Oracle:
         whole = self.can_finish(None)
         return {lv for lv in self.levels if (self.reachable(lv) - self.can_finish(lv)) & whole}
 
-    def descendants(self, state: str, level: str) -> set[str]:
+    def descendants(self, state: str, level: str | None) -> set[str]:
+        """``state`` and every state reachable from it at ``level`` (None: ignoring guards)."""
         seen = {state}
         edges = self._edges_at(level)
         changed = True
