@@ -1,6 +1,6 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
-NAME: cold, compile, load, engine, memory, sqlite, drill (default: all).
+NAME: cold, compile, load, engine, memory, sqlite, history, drill (default: all).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import cold, compiling, drill, engine, loading, memory, sqlite_store
+from benchmarks import cold, compiling, drill, engine, history, loading, memory, sqlite_store
 from benchmarks.common import Outcome
 
 BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
@@ -22,6 +22,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "engine": engine.run,
     "memory": memory.run,
     "sqlite": sqlite_store.run,
+    "history": history.run,
     "drill": drill.run,
 }
 RESULTS = Path(__file__).with_name("results.json")

@@ -73,4 +73,4 @@ def _fmt(value: object) -> str:
 
 def ms(seconds: float) -> str:
     """Seconds as milliseconds, for tables."""
-    return f"{seconds * 1000:.1f} ms"
+    return f"{seconds * 1000:.1f} ms" if seconds >= 0.001 else f"{seconds * 1e6:.0f} us"

@@ -38,6 +38,7 @@ PUBLIC = {
     "EngineError",
     "Event",
     "Incident",
+    "IndexedStore",
     "InvalidOperation",
     "MemoryStore",
     "MissingHandlers",

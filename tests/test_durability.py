@@ -33,6 +33,7 @@ import pytest
 from incidentflow import ConcurrencyError, Engine, Event, SQLiteStore, load
 from incidentflow.audit.events import canonical, encode_data, seal
 from tests.conftest import EXAMPLES, ROOT
+from tests.helpers.stores import DelegatingStore
 
 SPEC = EXAMPLES / "major-incident.yaml"
 OPENER = "svc"
@@ -609,12 +610,12 @@ def test_stale_store_append_writes_nothing(process: Any, triage_db: tuple[Path, 
         assert a.verify().ok
 
 
-class RacingStore:
+class RacingStore(DelegatingStore):
     """Delegates to an SQLiteStore, but lets another process write just before the
     first append: the engine decided on a version that is stale by the time it writes."""
 
     def __init__(self, inner: SQLiteStore, race: Callable[[], None]) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.race: Callable[[], None] | None = race
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
@@ -622,18 +623,6 @@ class RacingStore:
             race, self.race = self.race, None
             race()
         self.inner.append(incident_id, expected_version, events)
-
-    def events(self, incident_id: str, after: int = 0) -> list[Event]:
-        return self.inner.events(incident_id, after)
-
-    def incident_ids(self) -> list[str]:
-        return self.inner.incident_ids()
-
-    def all_events(self) -> Iterator[Event]:
-        return self.inner.all_events()
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 def test_write_raced_between_decision_and_append_writes_nothing(

@@ -34,7 +34,7 @@ from incidentflow.spec.limits import Limits
 if _typing.TYPE_CHECKING:
     from incidentflow.audit.events import ChainProblem, Event
     from incidentflow.audit.sqlite import SQLiteStore
-    from incidentflow.audit.store import MemoryStore, Store
+    from incidentflow.audit.store import IndexedStore, MemoryStore, Store
     from incidentflow.compiler.process import CompiledTrigger, Process
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine, VerifyReport
     from incidentflow.engine.state import Incident, PlannedAction
@@ -51,6 +51,7 @@ _LAZY = {
     "Event": "incidentflow.audit.events",
     "SQLiteStore": "incidentflow.audit.sqlite",
     "MemoryStore": "incidentflow.audit.store",
+    "IndexedStore": "incidentflow.audit.store",
     "Store": "incidentflow.audit.store",
     "ActionRequest": "incidentflow.engine.engine",
     "Allowed": "incidentflow.engine.engine",
@@ -89,6 +90,7 @@ __all__ = [
     "Event",
     "Incident",
     "IncidentflowError",
+    "IndexedStore",
     "InvalidOperation",
     "Limits",
     "MemoryStore",

@@ -147,6 +147,17 @@ class SQLiteStore:
         ]
         return listed + sorted(unlisted)
 
+    def opened_since(self, position: int) -> tuple[list[str], int]:
+        rows = (
+            self._connect()
+            .execute(
+                "SELECT position, incident_id FROM incidents WHERE position > ? ORDER BY position",
+                (position,),
+            )
+            .fetchall()
+        )
+        return [str(r[1]) for r in rows], (int(rows[-1][0]) if rows else position)
+
     def all_events(self) -> Iterator[Event]:
         # Primary-key order: grouped by incident (by id), each in seq order, in one scan.
         cursor = self._connect().execute(f"SELECT {_COLUMNS} FROM events ORDER BY incident_id, seq")

@@ -6,7 +6,8 @@ the caller's decision was based on, and refuses with :class:`ConcurrencyError`,
 writing nothing, if another writer got there first. That single rule is what
 keeps two processes from losing an update or firing a timer twice.
 
-To write another store (PostgreSQL, say) implement these five methods; the
+To write another store (PostgreSQL, say) implement these five methods (and
+:meth:`IndexedStore.opened_since`, so that a long history does not slow timers); the
 append must be one transaction that checks the current version under a lock
 (``SELECT max(seq) ... FOR UPDATE``) or relies on a unique (incident_id, seq) key.
 """
@@ -46,11 +47,27 @@ class Store(Protocol):
         ...
 
 
+class IndexedStore(Store, Protocol):
+    """A store that can list the incidents opened since the last time it was asked.
+
+    Optional: with it, :meth:`Engine.tick <incidentflow.Engine.tick>`, ``queue()``,
+    ``next_deadline()`` and ``signal()`` cost one small query plus one per *open*
+    incident, however many closed incidents the store holds; without it the engine
+    lists every incident id each time (and still reads only the open ones).
+    """
+
+    def opened_since(self, position: int) -> tuple[list[str], int]:
+        """Ids of the incidents first appended after ``position`` (``0``: all of them), in
+        the order they were opened, and the position to pass next time."""
+        ...
+
+
 class MemoryStore:
     """Events in process memory: for tests, drills and hosts that do not persist."""
 
     def __init__(self) -> None:
         self._events: dict[str, list[Event]] = {}
+        self._opened: list[str] = []  # incident ids in opening order: opened_since()
         self._lock = threading.Lock()
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
@@ -61,6 +78,8 @@ class MemoryStore:
                     del self._events[incident_id]
                 raise ConcurrencyError(incident_id, expected_version, len(log))
             log.extend(events)  # under the lock, and after the check: all or nothing
+            if expected_version == 0:
+                self._opened.append(incident_id)
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         with self._lock:
@@ -69,6 +88,10 @@ class MemoryStore:
     def incident_ids(self) -> list[str]:
         with self._lock:
             return list(self._events)
+
+    def opened_since(self, position: int) -> tuple[list[str], int]:
+        with self._lock:
+            return self._opened[position:], len(self._opened)
 
     def all_events(self) -> Iterator[Event]:
         with self._lock:

@@ -130,6 +130,12 @@ class Engine:
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
         self._handlers: dict[str, ActionHandler] = {}
         self._cache: dict[str, IncidentState] = {}
+        # Open incidents of this engine's processes, in opening order. Closing is final
+        # (terminal states have no exits), so a closed incident is dropped for good and
+        # tick()/queue() read only open ones, however long the history.
+        self._open_ids: dict[str, None] = {}
+        self._opened_position = 0  # how far opened_since() has been read
+        self._listed: set[str] = set()  # the same, for stores without opened_since()
         for name, handler in (handlers or {}).items():
             self.register_action(name, handler)
         if require_handlers:
@@ -166,7 +172,7 @@ class Engine:
 
     def queue(self) -> list[Incident]:
         """Open incidents, most severe first, then nearest deadline, then oldest."""
-        open_ = [s.snapshot() for s in self._refresh_all() if not s.closed]
+        open_ = [s.snapshot() for s in self._open_states()]
 
         def key(incident: Incident) -> tuple[int, datetime, datetime]:
             rank = self._process(incident.process).rank(incident.severity)
@@ -177,7 +183,7 @@ class Engine:
 
     def next_deadline(self) -> datetime | None:
         """When :meth:`tick` next has something to do (None: no timer is running)."""
-        dues = [d for s in self._refresh_all() if not s.closed for d in s.timers.values()]
+        dues = [d for s in self._open_states() for d in s.timers.values()]
         return min(dues, default=None)
 
     def allowed(self, incident_id: str, actor: str) -> list[Allowed]:
@@ -230,10 +236,9 @@ class Engine:
         _, trig, process = best
         if trig.dedupe_by:
             key = {f: fields.get(f) for f in trig.dedupe_by}
-            for state in self._refresh_all():
+            for state in self._open_states():
                 if (
-                    not state.closed
-                    and state.process == process.name
+                    state.process == process.name
                     and state.trigger == trig.id
                     and state.dedupe == key
                 ):
@@ -441,7 +446,7 @@ class Engine:
         """
         now = self._aware(now) if now is not None else self._now()
         written: list[Event] = []
-        for state in self._refresh_all():
+        for state in self._open_states():
             for _ in range(_MAX_TIMER_STEPS):
                 due = sorted(
                     (d, t) for t, d in state.timers.items() if d <= now and not state.closed
@@ -484,10 +489,36 @@ class Engine:
         self._cache[incident_id] = state
         return state
 
-    def _refresh_all(self) -> list[IncidentState]:
-        """Every incident of a process this engine runs (a shared store may hold others)."""
-        states = [self._load(iid) for iid in self.store.incident_ids()]
-        return [s for s in states if s.process in self._processes]
+    def _open_states(self) -> list[IncidentState]:
+        """Every open incident of a process this engine runs, brought up to date, in opening
+        order (a shared store may hold other processes' incidents, and other writers')."""
+        self._discover()
+        states = []
+        for iid in list(self._open_ids):
+            state = self._load(iid)
+            if state.closed:
+                del self._open_ids[iid]
+                self._cache.pop(iid, None)  # read again on demand: the cache stays small
+            else:
+                states.append(state)
+        return states
+
+    def _discover(self) -> None:
+        """Add the incidents opened since the last call (by any writer) to ``_open_ids``."""
+        opened_since = getattr(self.store, "opened_since", None)
+        if opened_since is not None:
+            new, self._opened_position = opened_since(self._opened_position)
+        else:
+            new = [iid for iid in self.store.incident_ids() if iid not in self._listed]
+            self._listed.update(new)
+        for iid in new:
+            if iid in self._open_ids:
+                continue
+            state = self._load(iid)
+            if state.process in self._processes and not state.closed:
+                self._open_ids[iid] = None
+            elif state.closed:
+                self._cache.pop(iid, None)
 
     def _prepare(
         self, incident_id: str, expected_version: int | None

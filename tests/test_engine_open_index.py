@@ -1,0 +1,108 @@
+"""tick(), queue(), next_deadline() and signal() read only open incidents.
+
+Closing is final, so an engine forgets closed incidents: with a long history the
+periodic calls cost one small query (``opened_since``) plus one read per open
+incident. Counted, not timed: a store wrapper records which incidents are read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import incidentflow
+from incidentflow import Engine, MemoryStore, SQLiteStore
+from incidentflow.audit.events import Event
+from incidentflow.audit.store import Store
+from tests.conftest import EXAMPLES
+from tests.helpers.stores import DelegatingStore
+
+MAJOR = incidentflow.load(EXAMPLES / "major-incident.yaml")
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+CLOSED, OPEN = 30, 3
+
+
+class CountingStore(DelegatingStore):
+    """Counts ``events()`` reads per incident; hides ``opened_since`` when ``indexed`` is
+    false (a store written before it existed)."""
+
+    def __init__(self, inner: Store, *, indexed: bool = True) -> None:
+        super().__init__(inner)
+        self.reads: Counter[str] = Counter()
+        if indexed:
+            self.opened_since = inner.opened_since  # type: ignore[attr-defined]
+
+    def events(self, incident_id: str, after: int = 0) -> list[Event]:
+        self.reads[incident_id] += 1
+        return self.inner.events(incident_id, after)
+
+
+def _history(engine: Engine) -> tuple[list[str], list[str]]:
+    """CLOSED cancelled incidents, then OPEN ones at SEV1 (each with a running ack timer)."""
+    closed = []
+    for _ in range(CLOSED):
+        iid = engine.open("major-incident", severity="SEV4", actor="alice").id
+        engine.assign(iid, "responder", "alice", actor="alice")
+        engine.fire(iid, "cancel", actor="alice")
+        closed.append(iid)
+    opened = [engine.open("major-incident", severity="SEV1", actor="alice").id for _ in range(OPEN)]
+    return closed, opened
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def inner(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    store: Store = MemoryStore() if request.param == "memory" else SQLiteStore(tmp_path / "x.db")
+    yield store
+    store.close()
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["opened_since", "incident_ids"])
+def test_after_the_first_look_only_open_incidents_are_read(inner: Store, indexed: bool) -> None:
+    now = [T0]
+    writer = Engine(MAJOR, store=inner, clock=lambda: now[0])
+    closed, opened = _history(writer)
+    store = CountingStore(inner, indexed=indexed)
+    host = Engine(MAJOR, store=store, clock=lambda: now[0])  # a host restarted on the history
+
+    assert host.tick() == []
+    assert set(store.reads) == set(closed) | set(opened)  # the first look reads each once
+    store.reads.clear()
+
+    assert [i.id for i in host.queue()] == opened
+    assert host.next_deadline() == T0 + timedelta(minutes=5)  # SEV1 acknowledge_within
+    assert host.tick() == []
+    assert set(store.reads) == set(opened)  # closed incidents are never read again
+
+    # an incident another writer opens is found, and its timer fires here
+    late = writer.open("major-incident", severity="SEV1", actor="bob").id
+    now[0] = T0 + timedelta(minutes=6)
+    fired = host.tick()
+    assert {e.incident_id for e in fired if e.kind == "timer_fired"} == {*opened, late}
+
+    # one closed by another writer after the host saw it open is dropped at the next look
+    minor = writer.open("major-incident", severity="SEV4", actor="bob").id
+    assert minor in {i.id for i in host.queue()}
+    writer.assign(minor, "responder", "bob", actor="bob")
+    writer.fire(minor, "cancel", actor="bob")
+    assert minor not in {i.id for i in host.queue()}
+    store.reads.clear()
+    host.tick()
+    assert minor not in store.reads
+    assert host.get(minor).closed  # still readable on demand
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+def test_opened_since_lists_each_incident_once_in_opening_order(kind: str, tmp_path: Path) -> None:
+    store: Store = MemoryStore() if kind == "memory" else SQLiteStore(tmp_path / "x.db")
+    engine = Engine(MAJOR, store=store, clock=lambda: T0)
+    first = [engine.open("major-incident", severity="SEV2").id for _ in range(3)]
+    ids, position = store.opened_since(0)  # type: ignore[attr-defined]
+    assert ids == first
+    assert store.opened_since(position) == ([], position)  # type: ignore[attr-defined]
+    later = engine.open("major-incident", severity="SEV2").id
+    assert store.opened_since(position)[0] == [later]  # type: ignore[attr-defined]
+    store.close()
