@@ -7,8 +7,9 @@ incident. Counted, not timed: a store wrapper records which incidents are read.
 
 from __future__ import annotations
 
+import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import incidentflow
 from incidentflow import Engine, MemoryStore, SQLiteStore
 from incidentflow.audit.events import Event
 from incidentflow.audit.store import Store
+from incidentflow.drill.runner import LatestStore
 from tests.conftest import EXAMPLES
 from tests.helpers.stores import DelegatingStore
 
@@ -106,3 +108,61 @@ def test_opened_since_lists_each_incident_once_in_opening_order(kind: str, tmp_p
     later = engine.open("major-incident", severity="SEV2").id
     assert store.opened_since(position)[0] == [later]  # type: ignore[attr-defined]
     store.close()
+
+
+class FlakyStore(DelegatingStore):
+    """``events()`` fails once for ``fail_for`` (as SQLite does when the file stays locked
+    past the busy timeout)."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.opened_since = inner.opened_since  # type: ignore[attr-defined]
+        self.fail_for: str | None = None
+
+    def events(self, incident_id: str, after: int = 0) -> list[Event]:
+        if incident_id == self.fail_for:
+            self.fail_for = None
+            raise sqlite3.OperationalError("database is locked")
+        return self.inner.events(incident_id, after)
+
+
+def test_a_failed_read_loses_no_incident(inner: Store) -> None:
+    now = [T0]
+    writer = Engine(MAJOR, store=inner, clock=lambda: now[0])
+    store = FlakyStore(inner)
+    host = Engine(MAJOR, store=store, clock=lambda: now[0])
+    assert host.tick() == []
+    first = writer.open("major-incident", severity="SEV1").id
+    second = writer.open("major-incident", severity="SEV1").id
+    store.fail_for = first
+    with pytest.raises(sqlite3.OperationalError):
+        host.tick()
+    now[0] = T0 + timedelta(minutes=6)
+    fired = {e.incident_id for e in host.tick() if e.kind == "timer_fired"}
+    assert fired == {first, second}  # both retried at the next tick
+    assert [i.id for i in host.queue()] == [first, second]
+
+
+def test_an_incident_the_store_forgets_is_forgotten_and_tick_does_not_spin() -> None:
+    """The drills' LatestStore holds only the newest incident: an older one left open must
+    not stay in the queue, nor make tick() retry its stale timer."""
+    now = [T0]
+    store = LatestStore()
+    appends = Counter[str]()
+    append = store.append
+
+    def counted(incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
+        appends[incident_id] += 1
+        append(incident_id, expected_version, events)
+
+    store.append = counted  # type: ignore[method-assign]
+    engine = Engine(MAJOR, store=store, clock=lambda: now[0])
+    older = engine.open("major-incident", severity="SEV1").id
+    assert engine.tick() == []  # the engine now knows `older` as open
+    newer = engine.open("major-incident", severity="SEV4").id  # the store forgets `older`
+    assert [i.id for i in engine.queue()] == [newer]
+    now[0] = T0 + timedelta(minutes=6)  # older's SEV1 acknowledgement timer would be due
+    appends.clear()
+    assert engine.tick() == []
+    assert appends[older] == 0
+    assert engine.next_deadline() == T0 + timedelta(hours=4)  # newer's SEV4 timer only

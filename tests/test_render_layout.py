@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 from collections.abc import Mapping
 from pathlib import Path
@@ -215,15 +216,18 @@ def test_at_full_detail_no_edge_crosses_a_cluster_title(path: Path) -> None:
         assert crossings(_layout(drawn, places)) == set(), group_by
 
 
-@pytest.mark.parametrize("path", SPECS, ids=lambda p: p.stem)
-def test_title_placement_never_adds_crossings(path: Path) -> None:
-    process = incidentflow.load(path)
+def test_title_placement_removes_most_crossings_over_every_view() -> None:
+    """Over every example, grouping and detail (18 views; 36 crossings before, 10 after when
+    this was written), placement must at least halve the crossings. It fails if the
+    placements are ignored or the search stops finding better places."""
     owner_or_phase: tuple[GroupBy, ...] = ("phase", "owner")
-    for group_by, detail in itertools.product(owner_or_phase, DETAIL):
-        drawn = diagram(process, group_by=group_by, detail=detail)
-        before = crossings(_layout(drawn))
-        places = _placed(drawn)
-        assert len(crossings(_layout(drawn, places))) <= len(before), (group_by, detail)
+    before = after = 0
+    for path, group_by, detail in itertools.product(SPECS, owner_or_phase, DETAIL):
+        drawn = diagram(incidentflow.load(path), group_by=group_by, detail=detail)
+        before += len(crossings(_layout(drawn)))
+        after += len(crossings(_layout(drawn, _placed(drawn))))
+    assert before > 0
+    assert after <= before // 2, (before, after)
 
 
 def test_draw_uses_the_placed_titles() -> None:
@@ -244,3 +248,20 @@ def test_forty_states_stay_legible_and_less_detail_draws_smaller(tmp_path: Path)
         _, _, width, height = (float(v) for v in layout["bb"].split(","))
         areas[detail] = width * height
     assert areas["outline"] < areas["brief"] < areas["full"]
+
+
+def test_a_layout_that_cannot_be_read_leaves_titles_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Graphviz whose -Tjson prints something else still draws the image, titles unmoved."""
+    fake = tmp_path / "dot"
+    fake.write_text(
+        '#!/bin/sh\ncase "$1" in -Tjson) cat >/dev/null; echo "Warning: no json"; exit 0;; esac\n'
+        f'exec {shutil.which("dot")} "$@"\n',
+        encoding="utf-8",
+    )
+    fake.chmod(0o755)
+    drawn = diagram(incidentflow.load(EXAMPLES / "major-incident.yaml"))
+    unmoved = _run_dot(to_dot(drawn), "svg", 60)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    assert draw(drawn, "svg") == unmoved

@@ -193,12 +193,19 @@ def stranded_by_severity_change(
             if view.reachable & set(component):
                 continue  # this level gets there by itself: IF312 says so
             blocked = next(
-                e
-                for e in edges
-                if e.source in component
-                and e.target not in component
-                and not (set(view.levels) & e.levels)
+                (
+                    e
+                    for e in edges
+                    if e.source in component
+                    and e.target not in component
+                    and not (set(view.levels) & e.levels)
+                ),
+                None,
             )
+            if blocked is None:
+                # no guarded way out: the component cannot finish unguarded either, or
+                # leads only to states that are errors already (IF301/IF312 report them)
+                continue
             found[(tuple(_order(ctx, component)), blocked.index)].extend(view.levels)
     level_order = [lv.id for lv in ctx.spec.severity.levels]
     for (members, index), found_levels in found.items():

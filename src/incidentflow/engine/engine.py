@@ -453,9 +453,12 @@ class Engine:
                 )
                 if not due:
                     break
+                version = state.version
                 try:
                     fired = self._fire_timer(state, due[0][1], now)
                 except ConcurrencyError:
+                    if state.version == version:
+                        break  # nothing newer to catch up on: leave it to the next tick
                     continue  # another process acted first; the state caught up: look again
                 written += fired
                 written += self._run_actions(state, now=now)
@@ -495,8 +498,11 @@ class Engine:
         self._discover()
         states = []
         for iid in list(self._open_ids):
-            state = self._load(iid)
-            if state.closed:
+            try:
+                state = self._load(iid)  # if this raises, the id stays: the next call retries
+            except UnknownIncident:
+                state = None  # gone from the store (a store may forget: the drills' does)
+            if state is None or state.closed or state.process not in self._processes:
                 del self._open_ids[iid]
                 self._cache.pop(iid, None)  # read again on demand: the cache stays small
             else:
@@ -504,21 +510,23 @@ class Engine:
         return states
 
     def _discover(self) -> None:
-        """Add the incidents opened since the last call (by any writer) to ``_open_ids``."""
+        """Add the incidents opened since the last call (by any writer) to ``_open_ids``.
+
+        New ids are recorded before any is read, so a failed read loses none of them.
+        """
         opened_since = getattr(self.store, "opened_since", None)
         if opened_since is not None:
             new, self._opened_position = opened_since(self._opened_position)
         else:
-            new = [iid for iid in self.store.incident_ids() if iid not in self._listed]
-            self._listed.update(new)
-        for iid in new:
-            if iid in self._open_ids:
-                continue
-            state = self._load(iid)
-            if state.process in self._processes and not state.closed:
-                self._open_ids[iid] = None
-            elif state.closed:
+            listed = self.store.incident_ids()
+            present = set(listed)
+            for iid in [i for i in self._open_ids if i not in present]:
+                del self._open_ids[iid]  # the store no longer has it
                 self._cache.pop(iid, None)
+            new = [iid for iid in listed if iid not in self._listed]
+            self._listed = present
+        for iid in new:
+            self._open_ids.setdefault(iid, None)
 
     def _prepare(
         self, incident_id: str, expected_version: int | None

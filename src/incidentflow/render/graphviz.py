@@ -56,7 +56,10 @@ def draw(
 
     Lays the diagram out up to ``title_budget`` times (``dot -Tjson``) to place
     the titles (see :mod:`~incidentflow.render.titles`), then draws it; ``0``
-    keeps every title at the top centre and runs ``dot`` once.
+    keeps every title at the top centre and runs ``dot`` once. ``timeout`` applies
+    to each ``dot`` run. Placing titles is an improvement, not a requirement: if a
+    layout fails or cannot be read (a Graphviz without the JSON output, say), the
+    titles stay where Graphviz puts them and the image is still drawn.
     """
     if fmt not in ("svg", "png"):
         raise ValueError(f"unsupported image format {fmt!r}")
@@ -69,7 +72,10 @@ def draw(
             )
             return laid_out
 
-        places = place_titles(layout, budget=title_budget)
+        try:
+            places = place_titles(layout, budget=title_budget)
+        except (GraphvizFailedError, ValueError, KeyError, TypeError, IndexError):
+            places = {}
     return _run_dot(to_dot(diagram, title_places=places), fmt, timeout)
 
 
