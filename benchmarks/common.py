@@ -43,6 +43,24 @@ def median_time(fn: Callable[[], object], repeat: int) -> float:
     return statistics.median(time_once(fn) for _ in range(repeat))
 
 
+def interleaved_medians(
+    ours: Callable[[], object], theirs: Callable[[], object], rounds: int
+) -> tuple[float, float, float]:
+    """(median of ours, median of theirs, median of the per-round ratios ours / theirs).
+
+    The two run alternately, one call each per round, so a slow spell of the
+    machine (another process, a frequency change) weighs on both sides alike
+    instead of on whichever block of repeats it fell into.
+    """
+    gc.collect()
+    pairs = [(time_once(ours), time_once(theirs)) for _ in range(rounds)]
+    return (
+        statistics.median(a for a, _ in pairs),
+        statistics.median(b for _, b in pairs),
+        statistics.median(a / b for a, b in pairs),
+    )
+
+
 def table(title: str, header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A plain-text table; floats get 4 significant digits."""
     cells = [[_fmt(c) for c in row] for row in rows]
