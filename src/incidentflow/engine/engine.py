@@ -10,12 +10,14 @@ lost and no timer fires twice. Actions run after their cause is committed
 
 from __future__ import annotations
 
+import functools
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from incidentflow.audit.events import ChainProblem, Event, seal, verify_chain
 from incidentflow.audit.store import MemoryStore, Store
@@ -95,8 +97,30 @@ class VerifyReport:
         return not self.problems
 
 
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _serialised(
+    method: Callable[Concatenate[Engine, _P], _R],
+) -> Callable[Concatenate[Engine, _P], _R]:
+    """Run ``method`` holding the engine's lock: one call at a time per engine."""
+
+    @functools.wraps(method)
+    def locked(self: Engine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return locked
+
+
 class Engine:
     """Drives incidents through compiled processes and records every change.
+
+    Safe to share between threads: calls into one engine run one at a time (action
+    handlers run inside the call that caused them, holding that turn; a handler may
+    call the engine again from the same thread, but must not wait for another
+    thread that does).
 
     ``processes``: one Process or several (their triggers compete for signals).
     ``store``: where events go (in memory when None; :class:`SQLiteStore` to persist).
@@ -130,6 +154,8 @@ class Engine:
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
         self._handlers: dict[str, ActionHandler] = {}
         self._cache: dict[str, IncidentState] = {}
+        # Re-entrant: an action handler may call back into the engine from its thread.
+        self._lock = threading.RLock()
         # Open incidents of this engine's processes, in opening order. Closing is final
         # (terminal states have no exits), so a closed incident is dropped for good and
         # tick()/queue() read only open ones, however long the history.
@@ -150,6 +176,7 @@ class Engine:
         """The loaded processes by name."""
         return dict(self._processes)
 
+    @_serialised
     def register_action(self, name: str, handler: ActionHandler) -> None:
         """Run ``handler`` whenever the process asks for action ``name``."""
         declared = {a for p in self._processes.values() for a in p.spec.actions}
@@ -161,15 +188,18 @@ class Engine:
 
     # --- reading -----------------------------------------------------------------------
 
+    @_serialised
     def get(self, incident_id: str) -> Incident:
         """The incident's current state."""
         return self._load(incident_id).snapshot()
 
+    @_serialised
     def history(self, incident_id: str) -> list[Event]:
         """Every event of the incident, in order."""
         self._load(incident_id)
         return self.store.events(incident_id)
 
+    @_serialised
     def queue(self) -> list[Incident]:
         """Open incidents, most severe first, then nearest deadline, then oldest."""
         open_ = [s.snapshot() for s in self._open_states()]
@@ -181,11 +211,13 @@ class Engine:
 
         return sorted(open_, key=key)
 
+    @_serialised
     def next_deadline(self) -> datetime | None:
         """When :meth:`tick` next has something to do (None: no timer is running)."""
         dues = [d for s in self._open_states() for d in s.timers.values()]
         return min(dues, default=None)
 
+    @_serialised
     def allowed(self, incident_id: str, actor: str) -> list[Allowed]:
         """Every transition of the current state, and why ``actor`` may not fire it, if not."""
         state = self._load(incident_id)
@@ -204,6 +236,7 @@ class Engine:
                 out.append(Allowed(tr.name, tr.to, False, refusal.reason, refusal.detail))
         return out
 
+    @_serialised
     def verify(self, incident_id: str | None = None) -> VerifyReport:
         """Check the hash chain of one incident's log, or of every incident."""
         ids = [incident_id] if incident_id is not None else self.store.incident_ids()
@@ -219,6 +252,7 @@ class Engine:
 
     # --- opening ----------------------------------------------------------------------
 
+    @_serialised
     def signal(self, fields: Mapping[str, Any], *, actor: str = SYSTEM) -> Incident | None:
         """Open (or join) the incident a signal constitutes; None if no trigger matches.
 
@@ -257,6 +291,7 @@ class Engine:
             key = None
         return self._open(process, trig.level, trig.title, fields, actor, trig.id, key)
 
+    @_serialised
     def open(
         self,
         process: str,
@@ -317,6 +352,7 @@ class Engine:
 
     # --- operations -------------------------------------------------------------------
 
+    @_serialised
     def assign(
         self,
         incident_id: str,
@@ -337,6 +373,7 @@ class Engine:
         self._append(state, [("assigned", actor, {"role": role, "person": person})])
         return state.snapshot()
 
+    @_serialised
     def unassign(
         self,
         incident_id: str,
@@ -354,6 +391,7 @@ class Engine:
         self._append(state, [("unassigned", actor, {"role": role, "person": person})])
         return state.snapshot()
 
+    @_serialised
     def check(
         self, incident_id: str, item: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
@@ -370,6 +408,7 @@ class Engine:
         self._append(state, [("checked", actor, {"item": item})])
         return state.snapshot()
 
+    @_serialised
     def fire(
         self, incident_id: str, transition: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
@@ -385,6 +424,7 @@ class Engine:
         self._run_actions(state, now=now)
         return state.snapshot()
 
+    @_serialised
     def set_severity(
         self,
         incident_id: str,
@@ -416,6 +456,7 @@ class Engine:
         self._append(state, [("severity_changed", actor, data)])
         return state.snapshot()
 
+    @_serialised
     def note(
         self, incident_id: str, text: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
@@ -432,12 +473,14 @@ class Engine:
         self._append(state, [("noted", actor, {"text": text})])
         return state.snapshot()
 
+    @_serialised
     def retry_actions(self, incident_id: str) -> Incident:
         """Run again every action of the incident that has not succeeded."""
         state = self._load(incident_id)
         self._run_actions(state, include_failed=True)
         return state.snapshot()
 
+    @_serialised
     def tick(self, now: datetime | None = None) -> list[Event]:
         """Fire every due timer exactly once (its actions, then its transition, if any).
 
