@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import incidentflow
-from incidentflow import Engine, MemoryStore, SQLiteStore
+from incidentflow import ConcurrencyError, Engine, MemoryStore, SQLiteStore
 from incidentflow.audit.events import Event
 from incidentflow.audit.store import Store
 from incidentflow.drill.runner import LatestStore
@@ -166,3 +166,73 @@ def test_an_incident_the_store_forgets_is_forgotten_and_tick_does_not_spin() -> 
     assert engine.tick() == []
     assert appends[older] == 0
     assert engine.next_deadline() == T0 + timedelta(hours=4)  # newer's SEV4 timer only
+
+
+class RefusingStore(DelegatingStore):
+    """Refuses (ConcurrencyError, nothing newer to catch up on) every append whose first
+    event is of kind ``refuse``: a broken or forgetful store. Counts the attempts."""
+
+    def __init__(self, inner: Store, refuse: str) -> None:
+        super().__init__(inner)
+        self.opened_since = inner.opened_since  # type: ignore[attr-defined]
+        self.refuse = refuse
+        self.refused = 0
+
+    def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
+        if events and events[0].kind == self.refuse:
+            self.refused += 1
+            if self.refused > 50:  # fail, rather than hang, if the engine retries forever
+                raise AssertionError(f"{self.refused} attempts: the engine is spinning")
+            raise ConcurrencyError(incident_id, expected_version, expected_version)
+        self.inner.append(incident_id, expected_version, events)
+
+
+def test_a_timer_whose_write_is_refused_without_news_is_left_for_the_next_tick() -> None:
+    now = [T0]
+    store = RefusingStore(MemoryStore(), "timer_fired")
+    engine = Engine(MAJOR, store=store, clock=lambda: now[0])
+    engine.open("major-incident", severity="SEV1", actor="alice")
+    now[0] = T0 + timedelta(minutes=6)
+    assert engine.tick() == []
+    assert store.refused == 1  # not the 1,000 retries of a loop that waits for news
+
+
+def test_an_action_whose_start_is_refused_without_news_stays_planned() -> None:
+    store = RefusingStore(MemoryStore(), "action_started")
+    engine = Engine(MAJOR, store=store, handlers={"page": lambda request: None})
+    incident = engine.open("major-incident", severity="SEV1", actor="alice")
+    pages = [a for a in incident.actions if a.action == "page"]
+    assert pages
+    assert {a.status for a in pages} == {"planned"}  # retry_actions() can run them later
+    assert store.refused == len(incident.actions)  # one attempt each
+
+
+def test_an_outcome_refused_without_news_is_raised_not_retried_forever() -> None:
+    store = RefusingStore(MemoryStore(), "action_succeeded")
+    engine = Engine(MAJOR, store=store, handlers={"page": lambda request: None})
+    with pytest.raises(ConcurrencyError):
+        engine.open("major-incident", severity="SEV1", actor="alice")
+    assert store.refused == 1
+
+
+class ForgettingStore(DelegatingStore):
+    """Lists incidents through opened_since() but has lost the events of those in ``lost``."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.opened_since = inner.opened_since  # type: ignore[attr-defined]
+        self.lost: set[str] = set()
+
+    def events(self, incident_id: str, after: int = 0) -> list[Event]:
+        return [] if incident_id in self.lost else self.inner.events(incident_id, after)
+
+
+def test_an_indexed_incident_whose_events_are_gone_is_dropped_not_raised() -> None:
+    store = ForgettingStore(MemoryStore())
+    engine = Engine(MAJOR, store=store, clock=lambda: T0)
+    kept = engine.open("major-incident", severity="SEV2", actor="alice").id
+    writer = Engine(MAJOR, store=store.inner, clock=lambda: T0)
+    gone = writer.open("major-incident", severity="SEV2", actor="alice").id
+    store.lost.add(gone)
+    assert [i.id for i in engine.queue()] == [kept]
+    assert engine.tick() == []

@@ -1,4 +1,5 @@
-"""One Engine shared by threads: calls are serialised, so nothing is lost or corrupted.
+"""One Engine shared by threads: calls are serialised, so nothing is lost or corrupted,
+and action handlers run outside the engine's turn, so hosts cannot deadlock on it.
 
 Before the engine took a lock, eight threads writing notes through one engine
 raised hundreds of ConcurrencyErrors at one another (the engine racing itself)
@@ -8,7 +9,8 @@ and, on a MemoryStore, wrote a log whose hash chain did not verify.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -68,15 +70,106 @@ def test_threads_sharing_one_engine_lose_nothing_and_keep_the_chain(store: Store
         assert engine.get(iid) == replay(iid, store.events(iid)).snapshot()
 
 
+def _within(seconds: float, body: Callable[[], None]) -> None:
+    """Run ``body`` in a thread and fail (rather than hang the suite) if it deadlocks."""
+    failures: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            body()
+        except BaseException as exc:
+            failures.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"deadlocked: still running after {seconds}s"
+    assert failures == []
+
+
 def test_a_handler_may_call_back_into_the_engine_from_its_thread() -> None:
     engine = Engine(MAJOR)
     seen: list[int] = []
 
     def page(request: ActionRequest) -> None:
-        # re-entrant: the same thread already holds the engine's turn
         seen.append(engine.get(request.incident.id).version)
 
     engine.register_action("page", page)
-    incident = engine.open("major-incident", severity="SEV1", actor="alice")
-    assert seen, "opening a SEV1 incident pages someone"
-    assert engine.get(incident.id).version > max(seen)
+
+    def body() -> None:
+        incident = engine.open("major-incident", severity="SEV1", actor="alice")
+        assert seen, "opening a SEV1 incident pages someone"
+        assert engine.get(incident.id).version > max(seen)
+
+    _within(10, body)
+
+
+def test_a_handler_may_hand_engine_work_to_another_thread_and_wait() -> None:
+    """Handlers run outside the engine's turn: waiting for a worker thread that calls the
+    same engine completes (holding the turn would deadlock, or time out the handler)."""
+    engine = Engine(MAJOR)
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def page(request: ActionRequest) -> None:
+        if request.params.get("role") == "responder":
+            pool.submit(engine.note, request.incident.id, "paged", actor="alice").result(timeout=5)
+
+    engine.register_action("page", page)
+
+    def body() -> None:
+        incident = engine.open("major-incident", severity="SEV1", actor="alice")
+        history = engine.history(incident.id)
+        assert "noted" in [e.kind for e in history]
+        pages = [a for a in engine.get(incident.id).actions if a.action == "page"]
+        assert pages
+        assert all(a.status == "succeeded" for a in pages)
+
+    try:
+        _within(20, body)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def test_two_engines_whose_handlers_call_each_other_do_not_deadlock() -> None:
+    store = MemoryStore()
+    first, second = Engine(MAJOR, store=store), Engine(MAJOR, store=store)
+    start = threading.Barrier(2)
+    both_in_handlers = threading.Barrier(2, timeout=5)
+
+    def calls(other: Engine) -> Callable[[ActionRequest], None]:
+        def page(request: ActionRequest) -> None:
+            if request.params.get("role") == "responder":
+                both_in_handlers.wait()  # each engine is inside a handler: now call across
+                other.note(request.incident.id, "seen by the other engine", actor="alice")
+
+        return page
+
+    first.register_action("page", calls(second))
+    second.register_action("page", calls(first))
+
+    def body() -> None:
+        def open_on(engine: Engine) -> None:
+            start.wait()
+            engine.open("major-incident", severity="SEV1", actor="alice")
+
+        threads = [threading.Thread(target=open_on, args=(e,)) for e in (first, second)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    _within(20, body)
+    assert first.verify().ok
+    opened = store.incident_ids()
+    assert len(opened) == 2
+    assert all("noted" in [e.kind for e in store.events(iid)] for iid in opened)
+
+
+def test_every_public_call_takes_the_engines_turn() -> None:
+    public = [
+        name
+        for name, member in vars(Engine).items()
+        if callable(member) and not name.startswith("_")
+    ]
+    assert len(public) >= 17
+    assert [n for n in public if not hasattr(getattr(Engine, n), "__wrapped__")] == []

@@ -58,7 +58,9 @@ class IndexedStore(Store, Protocol):
 
     def opened_since(self, position: int) -> tuple[list[str], int]:
         """Ids of the incidents first appended after ``position`` (``0``: all of them), in
-        the order they were opened, and the position to pass next time."""
+        the order they were opened, and the position to pass next time. An id is listed
+        only once its first events are committed and readable (an engine drops an id
+        whose events it cannot find)."""
         ...
 
 

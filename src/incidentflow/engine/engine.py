@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import json
-import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ from incidentflow.engine.planning import (
     timer,
 )
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
+from incidentflow.engine.turns import Turns
 from incidentflow.errors import (
     ConcurrencyError,
     InvalidOperation,
@@ -104,11 +104,11 @@ _R = TypeVar("_R")
 def _serialised(
     method: Callable[Concatenate[Engine, _P], _R],
 ) -> Callable[Concatenate[Engine, _P], _R]:
-    """Run ``method`` holding the engine's lock: one call at a time per engine."""
+    """Run ``method`` in the engine's turn: one call at a time per engine."""
 
     @functools.wraps(method)
     def locked(self: Engine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with self._lock:
+        with self._turns:
             return method(self, *args, **kwargs)
 
     return locked
@@ -117,10 +117,9 @@ def _serialised(
 class Engine:
     """Drives incidents through compiled processes and records every change.
 
-    Safe to share between threads: calls into one engine run one at a time (action
-    handlers run inside the call that caused them, holding that turn; a handler may
-    call the engine again from the same thread, but must not wait for another
-    thread that does).
+    Safe to share between threads: calls into one engine run one at a time, except
+    that action handlers run without holding the engine (so a handler may call this
+    engine or another, from its own thread or any other).
 
     ``processes``: one Process or several (their triggers compete for signals).
     ``store``: where events go (in memory when None; :class:`SQLiteStore` to persist).
@@ -154,8 +153,7 @@ class Engine:
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
         self._handlers: dict[str, ActionHandler] = {}
         self._cache: dict[str, IncidentState] = {}
-        # Re-entrant: an action handler may call back into the engine from its thread.
-        self._lock = threading.RLock()
+        self._turns = Turns()  # one call at a time; handlers run outside (see turns.py)
         # Open incidents of this engine's processes, in opening order. Closing is final
         # (terminal states have no exits), so a closed incident is dropped for good and
         # tick()/queue() read only open ones, however long the history.
@@ -799,9 +797,12 @@ class Engine:
             if planned.status not in runnable:
                 return None
             data = {"action_id": planned.id, "action": planned.action}
+            version = state.version
             try:
                 self._append(state, [("action_started", SYSTEM, data)], now=now)
             except ConcurrencyError:
+                if state.version == version:
+                    return None  # the store shows nothing newer: leave it for retry_actions()
                 continue
             return planned
 
@@ -829,7 +830,10 @@ class Engine:
             planned.id,
         )
         try:
-            handler(request)
+            # the host's code runs outside the engine's turn: it may call engines, this one
+            # included, from any thread (holding the turn would deadlock such hosts)
+            with self._turns.released():
+                handler(request)
         except Exception as exc:  # a failing handler must never lose the committed transition
             return f"{type(exc).__name__}: {exc}"
         return None
@@ -839,8 +843,11 @@ class Engine:
     ) -> None:
         """Append a bookkeeping event, retrying on concurrent writes (it decides nothing)."""
         while True:
+            version = state.version
             try:
                 self._append(state, [(kind, SYSTEM, data)], now=now)
                 return
             except ConcurrencyError:
+                if state.version == version:
+                    raise  # refused, yet nothing newer to build on: retrying would spin
                 continue  # _append caught the state up; try again on top of the newer events
