@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -173,3 +174,30 @@ def test_every_public_call_takes_the_engines_turn() -> None:
     ]
     assert len(public) >= 17
     assert [n for n in public if not hasattr(getattr(Engine, n), "__wrapped__")] == []
+
+
+def test_a_call_returns_only_the_events_it_wrote() -> None:
+    """tick() lists what it wrote, not what another thread's call wrote meanwhile."""
+    now = [datetime(2026, 3, 1, 9, 0, tzinfo=UTC)]
+    engine = Engine(MAJOR, clock=lambda: now[0])
+    pool = ThreadPoolExecutor(max_workers=1)
+
+    def notify(request: ActionRequest) -> None:
+        pool.submit(engine.note, request.incident.id, "meanwhile", actor="alice").result(timeout=5)
+
+    engine.register_action("notify_executives", notify)
+    iid = engine.open("major-incident", severity="SEV1", actor="alice").id
+    engine.assign(iid, "responder", "alice", actor="alice")
+    engine.fire(iid, "acknowledge", actor="alice")  # triage: its timers include the exec heads-up
+    now[0] += timedelta(hours=1)
+
+    def body() -> None:
+        written = engine.tick()
+        assert written, "an hour in triage fires a timer"
+        assert "noted" not in [e.kind for e in written]
+        assert "noted" in [e.kind for e in engine.history(iid)]
+
+    try:
+        _within(20, body)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)

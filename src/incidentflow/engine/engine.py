@@ -770,22 +770,27 @@ class Engine:
 
         Returns the events recorded (each action's start and outcome).
         """
-        before = state.version
+        written: list[Event] = []  # only this call's events, not other threads' meanwhile
         runnable = {"planned", "started", "failed"} if include_failed else {"planned"}
         for action_id in [a.id for a in state.actions.values() if a.status in runnable]:
-            planned = self._claim(state, action_id, runnable, now)
+            planned = self._claim(state, action_id, runnable, now, written)
             if planned is None:
                 continue  # another runner (another process, or a reentrant handler) took it
             outcome = self._invoke(state, planned)
             if outcome is None:
-                self._record(state, "action_succeeded", {"action_id": planned.id}, now)
+                self._record(state, "action_succeeded", {"action_id": planned.id}, now, written)
             else:
                 failed = {"action_id": planned.id, "error": outcome}
-                self._record(state, "action_failed", failed, now)
-        return self.store.events(state.id, after=before) if state.version != before else []
+                self._record(state, "action_failed", failed, now, written)
+        return written
 
     def _claim(
-        self, state: IncidentState, action_id: str, runnable: set[str], now: datetime | None
+        self,
+        state: IncidentState,
+        action_id: str,
+        runnable: set[str],
+        now: datetime | None,
+        written: list[Event],
     ) -> PlannedAction | None:
         """Record that an action starts, unless someone else started it first.
 
@@ -799,7 +804,7 @@ class Engine:
             data = {"action_id": planned.id, "action": planned.action}
             version = state.version
             try:
-                self._append(state, [("action_started", SYSTEM, data)], now=now)
+                written += self._append(state, [("action_started", SYSTEM, data)], now=now)
             except ConcurrencyError:
                 if state.version == version:
                     return None  # the store shows nothing newer: leave it for retry_actions()
@@ -839,13 +844,18 @@ class Engine:
         return None
 
     def _record(
-        self, state: IncidentState, kind: str, data: Mapping[str, Any], now: datetime | None
+        self,
+        state: IncidentState,
+        kind: str,
+        data: Mapping[str, Any],
+        now: datetime | None,
+        written: list[Event],
     ) -> None:
         """Append a bookkeeping event, retrying on concurrent writes (it decides nothing)."""
         while True:
             version = state.version
             try:
-                self._append(state, [(kind, SYSTEM, data)], now=now)
+                written += self._append(state, [(kind, SYSTEM, data)], now=now)
                 return
             except ConcurrencyError:
                 if state.version == version:
