@@ -80,3 +80,17 @@ def test_a_broken_diagram_is_reported_as_an_error(workdir: Path) -> None:
     dom = _render_in_chromium('flowchart TD\n    a["open" --> \n', workdir)
     assert dom.title.startswith("error: "), dom.title
     assert dom.svgs == 0 or dom.node_ids == []
+
+
+def test_a_phase_view_renders_every_state_it_shows(workdir: Path) -> None:
+    path = EXAMPLES / "major-incident.yaml"
+    out, err = io.StringIO(), io.StringIO()
+    code = run(["render", str(path), "--phase", "resolution"], out, err)
+    assert code == 0, err.getvalue()
+
+    dom = _render_in_chromium(out.getvalue(), workdir)
+
+    assert dom.title == "done", dom.title
+    node_re = re.compile(rf"^{DIAGRAM_ID}-flowchart-(s_\w+)-\d+$")
+    rendered = {m.group(1) for i in dom.node_ids if (m := node_re.match(i))}
+    assert rendered == {"s_stabilising", "s_monitoring", "s_triage", "s_review", "s_closed"}

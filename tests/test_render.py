@@ -16,8 +16,10 @@ from incidentflow.render import (
     Edge,
     GraphvizNotFoundError,
     Node,
+    RenderError,
     TimerEdge,
     UnknownLevelError,
+    UnknownPhaseError,
     diagram,
     render_image,
     to_dot,
@@ -288,6 +290,65 @@ def test_title_places_move_only_the_named_clusters() -> None:
     assert len(placed) == 1
     assert 'label="triage"' in placed[0]
     assert "labelloc=b, labeljust=r" in placed[0]
+
+
+# -- one phase ---------------------------------------------------------------------
+
+
+def test_phase_view_draws_the_phase_and_its_neighbours() -> None:
+    drawn = diagram(incidentflow.load(MAJOR), phase="resolution")
+    assert drawn.title == "Major incident response: phase resolution"
+    inside = [n.id for n in drawn.nodes if not n.context]
+    outside = [n.id for n in drawn.nodes if n.context]
+    assert inside == ["stabilising", "monitoring"]
+    assert outside == ["triage", "review", "closed"]
+    assert [c.group for c in drawn.clusters] == ["resolution"]
+    assert all(n.group is None for n in drawn.nodes if n.context)
+    assert [(e.source, e.target) for e in drawn.edges] == [
+        ("triage", "stabilising"),
+        ("stabilising", "monitoring"),
+        ("monitoring", "stabilising"),
+        ("monitoring", "closed"),
+        ("monitoring", "review"),
+    ]
+    # a neighbour shows its title only, whatever the detail
+    assert [drawn.label_of(n) for n in drawn.nodes if n.context] == [
+        ("Triage",),
+        ("Postmortem",),
+        ("Closed",),
+    ]
+    dot, mermaid = to_dot(drawn), to_mermaid(drawn)
+    assert '"triage" [label="Triage", shape=box, style="rounded,dotted"' in dot
+    assert (
+        '"closed" [label="Closed", shape=box, style="rounded,dotted", penwidth=1.5, color="#777777", fontcolor="#444444", peripheries=2];'
+        in dot
+    )
+    assert "    class s_triage,s_review,s_closed context" in mermaid
+    assert "classDef context" in mermaid
+    assert "classDef context" not in to_mermaid(diagram(incidentflow.load(MAJOR)))
+
+
+def test_phase_and_severity_combine() -> None:
+    drawn = diagram(incidentflow.load(MAJOR), phase="resolution", severity="SEV1")
+    assert drawn.title == "Major incident response: phase resolution at SEV1"
+    assert "closed" not in [n.id for n in drawn.nodes]  # close is guarded to SEV3, SEV4
+    assert ("monitoring", "closed") not in [(e.source, e.target) for e in drawn.edges]
+
+
+def test_unknown_phase_raises_with_the_known_ones() -> None:
+    with pytest.raises(UnknownPhaseError) as info:
+        diagram(incidentflow.load(MAJOR), phase="nope")
+    assert info.value.known == ("identification", "triage", "resolution", "postmortem", "closed")
+    assert isinstance(info.value, RenderError)
+
+
+def test_cli_render_phase(cli) -> None:
+    done = cli("render", str(MAJOR), "--format", "dot", "--phase", "triage")
+    assert done.code == 0, done.err
+    assert done.out == to_dot(diagram(incidentflow.load(MAJOR), phase="triage"))
+    bad = cli("render", str(MAJOR), "--phase", "nope")
+    assert bad.code == 2
+    assert "unknown phase 'nope' (known: identification, triage" in bad.err
 
 
 # -- the command line -------------------------------------------------------------

@@ -54,7 +54,7 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         help="draw a process as a flowchart (Mermaid, DOT, SVG or PNG)",
         description="Draw a spec's states and transitions as a flowchart. svg and png run "
         "the Graphviz 'dot' program; png needs -o. Exit 0 when drawn, 1 when the spec has "
-        "errors, 2 on usage or I/O errors, an unknown level or a missing Graphviz.",
+        "errors, 2 on usage or I/O errors, an unknown level or phase, or a missing Graphviz.",
     )
     render.add_argument("spec", metavar="SPEC", help="spec file")
     render.add_argument(
@@ -74,6 +74,11 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         "--severity",
         metavar="LEVEL",
         help="draw only what an incident at LEVEL can go through (guards applied)",
+    )
+    render.add_argument(
+        "--phase",
+        metavar="PHASE",
+        help="draw one phase's states, with the states its edges lead to and come from",
     )
     render.add_argument(
         "--detail",
@@ -253,7 +258,11 @@ def _render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         return EXIT_SPEC_ERRORS
     try:
         drawn = diagram(
-            result.process, group_by=args.group_by, severity=args.severity, detail=args.detail
+            result.process,
+            group_by=args.group_by,
+            severity=args.severity,
+            detail=args.detail,
+            phase=args.phase,
         )
         if args.format == "mermaid":
             output: str | bytes = to_mermaid(drawn)

@@ -16,6 +16,7 @@ from incidentflow.render.model import (
     RenderError,
     TimerEdge,
     UnknownLevelError,
+    UnknownPhaseError,
     diagram,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "RenderError",
     "TimerEdge",
     "UnknownLevelError",
+    "UnknownPhaseError",
     "diagram",
     "draw",
     "render_image",

@@ -41,8 +41,18 @@ _SPACING: dict[Detail, tuple[float, float]] = {
 }
 
 
+# A neighbour of the phase in focus: dotted (clusters are dashed) and grey, so it reads
+# as "elsewhere"; a terminal neighbour keeps its double border.
+_CONTEXT_STYLE = (
+    'shape=box, style="rounded,dotted", penwidth=1.5, color="#777777", fontcolor="#444444"'
+)
+
+
 def _node(node: Node, lines: tuple[str, ...]) -> str:
-    return f"{quote(node.id)} [label={label(lines)}, {_NODE_STYLE[node.kind]}];"
+    style = _NODE_STYLE[node.kind]
+    if node.context:
+        style = _CONTEXT_STYLE + (", peripheries=2" if node.kind == "terminal" else "")
+    return f"{quote(node.id)} [label={label(lines)}, {style}];"
 
 
 def _edge_label(lines: tuple[str, ...]) -> str:

@@ -127,9 +127,7 @@ def _raci(process: Process) -> list[str]:
     # process has a handful of roles but may have dozens of states, and a table with
     # a column per state would be too wide to read.
     roles = process.spec.roles
-    rows = [
-        [_state_name(process, sid), *(letters[(rid, sid)] for rid in roles)] for sid in states
-    ]
+    rows = [[_state_name(process, sid), *(letters[(rid, sid)] for rid in roles)] for sid in states]
     return [
         "## RACI matrix",
         "",

@@ -28,6 +28,10 @@ CLASS_DEFS = (
     "classDef initial fill:#dbe9f6,stroke:#08306b,stroke-width:3px,color:#000000",
     "classDef terminal fill:#d9d9d9,stroke:#000000,stroke-width:2px,color:#000000",
 )
+# neighbours of the phase in focus (render --phase): dotted and grey
+CONTEXT_CLASS_DEF = (
+    "classDef context fill:#ffffff,stroke:#777777,stroke-dasharray:2 2,color:#444444"
+)
 
 
 def escape(text: str) -> str:
@@ -90,7 +94,11 @@ def to_mermaid(diagram: Diagram) -> str:
         out.append(f"    {ids(timer.source)} {arrow} {ids(timer.target)}")
     out.extend(f"    {c}" for c in CLASS_DEFS)
     for kind in ("initial", "terminal"):
-        members = [ids(n.id) for n in diagram.nodes if n.kind == kind]
+        members = [ids(n.id) for n in diagram.nodes if n.kind == kind and not n.context]
         if members:
             out.append(f"    class {','.join(members)} {kind}")
+    context = [ids(n.id) for n in diagram.nodes if n.context]
+    if context:
+        out.append(f"    {CONTEXT_CLASS_DEF}")
+        out.append(f"    class {','.join(context)} context")
     return "\n".join(out) + "\n"

@@ -34,6 +34,16 @@ class RenderError(IncidentflowError):
     """A diagram could not be built or drawn."""
 
 
+class UnknownPhaseError(RenderError, ValueError):
+    """``phase`` names a phase no state of the process has."""
+
+    def __init__(self, phase: str, known: Iterable[str]) -> None:
+        self.phase = phase
+        self.known = tuple(known)
+        listed = ", ".join(self.known) if self.known else "none: no state has a phase"
+        super().__init__(f"unknown phase '{phase}' (known: {listed})")
+
+
 class UnknownLevelError(RenderError, ValueError):
     """``severity`` names a level the process does not have."""
 
@@ -53,6 +63,8 @@ class Node:
     owner: str | None = None
     group: str | None = None
     timers: tuple[str, ...] = ()
+    context: bool = False
+    """Drawn only as a neighbour of the phase in focus (``diagram(..., phase=...)``)."""
 
     @property
     def lines(self) -> tuple[str, ...]:
@@ -127,6 +139,8 @@ class Diagram:
 
     def label_of(self, item: Node | Edge | TimerEdge) -> tuple[str, ...]:
         """The lines to write on ``item`` at this diagram's detail; ``()`` means no label."""
+        if isinstance(item, Node) and item.context:
+            return (item.label,)  # a neighbour: its title says where the edge goes
         if self.detail == "full":
             return item.lines
         if isinstance(item, Node):
@@ -161,12 +175,17 @@ def diagram(
     group_by: GroupBy = "phase",
     severity: str | None = None,
     detail: Detail = "full",
+    phase: str | None = None,
 ) -> Diagram:
     """The diagram of ``process``, states grouped by ``group_by``, labelled at ``detail``.
 
     With ``severity``, only the edges whose guard admits that level are drawn, and
     only the states an incident at that level can reach from the initial state.
-    Raises :class:`UnknownLevelError` for a level the process does not have.
+    With ``phase``, only that phase's states are drawn in full, with the edges into
+    and out of them; the states at the other end of those edges appear as
+    ``context`` nodes (title only, outside any cluster), so a large process can be
+    read one phase at a time. Raises :class:`UnknownLevelError` for a level the
+    process does not have and :class:`UnknownPhaseError` for a phase no state has.
     """
     if group_by not in GROUP_BY:
         raise ValueError(f"group_by must be one of {', '.join(GROUP_BY)}, not {group_by!r}")
@@ -175,20 +194,39 @@ def diagram(
     if severity is not None and severity not in process.level_ids:
         raise UnknownLevelError(severity, process.level_ids)
     spec = process.spec
+    states = spec.process.states
+    phases = tuple(dict.fromkeys(st.phase for st in states.values() if st.phase is not None))
+    if phase is not None and phase not in phases:
+        raise UnknownPhaseError(phase, phases)
     transitions = spec.process.transitions
     moves = [e for e in build_edges(spec) if severity is None or severity in e.levels]
     reachable = _reachable(process.initial, [(e.source, e.target) for e in moves])
-    shown = set(spec.process.states) if severity is None else reachable
+    shown = set(states) if severity is None else reachable
+    context: set[str] = set()
+    if phase is not None:
+        inside = {sid for sid in shown if states[sid].phase == phase}
+        moves = [
+            m
+            for m in moves
+            if m.source in shown
+            and m.target in shown
+            and (m.source in inside or m.target in inside)
+        ]
+        context = {sid for m in moves for sid in (m.source, m.target)} - inside
+        shown = inside | context
 
     nodes: list[Node] = []
     timer_edges: list[TimerEdge] = []
-    for sid, state in spec.process.states.items():
+    for sid, state in states.items():
         if sid not in shown:
             continue
         kind: NodeKind = (
             "initial" if sid == process.initial else "terminal" if state.terminal else "normal"
         )
         group = None if group_by == "none" else state.phase if group_by == "phase" else state.owner
+        if sid in context:
+            nodes.append(Node(sid, state.title or sid, kind, state.owner, None, (), context=True))
+            continue
         notes: list[str] = []
         for timer in state.timers:
             move = next((m for m in moves if m.source == sid and m.name == timer.transition), None)
@@ -204,6 +242,8 @@ def diagram(
         _edge(m.source, m.target, transitions[m.index]) for m in moves if m.source in shown
     )
     title = spec.metadata.title or spec.metadata.name
+    if phase is not None:
+        title = f"{title}: phase {phase}"
     if severity is not None:
         title = f"{title} at {severity}"
     return Diagram(
