@@ -10,10 +10,12 @@ import pytest
 import incidentflow
 from incidentflow.cli import run
 from incidentflow.errors import SpecError
-from incidentflow.render.handbook import handbook, shortest_path, write_handbooks
+from incidentflow.render import diagram, to_mermaid
+from incidentflow.render.handbook import LARGE_PROCESS, handbook, shortest_path, write_handbooks
 from incidentflow.render.handbook_text import condition_english
 from incidentflow.spec.conditions import AllOf, AnyOf, FieldTest, NotOf
 from tests.conftest import EXAMPLES, MINIMAL
+from tests.helpers.large import PHASES, forty_states
 
 SPECS = sorted(EXAMPLES.glob("*.yaml"))
 
@@ -266,3 +268,27 @@ def test_cli_docs_io_errors_exit_2(tmp_path: Path) -> None:
     code, _, err = _cli("docs", str(MINIMAL))
     assert code == 2
     assert "-o" in err
+
+
+def test_a_large_process_gets_an_outline_and_a_flowchart_per_phase(tmp_path: Path) -> None:
+    process = forty_states(tmp_path)
+    text = handbook(process)
+    flowchart = text[text.index("## Flowchart") : text.index("## States")]
+    blocks = flowchart.split("```mermaid\n")[1:]
+    assert len(blocks) == 1 + PHASES
+    outline = blocks[0].split("```")[0]
+    assert outline == to_mermaid(diagram(process, detail="outline")).rstrip("\n") + "\n"
+    headings = [line for line in flowchart.splitlines() if line.startswith("### ")]
+    assert headings == [f"### Phase phase {i}" for i in range(1, PHASES + 1)]
+    assert (
+        blocks[1].split("```")[0]
+        == to_mermaid(diagram(process, phase="phase 1")).rstrip("\n") + "\n"
+    )
+
+
+def test_a_small_process_keeps_one_full_flowchart() -> None:
+    process = incidentflow.load(EXAMPLES / "major-incident.yaml")
+    assert len(process.states) <= LARGE_PROCESS
+    flowchart = handbook(process).split("## Flowchart", 1)[1].split("## States", 1)[0]
+    assert flowchart.count("```mermaid") == 1
+    assert to_mermaid(diagram(process)).rstrip("\n") in flowchart

@@ -23,8 +23,10 @@ import pytest
 
 import incidentflow
 from incidentflow.cli import run
+from incidentflow.render.handbook import handbook
 from tests.conftest import EXAMPLES, ROOT
 from tests.helpers import chromium
+from tests.helpers.large import PHASES, forty_states
 
 TEMPLATE = ROOT / "tests" / "browser" / "render.html"
 SPECS = sorted(EXAMPLES.glob("*.yaml"))
@@ -94,3 +96,15 @@ def test_a_phase_view_renders_every_state_it_shows(workdir: Path) -> None:
     node_re = re.compile(rf"^{DIAGRAM_ID}-flowchart-(s_\w+)-\d+$")
     rendered = {m.group(1) for i in dom.node_ids if (m := node_re.match(i))}
     assert rendered == {"s_stabilising", "s_monitoring", "s_triage", "s_review", "s_closed"}
+
+
+def test_every_flowchart_of_a_large_handbook_renders(workdir: Path) -> None:
+    """A large process's handbook has an outline and one diagram per phase: all render."""
+    process = forty_states(workdir)
+    blocks = [b.split("```")[0] for b in handbook(process).split("```mermaid\n")[1:]]
+    assert len(blocks) == 1 + PHASES
+    for i, block in enumerate(blocks):
+        (workdir / f"block-{i}").mkdir()
+        dom = _render_in_chromium(block, workdir / f"block-{i}")
+        assert dom.title == "done", f"block {i}: {dom.title}"
+        assert dom.node_ids, f"block {i} drew no state"

@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 import incidentflow
-from benchmarks.generate import spec_data, to_yaml
 from incidentflow.render import diagram, draw, to_dot
 from incidentflow.render.graphviz import _run_dot
 from incidentflow.render.model import DETAIL, GROUP_BY, Detail, Diagram, GroupBy
@@ -32,6 +31,7 @@ from incidentflow.render.titles import (
     text_boxes,
 )
 from tests.conftest import EXAMPLES
+from tests.helpers.large import forty_states
 
 SPECS = sorted(EXAMPLES.glob("*.yaml"))
 Box = tuple[float, float, float, float]
@@ -95,16 +95,6 @@ def _label_problems(layout: Mapping[str, Any]) -> list[str]:
         if i != j and _overlap(a, b)
     ]
     return problems
-
-
-def _forty_states(tmp_path: Path) -> incidentflow.Process:
-    """A generated 40-state process, its states in 5 phases of 8."""
-    data = spec_data(40)
-    for i, state in enumerate(data["process"]["states"].values()):
-        state["phase"] = f"phase {min(i // 8, 4) + 1}"
-    path = tmp_path / "forty.yaml"
-    path.write_text(to_yaml(data), encoding="utf-8")
-    return incidentflow.load(path)
 
 
 # -- crossings() and place_titles() on hand-made layouts ----------------------------
@@ -239,7 +229,7 @@ def test_draw_uses_the_placed_titles() -> None:
 
 
 def test_forty_states_stay_legible_and_less_detail_draws_smaller(tmp_path: Path) -> None:
-    process = _forty_states(tmp_path)
+    process = forty_states(tmp_path)
     assert len(process.states) == 40
     areas = {}
     for detail in DETAIL:
@@ -270,7 +260,7 @@ def test_a_layout_that_cannot_be_read_leaves_titles_in_place(
 def test_forty_states_one_phase_at_a_time_draw_much_smaller(tmp_path: Path) -> None:
     """Each phase view of the 40-state process is legible (no overlaps) and covers well under
     half the area of the whole process at the same detail (a fifth, or less, when written)."""
-    process = _forty_states(tmp_path)
+    process = forty_states(tmp_path)
 
     def area(layout: Mapping[str, Any]) -> float:
         _, _, width, height = (float(v) for v in layout["bb"].split(","))

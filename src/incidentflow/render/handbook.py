@@ -21,7 +21,7 @@ from incidentflow.compiler.graph import build_edges
 from incidentflow.compiler.references import timer_duration_at
 from incidentflow.render.handbook_text import condition_english, table, value_text, words
 from incidentflow.render.mermaid import to_mermaid
-from incidentflow.render.model import diagram
+from incidentflow.render.model import Diagram, diagram
 from incidentflow.spec.durations import format_duration
 from incidentflow.spec.models import SLA_FIELDS, ActionCall, Level, State, Timer
 
@@ -187,8 +187,32 @@ def _triggers(process: Process) -> list[str]:
     return [*out, ""]
 
 
+LARGE_PROCESS = 15
+"""Above this many states (and with two phases or more), the handbook's flowchart is the
+whole process in outline plus one full diagram per phase: one diagram of every label
+would be too large to read."""
+
+
+def _mermaid_block(drawn: Diagram) -> list[str]:
+    return ["```mermaid", to_mermaid(drawn).rstrip("\n"), "```", ""]
+
+
 def _flowchart(process: Process) -> list[str]:
-    return ["## Flowchart", "", "```mermaid", to_mermaid(diagram(process)).rstrip("\n"), "```", ""]
+    states = process.spec.process.states
+    phases = list(dict.fromkeys(st.phase for st in states.values() if st.phase is not None))
+    if len(states) <= LARGE_PROCESS or len(phases) < 2:
+        return ["## Flowchart", "", *_mermaid_block(diagram(process))]
+    out = [
+        "## Flowchart",
+        "",
+        f"The whole process in outline ({len(states)} states), then each phase in full; "
+        "the states a phase's transitions come from or lead to are drawn dotted.",
+        "",
+        *_mermaid_block(diagram(process, detail="outline")),
+    ]
+    for phase in phases:
+        out += [f"### Phase {phase}", "", *_mermaid_block(diagram(process, phase=phase))]
+    return out
 
 
 def _timer_text(process: Process, timer: Timer) -> str:
