@@ -192,16 +192,7 @@ def stranded_by_severity_change(
         for component in _sink_components(view, doomed):
             if view.reachable & set(component):
                 continue  # this level gets there by itself: IF312 says so
-            blocked = next(
-                (
-                    e
-                    for e in edges
-                    if e.source in component
-                    and e.target not in component
-                    and not (set(view.levels) & e.levels)
-                ),
-                None,
-            )
+            blocked = _blocked_exit(component, view, edges)
             if blocked is None:
                 # no guarded way out: the component cannot finish unguarded either, or
                 # leads only to states that are errors already (IF301/IF312 report them)
@@ -342,6 +333,20 @@ def _sink_components(view: LevelView, doomed: frozenset[str]) -> list[list[str]]
     return [sorted(dag.nodes[c]["members"]) for c in dag.nodes if dag.out_degree(c) == 0]
 
 
+def _blocked_exit(component: Iterable[str], view: LevelView, edges: list[Edge]) -> Edge | None:
+    """The first edge out of ``component`` that ``view``'s levels may not take (its guard)."""
+    members = set(component)
+    levels = set(view.levels)
+    return next(
+        (
+            e
+            for e in edges
+            if e.source in members and e.target not in members and not (levels & e.levels)
+        ),
+        None,
+    )
+
+
 def _order(ctx: CheckContext, states: Iterable[str]) -> list[str]:
     position = {s: i for i, s in enumerate(ctx.spec.process.states)}
     return sorted(states, key=position.__getitem__)
@@ -392,16 +397,7 @@ def stuck_at_severity(
         doomed = (view.reachable - view.can_finish) & whole.can_finish  # the rest is IF302/IF303
         for component in _sink_components(view, doomed):
             members = tuple(_order(ctx, component))
-            blocked = next(
-                (
-                    e
-                    for e in edges
-                    if e.source in component
-                    and e.target not in component
-                    and not (set(view.levels) & e.levels)
-                ),
-                None,
-            )
+            blocked = _blocked_exit(component, view, edges)
             if (
                 blocked is None
             ):  # pragma: no cover - a sink that can finish unguarded has a guarded exit
