@@ -7,14 +7,16 @@ import pstats
 from collections.abc import Callable
 from pathlib import Path
 
+import incidentflow
 from benchmarks.common import ms, table
 
-SRC = Path(__file__).resolve().parent.parent / "src"
+# The package as imported: the source tree, or site-packages when run from an installed copy.
+PACKAGE = Path(incidentflow.__file__).resolve().parent
 TOP = 8
 
 
 def _ours(filename: str) -> bool:
-    return Path(filename).is_relative_to(SRC)
+    return Path(filename).is_relative_to(PACKAGE)
 
 
 def hot_functions(fn: Callable[[], object], title: str, top: int = TOP) -> str:
@@ -42,7 +44,7 @@ def hot_functions(fn: Callable[[], object], title: str, top: int = TOP) -> str:
     body = []
     for (filename, line, name), spent in ranked:
         calls, self_s, cum_s = raw[(filename, line, name)][1:4]
-        where = f"{Path(filename).relative_to(SRC.parent)}:{line} {name}"
+        where = f"{Path(filename).relative_to(PACKAGE.parent)}:{line} {name}"
         body.append((where, calls, ms(spent), f"{spent / total:.0%}", ms(self_s), ms(cum_s)))
     return table(
         f"{title} (cProfile, {ms(total)} profiled)",
