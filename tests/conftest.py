@@ -1,9 +1,18 @@
-"""Shared fixtures: paths to the example and fixture specs, and a CLI runner."""
+"""Shared fixtures: paths to the example and fixture specs, and a CLI runner.
+
+Tests that need a component outside Python carry a marker (``browser``: Chromium
+and the pinned Mermaid; ``graphviz``: Graphviz's ``dot``). Without the component
+they skip with one line saying how to install it, so ``pytest`` works on a plain
+machine; in CI (``CI=true``, as ``.ci/run`` runs) every test must run, so a
+missing component, or any other skip, fails the run instead.
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Callable
+import os
+import shutil
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +24,48 @@ ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "tests" / "specs"
 EXAMPLES = ROOT / "process_specs"
 MINIMAL = SPECS / "valid" / "minimal.yaml"
+MERMAID_JS = ROOT / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
+
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+"""CI must run every test: there a skip is a failure (see the module docstring)."""
+
+
+def _chromium_and_mermaid() -> bool:
+    has_chromium = any(shutil.which(name) for name in ("chromium", "chromium-browser"))
+    return has_chromium and MERMAID_JS.is_file()
+
+
+COMPONENTS: dict[str, tuple[Callable[[], bool], str]] = {
+    "browser": (
+        _chromium_and_mermaid,
+        "needs Chromium and the pinned Mermaid: run `bash .ci/run` as root, or "
+        "`apt-get install -y chromium` and `npm ci` in the repository root",
+    ),
+    "graphviz": (
+        lambda: shutil.which("dot") is not None,
+        "needs Graphviz's `dot`: run `bash .ci/run` as root, or `apt-get install -y graphviz`",
+    ),
+}
+"""Marker name: (is the component here?, how to get it)."""
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip a marked test whose component is missing (fail instead in CI)."""
+    for marker, (present, how) in COMPONENTS.items():
+        if item.get_closest_marker(marker) is not None and not present():
+            if IN_CI:
+                pytest.fail(f"{how} (CI runs every test)", pytrace=False)
+            pytest.skip(how)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI, a skipped test is a failed test: nothing may silently not run there."""
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

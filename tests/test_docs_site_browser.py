@@ -32,6 +32,8 @@ import incidentflow
 from tests.conftest import EXAMPLES, ROOT
 from tests.helpers import chromium
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 PROBE = ROOT / "tests" / "browser" / "site_probe.js"
 SPECS = sorted(EXAMPLES.glob("*.yaml"))
 BUILD_TIMEOUT_S = 300

@@ -41,9 +41,10 @@ T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 WORKER = [sys.executable, "-m", "tests.helpers.durability_worker"]
 TIMEOUT = 40.0  # seconds any one subprocess phase may take before the test fails
 
-pytestmark = pytest.mark.skipif(
-    not hasattr(signal, "SIGKILL"), reason="needs POSIX processes and SIGKILL"
-)
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX processes and SIGKILL"),
+]
 
 
 # --- helpers -----------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from tests.conftest import EXAMPLES, ROOT
 from tests.helpers import chromium
 from tests.helpers.large import PHASES, forty_states
 
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 TEMPLATE = ROOT / "tests" / "browser" / "render.html"
 SPECS = sorted(EXAMPLES.glob("*.yaml"))
 DIAGRAM_ID = "incidentflow-diagram"

@@ -37,14 +37,7 @@ SPECS = sorted(EXAMPLES.glob("*.yaml"))
 Box = tuple[float, float, float, float]
 
 
-@pytest.fixture(autouse=True)
-def _graphviz() -> None:
-    if shutil.which("dot") is None:
-        pytest.fail(
-            "Graphviz is not installed (no `dot` on PATH): run `.ci/run`, or "
-            "`apt-get install -y graphviz`, before the test suite",
-            pytrace=False,
-        )
+pytestmark = pytest.mark.graphviz
 
 
 def _layout(drawn: Diagram, places: Mapping[int, TitlePlace] | None = None) -> dict[str, Any]:

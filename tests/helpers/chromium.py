@@ -1,8 +1,9 @@
 """Headless Chromium for the browser tests: find it, run it with ``--dump-dom``, parse the DOM.
 
-Never skipped: Chromium (Debian package ``chromium``) and the pinned Mermaid
-(``npm ci`` in the repository root) are installed by ``.ci/run``; when they are
-missing the tests fail and say how to install them.
+Tests using it carry the ``browser`` marker: without Chromium (Debian package
+``chromium``) or the pinned Mermaid (``npm ci`` in the repository root) they skip
+with a line saying how to install them, except in CI, where ``.ci/run`` installs
+both and a missing one fails the run (``tests/conftest.py``).
 
 The browser is cut off from the network (``--host-resolver-rules`` resolves every
 host to nothing except the loopback address a test serves pages from), so a page
@@ -18,9 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import MERMAID_JS, ROOT
 
-MERMAID_JS = ROOT / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
 TIMEOUT_S = 90
 FLAGS = (
     "--headless",
