@@ -30,9 +30,13 @@ def _header() -> dict[str, Any]:
         "apiVersion": "incidentflow/v1",
         "kind": "Process",
         "metadata": {"name": "generated", "version": "1"},
+        # each role's backup stays outside the policy that keeps commander and responder
+        # apart (a backup inside it could never stand in: IF705)
         "roles": {
-            "commander": {"title": "Incident Commander", "backups": ["responder"]},
-            "responder": {"title": "Responder", "backups": ["commander"]},
+            "commander": {"title": "Incident Commander", "backups": ["deputy"]},
+            "deputy": {"title": "Deputy Commander", "backups": ["commander"]},
+            "responder": {"title": "Responder", "backups": ["secondary"]},
+            "secondary": {"title": "Secondary on-call", "backups": ["responder"]},
         },
         "severity": {
             "levels": [

@@ -23,7 +23,7 @@ def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert done.returncode == 0, done.stderr
     assert "SHA-256 hash chain verified" in done.stdout
-    assert "refused as expected: mallory starts mitigation: role" in done.stdout
+    assert "refused as expected: mallory fires acknowledge: role" in done.stdout
     assert "close: review -> closed" in done.stdout
     return directory / "incidents.db"
 
@@ -33,19 +33,23 @@ def test_demo_prints_timeline_metrics_and_audit(cli, tmp_path: Path) -> None:
     assert result.code == 0
     out = result.out
     assert out.index("Timeline") < out.index("Metrics") < out.index("Audit")
-    assert "time to acknowledge  3m" in out
-    assert "+0h45m  timer     timer status_update fired" in out
+    assert "signal {" in out
+    assert "-> trigger api_outage" in out
+    assert "before its checklist: checklist: checklist items not done" in out
+    assert "time to acknowledge  4m" in out  # people take 4 minutes a step (demo.PACE)
+    assert "+0h49m  timer     timer status_update fired" in out
+    assert "result: the incident is closed in 'closed'" in out
     assert (tmp_path / "incidents.db").is_file()
 
 
 def test_report_text_and_json(cli, demo_db: Path) -> None:
     text = cli("report", str(demo_db))
     assert text.code == 0
-    assert "major-incident       SEV1      1        3m       12m      3h40m  none" in text.out
+    assert "major-incident       SEV1      1        4m       19m        57m  none" in text.out
     data = json.loads(cli("report", "--format", "json", str(demo_db)).out)
     [incident] = data["incidents"]
-    assert incident["time_to_acknowledge"] == 180.0
-    assert incident["time_to_resolve"] == 3 * 3600 + 40 * 60
+    assert incident["time_to_acknowledge"] == 4 * 60
+    assert incident["time_to_resolve"] == 57 * 60
     assert incident["breached"] == []
     assert data["levels"][0]["incidents"] == 1
 

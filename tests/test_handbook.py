@@ -39,7 +39,7 @@ MINIMAL_HANDBOOK = """\
 
 ## RACI matrix
 
-R: may fire an exit of the state (directly or as a backup); A: owns the state; I: paged by an action of the state (on entry, timers or exits).
+R: may fire an exit of the state (directly or as a backup, at some level); A: owns the state; I: paged by an action of the state (on entry, timers or exits).
 
 | State | `responder` | `lead` |
 |---|---|---|
@@ -86,7 +86,7 @@ Checklist:
 
 Exits:
 
-- `close` -> Closed (`closed`); by: `responder`, `lead`; requires: `fixed`
+- `close` -> Closed (`closed`); by: `responder`; backups: `lead`; requires: `fixed`
 
 ### Closed (`closed`)
 

@@ -99,12 +99,15 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     docs.add_argument("-o", "--output", metavar="DIR", required=True, help="directory to write")
     demo = commands.add_parser(
         "demo",
-        help="run a scripted incident end to end and show its timeline, metrics and audit",
-        description="Run one scripted SEV1 incident through the major-incident example "
-        "with an SQLite store, then print its timeline, metrics and audit verification.",
+        help="run an incident end to end and show its timeline, metrics and audit",
+        description="Open one incident from a signal built from the spec's triggers, walk it "
+        "to a terminal state with an SQLite store and a simulated clock, then print its "
+        "timeline, metrics and audit verification. Exit 0 when it closed and verifies, 1 "
+        "when the spec has errors or it did not, 2 when the spec cannot be demoed or a file "
+        "cannot be read or written.",
     )
     demo.add_argument(
-        "--spec", metavar="FILE", help="spec to use (default: the major-incident example)"
+        "--spec", metavar="FILE", help="any valid spec (default: the major-incident example)"
     )
     demo.add_argument("--keep", metavar="DIR", help="keep the SQLite database in DIR")
     drill = commands.add_parser(
@@ -181,17 +184,9 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     if args.command == "docs":
         return _docs(args, stdout, stderr)
     if args.command == "demo":
-        from incidentflow.demo import run_demo
+        from incidentflow.demo import demo_command
 
-        try:
-            return run_demo(
-                stdout,
-                Path(args.keep) if args.keep else None,
-                Path(args.spec) if args.spec else None,
-            )
-        except (FileNotFoundError, OSError) as exc:
-            stderr.write(f"incidentflow: {exc}\n")
-            return EXIT_USAGE
+        return demo_command(args.spec, args.keep, stdout, stderr)
     if args.command == "drill":
         return _drill(args, stdout, stderr)
     if args.command in ("report", "audit"):

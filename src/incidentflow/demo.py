@@ -1,122 +1,317 @@
-"""``incidentflow demo``: one scripted SEV1 incident, end to end, on an SQLite store.
+"""``incidentflow demo``: one incident of any valid process, end to end, on an SQLite store.
 
-It opens the incident from a monitoring signal, assigns roles, shows two
-refusals (a wrong role, a missing checklist item), lets a timer fire, walks the
-incident through mitigation and the postmortem to closed, then prints the
-timeline, the metrics and the audit verification. The clock is simulated, so
-the output is the same on every run (but for the temporary path).
+The incident opens from a signal built from the spec's own triggers (the most severe
+trigger for which :func:`~incidentflow.compiler.witness.example_signal` finds one),
+or, when the spec has no trigger or none yields a signal, directly at the most severe
+level, saying why. Every role gets a person of its own (so ``distinct_holders``
+policies hold). The walk is a path the drill planner (:mod:`incidentflow.drill.generate`)
+plans at the incident's level, to a terminal state: on the way a stranger and a hurried
+holder are refused (a role, a missing checklist item); each holder ticks the state's
+checklist and fires; wait steps let the timers that move the incident fire. Between
+steps a simulated clock moves on (never past a timer that would move the incident),
+so timers that only act fire too. The demo ends with the timeline, the actions the
+host performed, the metrics and the audit verification. The output is the same on
+every run but for the temporary path.
 """
 
 from __future__ import annotations
 
+import json
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from incidentflow.api import load
 from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.sqlite import SQLiteStore
-from incidentflow.engine.engine import ActionRequest, Engine
-from incidentflow.errors import OperationRefused
-from incidentflow.examples import example_spec
+from incidentflow.compiler.process import Process
+from incidentflow.compiler.witness import example_signal
+from incidentflow.drill.generate import DrillPath, LevelModel, Step
+from incidentflow.drill.runner import SimulatedClock
+from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
+from incidentflow.engine.planning import timer
+from incidentflow.errors import EngineError, IncidentflowError, OperationRefused
 from incidentflow.timeline import duration, timeline
 
 START = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
+"""When the demo's simulated clock starts."""
+PACE = timedelta(minutes=4)
+"""How long people take between two steps: longer to let a timer that only acts fire within
+LINGER, never up to a timer that would move the incident."""
+LINGER = timedelta(hours=1)
+STRANGER = "mallory"
+"""Someone who holds no role: the first refusal."""
+_NAMES = ("rita", "carol", "sam", "cora", "dave", "erin", "finn", "gwen", "hugo", "iris")
+_MAX_WAITS = 10_000  # ticks for one wait step: a bound, never reached by a valid spec
 
 
-def run_demo(out: TextIO, directory: Path | None = None, spec: Path | None = None) -> int:
-    """Run the scripted incident; write to ``out``; return 0 when the audit verifies."""
-    spec_path = spec or example_spec("major-incident.yaml")
-    if directory is not None:
-        directory.mkdir(parents=True, exist_ok=True)
-        return _run(out, spec_path, directory)
-    with tempfile.TemporaryDirectory(prefix="incidentflow-demo-") as tmp:
-        return _run(out, spec_path, Path(tmp))
+class CannotDemo(IncidentflowError):
+    """The spec is valid, but the demo cannot walk it to a terminal state; says why."""
 
 
-def _run(out: TextIO, spec_path: Path, directory: Path) -> int:
-    process = load(spec_path)
-    now = [START]
-    store = SQLiteStore(directory / "incidents.db")
-    said: list[str] = []
+@dataclass(frozen=True, slots=True)
+class Opening:
+    """How the demo opens its incident: from ``signal`` (matching ``trigger``), or at
+    ``level`` directly when ``signal`` is None (``why`` says why)."""
 
-    def handler(request: ActionRequest) -> None:
-        who = {role: sorted(people) or ["nobody yet"] for role, people in request.holders.items()}
-        detail = ", ".join(f"{k}={v}" for k, v in request.params.items())
-        extra = "; ".join(f"{r} held by {', '.join(p)}" for r, p in who.items())
-        said.append(f"{request.action}({detail}){' - ' + extra if extra else ''}")
+    level: str
+    signal: dict[str, Any] | None = None
+    trigger: str | None = None
+    why: str = ""
 
-    engine = Engine(
-        process,
-        store=store,
-        clock=lambda: now[0],
-        handlers=dict.fromkeys(process.spec.actions, handler),
-    )
 
-    def at(minutes: float) -> None:
-        now[0] = START + timedelta(minutes=minutes)
+def opening(process: Process) -> Opening:
+    """A signal for the most severe trigger that yields one (ties: the earlier in the file)."""
+    when = {t.id: t.when for t in process.spec.triggers}
+    for trig in sorted(process.triggers, key=lambda t: t.rank):
+        signal = example_signal(when[trig.id])
+        won = process.match(signal) if signal is not None else None
+        if signal is not None and won is not None:
+            return Opening(won.level, signal, won.id)
+    if not process.triggers:
+        why = "the spec has no triggers"
+    else:
+        ids = ", ".join(t.id for t in process.triggers)
+        why = f"no signal could be built that its triggers accept ({ids})"
+    return Opening(process.level_ids[0], why=why)
 
-    def refused(what: str, action: object) -> None:
+
+def _end(process: Process, path: DrillPath) -> str:
+    state = process.initial
+    for step in path.steps:
+        state = step.edge.target if step.edge is not None else step.state
+    return state
+
+
+def walk(process: Process, level: str) -> DrillPath:
+    """The path the demo takes at ``level``: of the drill planner's paths that reach a
+    terminal state, one that visits no state twice and waits least, the longest of those
+    (it shows the most of the process); raises CannotDemo when no path gets there."""
+    if process.is_terminal(process.initial):
+        return DrillPath(level, "the initial state is terminal", ())
+    plan = LevelModel(process, level).plan((), (), (), ())
+    # a fire step with no roles is the planner's way of reaching an edge nobody can take
+    stuck = [s for p in plan.paths for s in p.steps if s.kind == "fire" and not s.roles]
+    finishing = [
+        p
+        for p in plan.paths
+        if process.is_terminal(_end(process, p)) and not any(s in stuck for s in p.steps)
+    ]
+    if not finishing:
+        why = [f"{s.edge.label()}: {s.note}" for s in stuck if s.edge is not None]
+        why += [f"{f.item}: {f.detail}" for f in plan.findings if f.blocking]
+        raise CannotDemo(
+            f"at {level}, no path that people or timers can take reaches a terminal state"
+            + (f" ({'; '.join(dict.fromkeys(why))})" if why else "")
+        )
+
+    def preference(path: DrillPath) -> tuple[int, int, int]:
+        visited = [process.initial, *(s.edge.target for s in path.steps if s.edge is not None)]
+        waits = sum(s.kind == "wait" for s in path.steps)
+        return len(visited) - len(set(visited)), waits, -len(path.steps)
+
+    return min(finishing, key=preference)  # the first of equals: the planner's order
+
+
+def people(process: Process) -> dict[str, str]:
+    """A person of their own for every role, in the spec's order."""
+    out = {}
+    for i, role in enumerate(process.spec.roles):
+        name = _NAMES[i % len(_NAMES)]
+        out[role] = name if i < len(_NAMES) else f"{name}{i // len(_NAMES) + 1}"
+    return out
+
+
+class _Run:
+    """One demo incident: the engine, its clock, and what the host was asked to do."""
+
+    def __init__(self, process: Process, store: SQLiteStore, out: TextIO) -> None:
+        self.process = process
+        self.out = out
+        self.clock = SimulatedClock(START)
+        self.said: list[str] = []
+        self.engine = Engine(
+            process,
+            store=store,
+            clock=self.clock,
+            handlers=dict.fromkeys(process.spec.actions, self._perform),
+        )
+        self.people = people(process)
+        self.iid = ""
+
+    def _perform(self, request: ActionRequest) -> None:
+        holders = {r: sorted(p) or ["nobody yet"] for r, p in request.holders.items()}
+        params = ", ".join(f"{k}={v}" for k, v in request.params.items())
+        extra = "; ".join(f"{r} held by {', '.join(p)}" for r, p in holders.items())
+        self.said.append(f"{request.action}({params}){' - ' + extra if extra else ''}")
+
+    def open(self, how: Opening) -> None:
+        if how.signal is not None:
+            self.out.write(f"signal {json.dumps(how.signal)} -> trigger {how.trigger}\n")
+            incident = self.engine.signal(how.signal)
+            assert incident is not None, "opening() checked that a trigger accepts the signal"
+        else:
+            self.out.write(f"opened by hand at {how.level}: {how.why}\n")
+            incident = self.engine.open(self.process.name, severity=how.level, actor=SYSTEM)
+        self.iid = incident.id
+        for role, person in self.people.items():
+            self.engine.assign(self.iid, role, person, actor=SYSTEM)
+        self.out.write("people: " + ", ".join(f"{r} {p}" for r, p in self.people.items()) + "\n")
+
+    def _refused(self, what: str, attempt: Callable[[], object]) -> None:
         try:
-            action()  # type: ignore[operator]
+            attempt()
         except OperationRefused as exc:
-            out.write(f"  refused as expected: {what}: {exc.reason}: {exc.detail}\n")
+            self.out.write(f"  refused as expected: {what}: {exc.reason}: {exc.detail}\n")
 
-    out.write(f"incidentflow demo: a scripted SEV1 incident on {spec_path.name}\n")
+    def _pass_time(self) -> None:
+        """Let PACE go by, or until the next timer that only acts (within LINGER), but stop a
+        minute before a timer that would move the incident: the walk decides where it goes."""
+        incident = self.engine.get(self.iid)
+        now = self.clock.now
+        moving = [
+            due
+            for timer_id, due in incident.timers.items()
+            if timer(self.process, incident.state, timer_id).transition is not None
+        ]
+        acting = [d for d in incident.timers.values() if d not in moving and d <= now + LINGER]
+        target = max(now + PACE, min(acting, default=now))
+        target = min([target, *(due - timedelta(minutes=1) for due in moving)])
+        if target > self.clock.now:
+            self.clock.advance_to(target)
+            self.engine.tick()
+
+    def fire(self, step: Step, *, first: bool, hurried: bool) -> None:
+        assert step.edge is not None
+        name = step.edge.name
+        person = self.people[step.roles[0]] if step.roles else SYSTEM
+        self._pass_time()
+        if first:
+            self._refused(
+                f"{STRANGER} fires {name}",
+                lambda: self.engine.fire(self.iid, name, actor=STRANGER),
+            )
+        if hurried:
+            self._refused(
+                f"{person} fires {name} before its checklist",
+                lambda: self.engine.fire(self.iid, name, actor=person),
+            )
+        done = self.engine.get(self.iid).checklist
+        for item in self.process.states[step.state].checklist:
+            if item.id not in done:
+                self.engine.check(self.iid, item.id, actor=person)
+        self.engine.fire(self.iid, name, actor=person)
+
+    def wait(self, step: Step) -> None:
+        """Advance to each deadline and tick, until the step's timers have fired (and the
+        last one moved the incident, when it does)."""
+        start = len(self.engine.history(self.iid))
+        for _ in range(_MAX_WAITS):
+            events = self.engine.history(self.iid)[start:]
+            fired = {e.data["timer"] for e in events if e.kind == "timer_fired"}
+            moved = any(e.kind == "transitioned" for e in events)
+            if moved if step.edge is not None else set(step.timers) <= fired:
+                return
+            due = self.engine.next_deadline()
+            if due is None:
+                return
+            self.clock.advance_to(due)
+            self.engine.tick()
+
+    def play(self, path: DrillPath) -> None:
+        fires = [s for s in path.steps if s.kind == "fire"]
+        transitions = self.process.spec.process.transitions
+        hurried = next(
+            (s for s in fires if s.edge is not None and transitions[s.edge.index].requires), None
+        )
+        for step in path.steps:
+            if step.kind == "fire":
+                self.fire(step, first=step is fires[0], hurried=step is hurried)
+            else:
+                self.wait(step)
+
+
+def run_demo(process: Process, out: TextIO, directory: Path, source: str = "") -> int:
+    """Run the demo incident of ``process`` with its store in ``directory``; write to ``out``.
+
+    Returns 0 when the incident closed and its audit trail verifies, else 1. Raises
+    :class:`CannotDemo` (before writing anything) when no path reaches a terminal state.
+    """
+    how = opening(process)
+    path = walk(process, how.level)
+    store = SQLiteStore(directory / "incidents.db")
+    try:
+        return _report(process, store, out, how, path, source)
+    finally:
+        store.close()
+
+
+def _report(
+    process: Process, store: SQLiteStore, out: TextIO, how: Opening, path: DrillPath, source: str
+) -> int:
+    where = f" ({source})" if source else ""
+    out.write(f"incidentflow demo: a {how.level} incident of {process.name!r}{where}\n")
     out.write(f"store: {store.path}\n\n")
-    incident = engine.signal({"service": "api", "availability": 0.42, "region": "eu-west-1"})
-    assert incident is not None, "the demo signal matches the api_outage trigger"
-    iid = incident.id
-    for role, person in (
-        ("responder", "rita"),
-        ("commander", "carol"),
-        ("scribe", "sam"),
-        ("comms", "cora"),
-    ):
-        engine.assign(iid, role, person, actor="system")
-    at(3)
-    engine.fire(iid, "acknowledge", actor="rita")
-    at(6)
-    refused(
-        "mallory starts mitigation", lambda: engine.fire(iid, "start_mitigation", actor="mallory")
-    )
-    refused(
-        "carol starts mitigation too early",
-        lambda: engine.fire(iid, "start_mitigation", actor="carol"),
-    )
-    for item in ("impact_confirmed", "severity_confirmed", "roles_assigned"):
-        engine.check(iid, item, actor="carol")
-    at(12)
-    engine.fire(iid, "start_mitigation", actor="carol")
-    engine.tick(START + timedelta(minutes=45))  # the 30-minute status update falls due
-    at(50)
-    for item in ("mitigation_applied", "customer_impact_ended"):
-        engine.check(iid, item, actor="rita")
-    engine.fire(iid, "hand_over", actor="rita")
-    at(95)
-    engine.check(iid, "metrics_nominal", actor="rita")
-    engine.fire(iid, "start_review", actor="carol")
-    at(3 * 60 + 40)  # the postmortem review, compressed for the demo
-    for item in ("timeline_complete", "postmortem_published", "action_items_filed"):
-        engine.check(iid, item, actor="carol")
-    engine.fire(iid, "close", actor="carol")
-
-    events = engine.history(iid)
+    run = _Run(process, store, out)
+    run.open(how)
+    steps = ", ".join(s.label() for s in path.steps) or "none: the incident opened closed"
+    out.write(f"walk: {steps}\n")
+    try:
+        run.play(path)
+    except EngineError as exc:
+        out.write(f"  the demo stopped: {exc}\n")
+    events = run.engine.history(run.iid)
     out.write("\nTimeline\n")
     decisions = [e for e in events if not e.kind.startswith("action_")]
     out.write("\n".join(timeline(decisions)) + "\n")
     out.write("\nActions the host performed\n")
-    out.write("".join(f"  {line}\n" for line in said))
-    m = incident_metrics(events, now[0])
+    out.write("".join(f"  {line}\n" for line in run.said) or "  none\n")
+    m = incident_metrics(events, run.clock.now)
     out.write("\nMetrics\n")
     out.write(f"  time to acknowledge  {duration(m.time_to_acknowledge)}\n")
     out.write(f"  time to mitigate     {duration(m.time_to_mitigate)}\n")
     out.write(f"  time to resolve      {duration(m.time_to_resolve)}\n")
     out.write(f"  SLA breaches         {', '.join(m.breached) or 'none'}\n")
-    report = engine.verify()
+    report = run.engine.verify(run.iid)
+    incident = run.engine.get(run.iid)
     out.write("\nAudit\n")
     state = "verified" if report.ok else f"BROKEN: {report.problems}"
     out.write(f"  {len(events)} events, SHA-256 hash chain {state}\n")
-    store.close()
-    return 0 if report.ok else 1
+    out.write(f"\nresult: the incident is {'closed' if incident.closed else 'still open'}")
+    out.write(f" in {incident.state!r}\n")
+    return 0 if report.ok and incident.closed else 1
+
+
+def demo_command(spec: str | None, keep: str | None, stdout: TextIO, stderr: TextIO) -> int:
+    """``incidentflow demo [--spec FILE] [--keep DIR]``: 0 closed and verified; 1 the spec
+    has errors, or the incident did not close or verify; 2 the demo cannot run the spec,
+    or a file cannot be read or written."""
+    from incidentflow.api import check_file
+    from incidentflow.errors import SpecFileError
+    from incidentflow.examples import example_spec
+    from incidentflow.reporting import format_text
+
+    try:
+        path = Path(spec) if spec else example_spec("major-incident.yaml")
+        result = check_file(path)
+    except (SpecFileError, OSError) as exc:
+        stderr.write(f"incidentflow: {exc}\n")
+        return 2
+    if result.process is None:  # spec problems: shown as validate shows them
+        stderr.write(format_text(result.diagnostics, {result.file: result.text}))
+        return 1
+    try:
+        if keep is not None:
+            directory = Path(keep)
+            directory.mkdir(parents=True, exist_ok=True)
+            return run_demo(result.process, stdout, directory, path.name)
+        with tempfile.TemporaryDirectory(prefix="incidentflow-demo-") as tmp:
+            return run_demo(result.process, stdout, Path(tmp), path.name)
+    except CannotDemo as exc:
+        stderr.write(f"incidentflow demo: {path}: cannot be demoed: {exc}\n")
+        return 2
+    except OSError as exc:
+        stderr.write(f"incidentflow: {exc}\n")
+        return 2

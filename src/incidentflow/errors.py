@@ -119,7 +119,7 @@ class NotAuthorized(OperationRefused):
 
 
 class TransitionNotAllowed(OperationRefused):
-    """A transition cannot fire. ``reason``: state, role, checklist, guard or terminal."""
+    """A transition cannot fire. ``reason``: state, role, policy, checklist, guard or terminal."""
 
     def __init__(
         self,

@@ -347,6 +347,13 @@ _TABLE: tuple[Rule, ...] = (
         "A `must_not_reach` policy fails: at some level an incident can reach the state or phase.",
         "Guard the transitions into it, so that the levels the policy covers cannot take them.",
     ),
+    Rule(
+        "IF705",
+        W,
+        "A backup can never stand in for the role it backs up: a `distinct_holders` policy "
+        "keeps the two roles apart (a person never acts in both on one incident).",
+        "Name a backup outside the policy (for example a deputy), or remove this one.",
+    ),
 )
 
 RULES: dict[str, Rule] = {rule.code: rule for rule in _TABLE}

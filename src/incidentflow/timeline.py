@@ -32,7 +32,12 @@ def describe(event: Event) -> str:
         how = f" by trigger {d['trigger']}" if d.get("trigger") else ""
         return f"opened at {d['severity']} in {d['state']}{how}"
     if kind == "transitioned":
-        return f"{d['transition']}: {d['from']} -> {d['to']}"
+        via = (
+            f" (as {d['as_role']}, standing in through {d['via_backup']})"
+            if "via_backup" in d
+            else ""
+        )
+        return f"{d['transition']}: {d['from']} -> {d['to']}{via}"
     if kind in ("assigned", "unassigned"):
         return (
             f"{kind} {d['role']} to {d['person']}"

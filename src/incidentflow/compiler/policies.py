@@ -2,7 +2,9 @@
 
 ``must_visit`` and ``must_not_reach`` are proved on the graph at every level the
 policy covers (with guards applied): a failure comes with a counterexample path.
-``distinct_holders`` is a runtime property; the engine enforces it on assignment.
+``distinct_holders`` is a runtime property that the engine enforces (on assignment
+and when a transition fires, backups included); the compiler points out the backups
+it makes unusable.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import networkx as nx
 
 from incidentflow.compiler.context import CheckContext
 from incidentflow.compiler.graph import SINK, GraphAnalysis, describe_path
+from incidentflow.compiler.separation import kept_apart
 from incidentflow.diagnostics import Note
 from incidentflow.spec.models import PhaseRef
 from incidentflow.suggest import did_you_mean
@@ -19,7 +22,8 @@ POLICY_KINDS = ("must_visit", "must_not_reach", "distinct_holders")
 
 
 def check_policies(ctx: CheckContext) -> None:
-    """IF122, IF701, IF702: one kind per policy, known phases, two or more distinct roles."""
+    """IF122, IF701, IF702, IF705: one kind per policy, known phases, two or more distinct
+    roles, and backups the policy leaves usable."""
     phases = sorted({s.phase for s in ctx.spec.process.states.values() if s.phase})
     for pi, policy in enumerate(ctx.spec.policies):
         kinds = [k for k in POLICY_KINDS if getattr(policy, k) is not None]
@@ -47,6 +51,41 @@ def check_policies(ctx: CheckContext) -> None:
                 ("policies", pi, "distinct_holders"),
                 f"policy '{policy.id}' needs at least two different roles",
                 hint="list the roles that one person must not hold together",
+            )
+    backups_kept_apart(ctx)
+
+
+def backups_kept_apart(ctx: CheckContext) -> None:
+    """IF705: a backup that a ``distinct_holders`` policy keeps apart from the role it backs
+    up can never stand in for it at the policy's levels (warning)."""
+    spec = ctx.spec
+    levels = [lv.id for lv in spec.severity.levels]
+    index = {p.id: i for i, p in enumerate(spec.policies)}
+    for rid, role in spec.roles.items():
+        for j, backup in enumerate(role.backups):
+            if backup not in spec.roles:
+                continue  # an unknown role is IF203
+            apart = {lv: kept_apart(spec, rid, backup, lv) for lv in levels}
+            blocked = [lv for lv in levels if apart[lv] is not None]
+            if not blocked:
+                continue
+            policy = apart[blocked[0]]
+            assert policy is not None
+            where = "" if len(blocked) == len(levels) else f" at {', '.join(blocked)}"
+            ctx.report(
+                "IF705",
+                ("roles", rid, "backups", j),
+                f"'{backup}' can never stand in for '{rid}'{where}: policy '{policy.id}' "
+                "keeps the two roles apart",
+                hint=f"name a backup of '{rid}' outside the policy (for example a deputy), "
+                f"or remove '{backup}' from its backups",
+                notes=[
+                    ctx.note_at(
+                        ("policies", index[policy.id], "distinct_holders"),
+                        f"policy '{policy.id}': one person never acts in two of these roles "
+                        "on one incident, directly or as a backup",
+                    )
+                ],
             )
 
 

@@ -206,7 +206,7 @@ class LevelModel:
     def _mode(self, edge: Edge) -> tuple[StepKind | None, str]:
         """How the drill takes ``edge`` (None: nobody can), and why not, if not."""
         tr = self.process.spec.process.transitions[edge.index]
-        if fire_roles(self.process, tr):
+        if fire_roles(self.process, tr, self.level):
             return "fire", ""
         fires, never = self.firing(edge.source)
         if fires and fires[-1].edge == edge:

@@ -80,7 +80,7 @@ class Allowed:
     transition: str
     to: str
     allowed: bool
-    reason: str | None  # None when allowed; else state | role | checklist | guard | terminal
+    reason: str | None  # None if allowed; else state | role | policy | checklist | guard | terminal
     detail: str
 
 
@@ -142,10 +142,6 @@ class Engine:
         # Facts fixed by each process, computed once rather than on every fire.
         self._transition_names = {
             name: frozenset(t.name for t in p.spec.process.transitions)
-            for name, p in self._processes.items()
-        }
-        self._fire_roles = {
-            name: tuple(authz.fire_roles(p, t) for t in p.spec.process.transitions)
             for name, p in self._processes.items()
         }
         self.store: Store = store if store is not None else MemoryStore()
@@ -227,7 +223,7 @@ class Engine:
                 continue
             seen.add(tr.name)
             try:
-                index = self._decide_fire(process, state, tr.name, actor)
+                index, _ = self._decide_fire(process, state, tr.name, actor)
                 chosen = process.spec.process.transitions[index]
                 out.append(Allowed(tr.name, chosen.to, True, None, ""))
             except TransitionNotAllowed as refusal:
@@ -413,13 +409,10 @@ class Engine:
     ) -> Incident:
         """Fire a transition; raise TransitionNotAllowed with the reason if it may not."""
         state, process = self._prepare(incident_id, expected_version)
-        index = self._decide_fire(process, state, transition, actor)
+        index, acting = self._decide_fire(process, state, transition, actor)
         now = self._now()  # one reading: the event's time and the new timers' origin agree
-        self._append(
-            state,
-            [("transitioned", actor, self._transition_data(process, state, index, now))],
-            now=now,
-        )
+        data = self._transition_data(process, state, index, now) | acting.record()
+        self._append(state, [("transitioned", actor, data)], now=now)
         self._run_actions(state, now=now)
         return state.snapshot()
 
@@ -662,25 +655,17 @@ class Engine:
             )
 
     def _check_separation(
-        self, process: Process, incident: Incident | IncidentState, role: str, person: str
+        self, process: Process, incident: IncidentState, role: str, person: str
     ) -> None:
-        held = incident.roles_of(person)
-        for policy in process.spec.policies:
-            if policy.for_severity and incident.severity not in policy.for_severity:
-                continue  # the policy does not cover this level
-            roles = set(policy.distinct_holders or ())
-            clash = held & roles - {role}
-            if role in roles and clash:
-                raise OperationRefused(
-                    incident.id,
-                    "assign",
-                    "policy",
-                    f"policy {policy.id!r}: {person!r} already holds "
-                    f"{sorted(clash)[0]!r}, which must not be held with {role!r}",
-                )
+        conflict = authz.separation_conflict(process, incident, role, person)
+        if conflict is not None:
+            raise OperationRefused(incident.id, "assign", "policy", conflict)
 
-    def _decide_fire(self, process: Process, state: IncidentState, name: str, actor: str) -> int:
-        """The index of the transition ``actor`` fires by ``name`` now, or TransitionNotAllowed."""
+    def _decide_fire(
+        self, process: Process, state: IncidentState, name: str, actor: str
+    ) -> tuple[int, authz.Acting]:
+        """The index of the transition ``actor`` fires by ``name`` now and the role they act
+        as, or TransitionNotAllowed."""
         iid = state.id
         if name not in self._transition_names[process.name]:
             raise InvalidOperation(iid, "fire", f"the process has no transition {name!r}")
@@ -705,14 +690,9 @@ class Engine:
                 f"{name!r} is not allowed at {state.severity} (only at {', '.join(levels)})",
             )
         chosen = process.spec.process.transitions[index]
-        roles = self._fire_roles[process.name][index]
-        if not any(actor in state.assignments.get(role, ()) for role in roles):
-            raise TransitionNotAllowed(
-                iid,
-                name,
-                "role",
-                f"{actor!r} holds none of {', '.join(sorted(roles)) or 'no role (timers only)'}",
-            )
+        acting = authz.fire_as(process, state, chosen, actor)
+        if isinstance(acting, authz.Refusal):
+            raise TransitionNotAllowed(iid, name, acting.reason, acting.detail)
         missing = [item for item in chosen.requires if item not in state.checklist]
         if missing:
             raise TransitionNotAllowed(
@@ -722,7 +702,7 @@ class Engine:
                 f"checklist items not done: {', '.join(missing)}",
                 missing=missing,
             )
-        return index
+        return index, acting
 
     def _transition_data(
         self, process: Process, state: IncidentState, index: int, now: datetime

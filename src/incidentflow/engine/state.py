@@ -71,6 +71,7 @@ class IncidentState:
     """Mutable fold of one incident's events; ``snapshot()`` freezes it."""
 
     __slots__ = (
+        "acted",
         "actions",
         "assignments",
         "checklist",
@@ -116,6 +117,8 @@ class IncidentState:
         self.last_hash = GENESIS
         self.fired_timers: frozenset[str] = _NONE
         self.actions: dict[str, PlannedAction] = {}
+        # person -> roles they fired a transition as (separation of duties reads it)
+        self.acted: dict[str, frozenset[str]] = {}
 
     def roles_of(self, person: str) -> frozenset[str]:
         """The roles ``person`` holds on this incident."""
@@ -137,6 +140,8 @@ class IncidentState:
             self._enter(data, event)
         elif kind == "transitioned":
             self._enter(data, event)
+            if "as_role" in data:  # absent in logs written before roles were recorded
+                self.acted[event.actor] = self.acted.get(event.actor, _NONE) | {data["as_role"]}
         elif kind == "assigned":
             held = self.assignments.get(data["role"], ())
             if data["person"] not in held:

@@ -19,17 +19,25 @@ import networkx as nx
 
 from incidentflow.compiler.graph import build_edges
 from incidentflow.compiler.references import timer_duration_at
+from incidentflow.engine.authz import fire_roles
 from incidentflow.render.handbook_text import condition_english, table, value_text, words
 from incidentflow.render.mermaid import to_mermaid
 from incidentflow.render.model import Diagram, diagram
 from incidentflow.spec.durations import format_duration
-from incidentflow.spec.models import SLA_FIELDS, ActionCall, Level, State, Timer
+from incidentflow.spec.models import SLA_FIELDS, ActionCall, Level, State, Timer, Transition
 
 if TYPE_CHECKING:
     from incidentflow.api import CheckResult
     from incidentflow.compiler.process import Process
 
-__all__ = ["condition_english", "handbook", "handbook_results", "write_handbooks", "write_results"]
+__all__ = [
+    "condition_english",
+    "handbook",
+    "handbook_results",
+    "who_may_fire",
+    "write_handbooks",
+    "write_results",
+]
 
 _NONE = "—"
 
@@ -38,14 +46,33 @@ def _duration(value: timedelta | None) -> str:
     return format_duration(value) if value is not None else _NONE
 
 
-def _with_backups(process: Process, roles: Iterable[str]) -> list[str]:
-    """``roles`` plus their backups, in the order the spec declares roles."""
+def _in_spec_order(process: Process, roles: Iterable[str]) -> list[str]:
     wanted = set(roles)
-    for role in list(wanted):
-        definition = process.spec.roles.get(role)
-        if definition is not None:
-            wanted.update(definition.backups)
     return [r for r in process.spec.roles if r in wanted]
+
+
+def _codes(items: Iterable[str]) -> str:
+    return ", ".join(f"`{i}`" for i in items)
+
+
+def who_may_fire(process: Process, tr: Transition) -> str:
+    """``by: ...`` for ``tr``: its roles, then the backups that may stand in, level by level
+    where policies make them differ. Exactly :func:`~incidentflow.engine.authz.fire_roles`
+    at each level the transition's guard admits (the engine enforces that function)."""
+    if not tr.by:
+        return "by: timers only"
+    levels = [lv for lv in process.level_ids if tr.when is None or lv in tr.when.severity]
+    stand_ins: dict[tuple[str, ...], list[str]] = {}
+    for level in levels:
+        extra = fire_roles(process, tr, level) - set(tr.by)
+        stand_ins.setdefault(tuple(_in_spec_order(process, extra)), []).append(level)
+    text = f"by: {_codes(tr.by)}"
+    if list(stand_ins) in ([], [()]):
+        return text
+    if len(stand_ins) == 1:
+        return f"{text}; backups: {_codes(next(iter(stand_ins)))}"
+    parts = [f"{_codes(b) or 'none'} (at {', '.join(lvs)})" for b, lvs in stand_ins.items()]
+    return f"{text}; backups: {', '.join(parts)}"
 
 
 def _paged_roles(process: Process, calls: Iterable[ActionCall]) -> list[str]:
@@ -108,16 +135,27 @@ def _roles(process: Process) -> list[str]:
         ]
         for rid, role in process.spec.roles.items()
     ]
-    return ["## Roles", "", *table(["Role", "Title", "Responsibilities", "Backups"], rows), ""]
+    out = ["## Roles", "", *table(["Role", "Title", "Responsibilities", "Backups"], rows), ""]
+    separated = [p for p in process.spec.policies if p.distinct_holders]
+    if separated:
+        out += [
+            "Separation of duties: on one incident, nobody acts in two roles of one of these "
+            "lists, whether holding them or standing in as a backup "
+            "(a backup on the same list never stands in):",
+            "",
+        ]
+        for policy in separated:
+            levels = f" at {words(list(policy.for_severity))}" if policy.for_severity else ""
+            out.append(f"- {_codes(policy.distinct_holders or ())} (`{policy.id}`{levels})")
+        out.append("")
+    return out
 
 
 def _raci(process: Process) -> list[str]:
     states = process.spec.process.states
     letters: dict[tuple[str, str], str] = {}
     for sid, state in states.items():
-        firing = _with_backups(
-            process, [r for t in process.transitions_from.get(sid, ()) for r in t.by]
-        )
+        firing = {r for t in process.transitions_from.get(sid, ()) for r in fire_roles(process, t)}
         informed = _paged_roles(process, _state_calls(process, sid, state))
         for rid in process.spec.roles:
             cell = ("R" if rid in firing else "") + ("A" if rid == state.owner else "")
@@ -131,7 +169,7 @@ def _raci(process: Process) -> list[str]:
     return [
         "## RACI matrix",
         "",
-        "R: may fire an exit of the state (directly or as a backup); "
+        "R: may fire an exit of the state (directly or as a backup, at some level); "
         "A: owns the state; I: paged by an action of the state (on entry, timers or exits).",
         "",
         *table(["State", *(f"`{rid}`" for rid in roles)], rows),
@@ -259,9 +297,7 @@ def _state_section(process: Process, sid: str, state: State) -> list[str]:
     if exits:
         out += ["Exits:", ""]
         for tr in exits:
-            by = _with_backups(process, tr.by)
-            line = f"- `{tr.name}` -> {_state_name(process, tr.to)}"
-            line += f"; by: {', '.join(f'`{r}`' for r in by)}" if by else "; by: timers only"
+            line = f"- `{tr.name}` -> {_state_name(process, tr.to)}; {who_may_fire(process, tr)}"
             if tr.requires:
                 line += f"; requires: {', '.join(f'`{r}`' for r in tr.requires)}"
             if tr.when is not None:
