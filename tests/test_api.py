@@ -32,6 +32,8 @@ PUBLIC = {
     # the engine and its audit trail
     "ActionRequest",
     "Allowed",
+    "Anchor",
+    "AuditError",
     "ChainProblem",
     "ConcurrencyError",
     "Engine",

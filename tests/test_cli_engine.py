@@ -73,5 +73,5 @@ def test_store_commands_refuse_bad_paths_without_traceback(cli, tmp_path: Path) 
     junk.write_text("not a database")
     result = cli("audit", "verify", str(junk))
     assert result.code == 2
-    assert "cannot read the event store" in result.err
+    assert "is not an SQLite database: not an incidentflow event store" in result.err
     assert "Traceback" not in result.err

@@ -16,6 +16,7 @@ from incidentflow._version import __version__
 from incidentflow.api import CheckResult, check, load, load_set, loads
 from incidentflow.diagnostics import Diagnostic, Note, Severity
 from incidentflow.errors import (
+    AuditError,
     ConcurrencyError,
     EngineError,
     IncidentflowError,
@@ -32,11 +33,13 @@ from incidentflow.errors import (
 from incidentflow.spec.limits import Limits
 
 if _typing.TYPE_CHECKING:
+    from incidentflow.audit.anchor import Anchor
     from incidentflow.audit.events import ChainProblem, Event
     from incidentflow.audit.sqlite import SQLiteStore
     from incidentflow.audit.store import IndexedStore, MemoryStore, Store
+    from incidentflow.audit.verify import VerifyReport
     from incidentflow.compiler.process import CompiledTrigger, Process
-    from incidentflow.engine.engine import ActionRequest, Allowed, Engine, VerifyReport
+    from incidentflow.engine.engine import ActionRequest, Allowed, Engine
     from incidentflow.engine.state import Incident, PlannedAction
     from incidentflow.spec.models import Spec
 
@@ -47,6 +50,7 @@ _LAZY = {
     "CompiledTrigger": "incidentflow.compiler.process",
     "Process": "incidentflow.compiler.process",
     "Spec": "incidentflow.spec.models",
+    "Anchor": "incidentflow.audit.anchor",
     "ChainProblem": "incidentflow.audit.events",
     "Event": "incidentflow.audit.events",
     "SQLiteStore": "incidentflow.audit.sqlite",
@@ -56,7 +60,7 @@ _LAZY = {
     "ActionRequest": "incidentflow.engine.engine",
     "Allowed": "incidentflow.engine.engine",
     "Engine": "incidentflow.engine.engine",
-    "VerifyReport": "incidentflow.engine.engine",
+    "VerifyReport": "incidentflow.audit.verify",
     "Incident": "incidentflow.engine.state",
     "PlannedAction": "incidentflow.engine.state",
 }
@@ -80,6 +84,8 @@ def __dir__() -> list[str]:
 __all__ = [
     "ActionRequest",
     "Allowed",
+    "Anchor",
+    "AuditError",
     "ChainProblem",
     "CheckResult",
     "CompiledTrigger",

@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit verify``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -153,10 +153,33 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     verify = audit_commands.add_parser(
         "verify",
-        help="check the hash chain of every incident in an SQLite store",
-        description="Exit 0 when every incident's log verifies, 1 when one does not.",
+        help="check every incident's hash chain and the index of an SQLite store",
+        description="Read the store without changing it and check every incident's hash "
+        "chain, the incidents index against the events and, with --anchor, that nothing "
+        "the anchor recorded was cut or rewritten. Exit 0 when everything verifies, 1 when "
+        "something does not, 2 when the file is not an incidentflow store or the anchor "
+        "file is not an anchor.",
     )
     verify.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    verify.add_argument(
+        "--anchor", metavar="FILE", help="an anchor written by 'audit anchor' to verify against"
+    )
+    anchor = audit_commands.add_parser(
+        "anchor",
+        help="write a checkpoint of every incident's chain head, to keep elsewhere",
+        description="Verify the store, then write every incident's last seq and hash, with "
+        "one digest over them, as JSON: keep it where the store's writers cannot change "
+        "it. Exit 0 when written, 1 when the store does not verify (nothing is written), "
+        "2 when the file is not an incidentflow store or FILE cannot be written.",
+    )
+    anchor.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    anchor.add_argument(
+        "-o",
+        "--output",
+        metavar="FILE",
+        required=True,
+        help="write the anchor to FILE ('-': stdout)",
+    )
     commands.add_parser(
         "schema",
         help="print the JSON Schema of the spec format (for editors)",
@@ -346,31 +369,31 @@ def _drill(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from incidentflow.audit.sqlite import SQLiteStore
+    from incidentflow.errors import AuditError
 
-    path = Path(args.database)
-    if not path.is_file():
-        stderr.write(f"incidentflow: {path}: no such database file\n")
-        return EXIT_USAGE
     try:
-        store = SQLiteStore(path)
         if args.command == "report":
-            return _report(store, args.format, stdout)
-        return _verify(store, stdout)
-    except Exception as exc:  # a corrupt or foreign file: say so, never a traceback
-        stderr.write(f"incidentflow: {path}: cannot read the event store: {exc}\n")
+            return _report(args.database, args.format, stdout)
+        if args.audit_command == "anchor":
+            return _anchor(args.database, args.output, stdout, stderr)
+        return _verify(args.database, args.anchor, stdout, stderr)
+    except AuditError as exc:  # not a store, unreadable, or not an anchor: say which
+        stderr.write(f"incidentflow: {exc}\n")
+        return EXIT_USAGE
+    except Exception as exc:  # a corrupt file: say so, never a traceback
+        stderr.write(f"incidentflow: {args.database}: cannot read the event store: {exc}\n")
         return EXIT_USAGE
 
 
-def _report(store: object, fmt: str, stdout: TextIO) -> int:
+def _report(database: str, fmt: str, stdout: TextIO) -> int:
     from datetime import UTC, datetime
 
     from incidentflow.audit.metrics import metrics_by_incident, summarise
-    from incidentflow.audit.sqlite import SQLiteStore
+    from incidentflow.audit.sqlite_readonly import read_store
     from incidentflow.timeline import duration
 
-    assert isinstance(store, SQLiteStore)
-    metrics = metrics_by_incident(store.all_events(), datetime.now(UTC))
+    now = datetime.now(UTC)
+    metrics = read_store(database, lambda store: metrics_by_incident(store.all_events(), now))
     levels = summarise(metrics)
     if fmt == "json":
         payload = {
@@ -412,19 +435,62 @@ def _seconds(value: object) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else None
 
 
-def _verify(store: object, stdout: TextIO) -> int:
-    from incidentflow.audit.events import verify_chain
-    from incidentflow.audit.sqlite import SQLiteStore
+def _verify(database: str, anchor_path: str | None, stdout: TextIO, stderr: TextIO) -> int:
+    from incidentflow.audit.anchor import Anchor
+    from incidentflow.audit.sqlite_readonly import verify_file
+    from incidentflow.audit.verify import format_problem
+    from incidentflow.errors import AuditError
 
-    assert isinstance(store, SQLiteStore)
-    ids = store.incident_ids()
-    problems = [p for iid in ids if (p := verify_chain(iid, store.events(iid))) is not None]
-    for p in problems:
-        stdout.write(f"{p.incident_id}: event {p.seq}: {p.problem}: {p.detail}\n")
-    events = sum(len(store.events(iid)) for iid in ids)
-    verdict = "all hash chains verify" if not problems else f"{len(problems)} do not verify"
-    stdout.write(f"{len(ids)} incident(s), {events} event(s): {verdict}\n")
-    return EXIT_SPEC_ERRORS if problems else EXIT_OK
+    anchor = None
+    if anchor_path is not None:
+        try:
+            text = Path(anchor_path).read_bytes()
+        except OSError as exc:
+            raise AuditError(anchor_path, f"cannot be read: {exc.strerror}") from None
+        anchor = Anchor.from_json(text, source=anchor_path)
+    report = verify_file(database, anchor=anchor)
+    for problem in report.problems:
+        stdout.write(format_problem(problem) + "\n")
+    verdict = "everything verifies" if report.ok else f"{len(report.problems)} problem(s)"
+    stdout.write(f"{report.checked} incident(s), {report.events} event(s): {verdict}\n")
+    if anchor is not None and report.ok:
+        stdout.write(
+            f"anchor of {anchor.created} ({len(anchor.heads)} incident(s), digest "
+            f"{anchor.digest}): nothing it recorded was cut or rewritten\n"
+        )
+    return EXIT_OK if report.ok else EXIT_SPEC_ERRORS
+
+
+def _anchor(database: str, output: str, stdout: TextIO, stderr: TextIO) -> int:
+    from datetime import UTC, datetime
+
+    from incidentflow.audit.sqlite_readonly import anchor_file
+    from incidentflow.audit.verify import format_problem
+
+    anchor, report = anchor_file(database, datetime.now(UTC))
+    if anchor is None:
+        for problem in report.problems:
+            stdout.write(format_problem(problem) + "\n")
+        stderr.write(
+            f"incidentflow: {database}: not anchored: {len(report.problems)} problem(s) "
+            "(above); an anchor would vouch for them\n"
+        )
+        return EXIT_SPEC_ERRORS
+    summary = (
+        f"anchored {len(anchor.heads)} incident(s), {report.events} event(s), at "
+        f"{anchor.created}: digest {anchor.digest}\n"
+    )
+    if output == "-":
+        stdout.write(anchor.to_json())
+        stderr.write(summary)
+        return EXIT_OK
+    try:
+        Path(output).write_text(anchor.to_json(), encoding="utf-8")
+    except OSError as exc:
+        stderr.write(f"incidentflow: {exc}\n")
+        return EXIT_USAGE
+    stdout.write(f"wrote {output}: {summary}")
+    return EXIT_OK
 
 
 def main() -> None:

@@ -5,6 +5,7 @@
     IncidentflowError
     ├── SpecError             a spec (or a set of specs) has errors; carries the Diagnostics
     ├── SpecFileError         a spec path cannot be read (missing, a directory, permissions)
+    ├── AuditError            an audit cannot run: not an event store, unreadable, a malformed anchor
     ├── EngineError           the engine refused an operation; nothing was written
     │   ├── UnknownIncident       no incident has this id
     │   ├── UnknownProcess        no loaded process has this name
@@ -57,6 +58,17 @@ class SpecFileError(IncidentflowError):
         self.path = path
         self.reason = reason
         super().__init__(f"{path}: {reason}")
+
+
+class AuditError(IncidentflowError):
+    """An audit cannot run on this input: ``source`` (a path, or ``"anchor"``) is not an
+    incidentflow event store, cannot be read, or is not a well-formed anchor. ``reason``
+    says which. (Evidence of tampering is never this error: verification reports it.)"""
+
+    def __init__(self, source: str, reason: str) -> None:
+        self.source = source
+        self.reason = reason
+        super().__init__(f"{source}: {reason}")
 
 
 class EngineError(IncidentflowError):

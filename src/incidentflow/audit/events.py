@@ -7,9 +7,8 @@ breaks the chain at that point, which :func:`verify_chain` reports.
 
 What a chain alone cannot show is a cut at its end: removing the last events
 (or rewriting the last one and its hash) leaves a shorter chain that verifies.
-To detect that, record an incident's latest ``(seq, hash)`` somewhere the
-writer of the log cannot change (a ticket, a chat message, another system) and
-compare; :meth:`Engine.get` gives ``version`` and the history gives the hash.
+An anchor (:mod:`incidentflow.audit.anchor`), kept where the log's writers cannot
+change it, detects that.
 
 Canonical encoding: a JSON array ``[incident_id, seq, time, actor, kind, data,
 spec_name, spec_version, spec_digest, prev_hash]`` with sorted object keys, no
@@ -72,9 +71,14 @@ class Event:
         return datetime.fromisoformat(self.time)
 
 
+def canonical_json(value: object) -> str:
+    """``value`` in the canonical JSON form: sorted keys, no whitespace, non-ASCII as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def encode_data(data: Mapping[str, Any]) -> str:
     """``data`` in the canonical JSON form (as stores keep it)."""
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return canonical_json(data)
 
 
 def _canonical_with_data_json(event: Event, data_json: str) -> bytes:
@@ -139,7 +143,7 @@ def canonical(
         spec_digest,
         prev_hash,
     ]
-    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    return canonical_json(body).encode()
 
 
 def seal(
@@ -172,11 +176,18 @@ def seal(
 
 @dataclass(frozen=True, slots=True)
 class ChainProblem:
-    """Where an incident's log stops being trustworthy, and why."""
+    """Where an incident's log stops being trustworthy, and why.
+
+    ``problem`` is one word: ``modified``, ``missing``, ``inserted``, ``reordered``,
+    ``not_opened`` (the chain), ``deleted``, ``unindexed`` (the incidents index),
+    ``cut``, ``rewritten``, ``anchor_altered`` (an anchor), ``dropped`` (a table of a
+    store file). ``incident_id`` is empty and ``seq`` 0 for a problem about the store
+    as a whole or the anchor (see :mod:`incidentflow.audit.verify`).
+    """
 
     incident_id: str
     seq: int
-    problem: str  # modified | missing | inserted | reordered
+    problem: str
     detail: str
 
 
@@ -213,6 +224,13 @@ def verify_chain(incident_id: str, events: Iterable[Event]) -> ChainProblem | No
                 event.seq,
                 "inserted",
                 f"event {event.seq} does not follow the hash of event {event.seq - 1}",
+            )
+        if event.seq == 1 and event.kind != "opened":
+            return ChainProblem(
+                incident_id,
+                1,
+                "not_opened",
+                f"event 1 is {event.kind!r}: a log starts with the incident's 'opened' event",
             )
         prev_hash = event.hash
         expected_seq += 1

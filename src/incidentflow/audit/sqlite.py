@@ -5,6 +5,11 @@ IMMEDIATE`` transaction that checks the incident's current version before
 inserting, and (incident_id, seq) is the primary key, so a stale writer gets
 :class:`ConcurrencyError` and nothing is written. With ``synchronous=FULL`` a
 committed event survives the process being killed at any point.
+
+The file identifies itself: ``PRAGMA application_id`` is :data:`APPLICATION_ID` and
+``PRAGMA user_version`` the schema version (stamped when a store opens the file; files
+of earlier releases, which lack them, are recognised by their tables). Verification
+reads the file through :mod:`incidentflow.audit.sqlite_readonly`, which changes nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +45,17 @@ CREATE TABLE IF NOT EXISTS incidents (
 );
 """
 
+APPLICATION_ID = 0x49464C57
+"""``PRAGMA application_id`` of an incidentflow event store ("IFLW")."""
+SCHEMA_VERSION = 1
+"""``PRAGMA user_version`` of the schema above."""
+
 _COLUMNS = "incident_id, seq, time, actor, kind, data, spec_name, spec_version, spec_digest, prev_hash, hash"
+TABLE_COLUMNS = {
+    "events": frozenset(c.strip() for c in _COLUMNS.split(",")),
+    "incidents": frozenset({"position", "incident_id"}),
+}
+"""The columns each table of the schema has (what identifies a store of earlier releases)."""
 
 
 def _row(event: Event) -> tuple[object, ...]:
@@ -60,21 +75,29 @@ def _row(event: Event) -> tuple[object, ...]:
     )
 
 
-def _event(row: sqlite3.Row | tuple[Any, ...]) -> Event:
+def _event(row: sqlite3.Row | tuple[Any, ...], *, lenient: bool = False) -> Event:
     (incident_id, seq, time, actor, kind, data, name, version, digest, prev_hash, hash_) = row
+    try:
+        decoded = json.loads(data)
+    except (TypeError, ValueError):
+        if not lenient:
+            raise
+        # An auditor's read: the stored text is what the hash check uses, so an edit
+        # that broke the JSON is reported as a modified event rather than ending the read.
+        decoded = {}
     return Event(
         incident_id,
         int(seq),
         time,
         actor,
         kind,
-        json.loads(data),
+        decoded,
         name,
         version,
         digest,
         prev_hash,
         hash_,
-        data,
+        data if isinstance(data, str) else None,
     )
 
 
@@ -88,6 +111,10 @@ class SQLiteStore:
         self._timeout = timeout
         with self._connect() as conn:
             conn.executescript(SCHEMA)
+            if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
+                # Files of earlier releases get their identity the first time a store opens them.
+                conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -122,30 +149,10 @@ class SQLiteStore:
         conn.execute("COMMIT")
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
-        rows = (
-            self._connect()
-            .execute(
-                f"SELECT {_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq",
-                (incident_id, after),
-            )
-            .fetchall()
-        )
-        return [_event(r) for r in rows]
+        return select_events(self._connect(), incident_id, after)
 
     def incident_ids(self) -> list[str]:
-        # The incidents table only orders; ids come from the events too, so deleting an
-        # index row cannot hide an incident's events from verification.
-        conn = self._connect()
-        listed = [
-            str(r[0]) for r in conn.execute("SELECT incident_id FROM incidents ORDER BY position")
-        ]
-        known = set(listed)
-        unlisted = [
-            str(r[0])
-            for r in conn.execute("SELECT DISTINCT incident_id FROM events")
-            if str(r[0]) not in known
-        ]
-        return listed + sorted(unlisted)
+        return select_incident_ids(self._connect())
 
     def opened_since(self, position: int) -> tuple[list[str], int]:
         rows = (
@@ -158,14 +165,71 @@ class SQLiteStore:
         )
         return [str(r[1]) for r in rows], (int(rows[-1][0]) if rows else position)
 
+    def incident_index(self) -> tuple[list[tuple[int, str]], int]:
+        """Every ``(position, incident_id)`` of the incidents index in order, and the highest
+        position ever handed out. Positions are dense: a gap means rows were deleted."""
+        return select_index(self._connect())
+
     def all_events(self) -> Iterator[Event]:
-        # Primary-key order: grouped by incident (by id), each in seq order, in one scan.
-        cursor = self._connect().execute(f"SELECT {_COLUMNS} FROM events ORDER BY incident_id, seq")
-        for row in cursor:
-            yield _event(row)
+        return select_all_events(self._connect())
 
     def close(self) -> None:
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+# The queries, shared with the read-only reader (sqlite_readonly.py).
+
+
+def select_events(
+    conn: sqlite3.Connection, incident_id: str, after: int = 0, *, lenient: bool = False
+) -> list[Event]:
+    """The incident's events with ``seq > after``, in seq order (``lenient``: data that is
+    not JSON reads as ``{}``, and verification reports the event as modified)."""
+    rows = conn.execute(
+        f"SELECT {_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq",
+        (incident_id, after),
+    ).fetchall()
+    return [_event(r, lenient=lenient) for r in rows]
+
+
+def select_incident_ids(conn: sqlite3.Connection) -> list[str]:
+    """Indexed ids in opening order, then ids that only the events name (sorted)."""
+    # The incidents table only orders; ids come from the events too, so deleting an
+    # index row cannot hide an incident's events from verification.
+    listed = [
+        str(r[0]) for r in conn.execute("SELECT incident_id FROM incidents ORDER BY position")
+    ]
+    known = set(listed)
+    unlisted = [
+        str(r[0])
+        for r in conn.execute("SELECT DISTINCT incident_id FROM events")
+        if str(r[0]) not in known
+    ]
+    return listed + sorted(unlisted)
+
+
+def select_index(conn: sqlite3.Connection) -> tuple[list[tuple[int, str]], int]:
+    """The incidents index and its high-water mark (see :meth:`SQLiteStore.incident_index`)."""
+    rows = [
+        (int(r[0]), str(r[1]))
+        for r in conn.execute("SELECT position, incident_id FROM incidents ORDER BY position")
+    ]
+    # AUTOINCREMENT keeps the highest position ever used in sqlite_sequence, so rows
+    # deleted from the end of the index leave a trace too.
+    try:
+        found = conn.execute("SELECT seq FROM sqlite_sequence WHERE name = 'incidents'").fetchone()
+    except sqlite3.OperationalError:  # no sqlite_sequence: a hand-made incidents table
+        found = None
+    high = int(found[0]) if found is not None and isinstance(found[0], int) else 0
+    return rows, max(high, rows[-1][0] if rows else 0)
+
+
+def select_all_events(conn: sqlite3.Connection, *, lenient: bool = False) -> Iterator[Event]:
+    """Every event, grouped by incident (by id), each in seq order (``lenient``: as for
+    :func:`select_events`)."""
+    # Primary-key order: one scan.
+    for row in conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY incident_id, seq"):
+        yield _event(row, lenient=lenient)

@@ -10,6 +10,12 @@ To write another store (PostgreSQL, say) implement these five methods (and
 :meth:`IndexedStore.opened_since`, so that a long history does not slow timers); the
 append must be one transaction that checks the current version under a lock
 (``SELECT max(seq) ... FOR UPDATE``) or relies on a unique (incident_id, seq) key.
+
+A store whose index positions are dense (1, 2, 3, ... with none ever skipped, as
+SQLite's ``AUTOINCREMENT`` gives) may also offer ``incident_index()``: every
+``(position, incident_id)`` in order and the highest position handed out. Verification
+then reports positions that are gone (incidents deleted with their index rows); see
+:mod:`incidentflow.audit.verify`.
 """
 
 from __future__ import annotations
@@ -94,6 +100,11 @@ class MemoryStore:
     def opened_since(self, position: int) -> tuple[list[str], int]:
         with self._lock:
             return self._opened[position:], len(self._opened)
+
+    def incident_index(self) -> tuple[list[tuple[int, str]], int]:
+        """Every ``(position, incident_id)`` in opening order, and the last position."""
+        with self._lock:
+            return [(n, iid) for n, iid in enumerate(self._opened, 1)], len(self._opened)
 
     def all_events(self) -> Iterator[Event]:
         with self._lock:

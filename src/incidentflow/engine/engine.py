@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from incidentflow.audit.events import ChainProblem, Event, seal, verify_chain
+from incidentflow.audit.anchor import Anchor
+from incidentflow.audit.events import Event, seal
 from incidentflow.audit.store import MemoryStore, Store
+from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
 from incidentflow.engine import authz
 from incidentflow.engine.machine import ProcessMachine
@@ -82,19 +84,6 @@ class Allowed:
     allowed: bool
     reason: str | None  # None if allowed; else state | role | policy | checklist | guard | terminal
     detail: str
-
-
-@dataclass(frozen=True, slots=True)
-class VerifyReport:
-    """The result of verifying audit logs."""
-
-    checked: int
-    problems: tuple[ChainProblem, ...]
-
-    @property
-    def ok(self) -> bool:
-        """True when every log verified."""
-        return not self.problems
 
 
 _P = ParamSpec("_P")
@@ -232,18 +221,22 @@ class Engine:
 
     # Not serialised: it reads only the (thread-safe) store, never the engine's state,
     # and a whole-store check must not hold up every other call into the engine.
-    def verify(self, incident_id: str | None = None) -> VerifyReport:
-        """Check the hash chain of one incident's log, or of every incident."""
-        ids = [incident_id] if incident_id is not None else self.store.incident_ids()
-        problems = []
-        for iid in ids:
-            events = self.store.events(iid)  # raw: never replayed, a tampered log may not fold
-            if not events:
-                raise UnknownIncident(iid)  # rather than a vacuous "ok"
-            problem = verify_chain(iid, events)
-            if problem is not None:
-                problems.append(problem)
-        return VerifyReport(len(ids), tuple(problems))
+    def verify(
+        self, incident_id: str | None = None, *, anchor: Anchor | None = None
+    ) -> VerifyReport:
+        """Check the hash chain of one incident's log, or of every incident, the incidents
+        index against the events, and, given an ``anchor``, that nothing it recorded was
+        cut or rewritten. A damaged store gives a report, never an exception;
+        :class:`UnknownIncident` means no index, event or anchor knows ``incident_id``.
+        See :mod:`incidentflow.audit.verify` for every kind of problem."""
+        return verify_store(self.store, incident_id, anchor=anchor)
+
+    # Not serialised either, for the same reason.
+    def anchor(self) -> Anchor:
+        """Every incident's chain head now (its last ``seq`` and ``hash``), to keep where
+        the store's writers cannot change it and pass to :meth:`verify` later. It records
+        the heads as stored: run :meth:`verify` first, an anchor does not vouch for them."""
+        return Anchor.of(check_store(self.store).heads, self._now())
 
     # --- opening ----------------------------------------------------------------------
 
