@@ -6,25 +6,27 @@ import json
 from collections.abc import Mapping, Sequence
 
 from incidentflow.diagnostics import Diagnostic
+from incidentflow.spec.lines import LineIndex
 
 FORMATS = ("text", "json", "github")
 
 
 def format_text(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str | None]) -> str:
-    """Compiler-style text: location, code and message, the source line with a caret, notes, hint."""
+    """Compiler-style text: location, code and message, the source line with a caret, notes, hint.
+
+    Each file's text is indexed once, however many diagnostics point into it, so the
+    time taken grows linearly with the number of diagnostics.
+    """
+    indexes: dict[str, LineIndex | None] = {}
     blocks = []
     for d in diagnostics:
         lines = [f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.code} {d.message}"]
-        text = sources.get(d.file)
-        if text is not None and d.line > 0:
-            source_lines = text.splitlines()
-            if d.line <= len(source_lines):
-                src = source_lines[d.line - 1].expandtabs(1)
-                gutter = " " * len(str(d.line))
-                lines.append(f"{gutter} |")
-                lines.append(f"{d.line} | {src}")
-                width = max(1, min(d.length, len(src) - d.column + 1))
-                lines.append(f"{gutter} | {' ' * (d.column - 1)}{'^' * width}")
+        if d.file not in indexes:
+            text = sources.get(d.file)
+            indexes[d.file] = None if text is None else LineIndex(text)
+        index = indexes[d.file]
+        if index is not None and 0 < d.line <= len(index):
+            lines += _excerpt(d, index.line(d.line))
         for note in d.notes:
             where = f"line {note.line}: " if note.line else ""
             label = "path" if note.message.startswith("path: ") else "note"
@@ -34,6 +36,14 @@ def format_text(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str | N
             lines.append(f"    = hint: {d.hint}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+
+def _excerpt(d: Diagnostic, source_line: str) -> list[str]:
+    """The source line of ``d`` with a caret under the place it points at."""
+    src = source_line.expandtabs(1)
+    gutter = " " * len(str(d.line))
+    width = max(1, min(d.length, len(src) - d.column + 1))
+    return [f"{gutter} |", f"{d.line} | {src}", f"{gutter} | {' ' * (d.column - 1)}{'^' * width}"]
 
 
 def format_json(diagnostics: Sequence[Diagnostic]) -> str:
