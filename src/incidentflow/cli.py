@@ -44,9 +44,9 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", metavar="PATH", help="spec file or directory")
     validate.add_argument(
         "--format",
-        choices=("text", "json", "github"),
+        choices=("text", "json", "github", "sarif"),
         default="text",
-        help="output format (default: text)",
+        help="output format (default: text; sarif for GitHub code scanning)",
     )
     validate.add_argument("--strict", action="store_true", help="warnings fail too")
     render = commands.add_parser(
@@ -231,6 +231,10 @@ def _validate(paths: list[str], fmt: str, strict: bool, stdout: TextIO, stderr: 
         stdout.write(format_json(diagnostics))
     elif fmt == "github":
         stdout.write(format_github(diagnostics))
+    elif fmt == "sarif":
+        from incidentflow.sarif import format_sarif
+
+        stdout.write(format_sarif(diagnostics))
     else:
         stdout.write(format_text(diagnostics, {r.file: r.text for r in results}))
         if results:

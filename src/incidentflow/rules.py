@@ -15,6 +15,10 @@ from incidentflow.diagnostics import Severity
 E = Severity.ERROR
 W = Severity.WARNING
 
+DOCS_URL = "https://incidentflow.github.io/incidentflow/"
+"""The documentation site: the same address as ``[project.urls] Documentation`` in
+pyproject.toml and ``site_url`` in mkdocs.yml (tests check both)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -24,6 +28,11 @@ class Rule:
     severity: Severity
     summary: str
     fix: str
+
+    @property
+    def help_uri(self) -> str:
+        """This rule's entry on the rules page of the documentation site."""
+        return f"{DOCS_URL}rules/#{self.code.lower()}"
 
 
 _TABLE: tuple[Rule, ...] = (
