@@ -69,3 +69,42 @@ def test_line_number_of_an_offset_and_start_of_a_line() -> None:
     assert [index.start(n) for n in (1, 2, 3)] == [0, 4, 7]
     with pytest.raises(IndexError):
         index.line(4)
+
+
+def test_a_long_line_is_cut_around_the_place_shown() -> None:
+    line = "key: " + "x" * 2000 + "TARGET" + "y" * 2000
+    column = line.index("TARGET") + 1
+    d = Diagnostic("f.yaml", 1, column, "IF122", Severity.ERROR, "m", length=len("TARGET"))
+    _, _, shown, caret = reporting.format_text([d], {"f.yaml": line + "\n"}).splitlines()[:4]
+    assert shown.startswith("1 | ...")
+    assert shown.endswith("...")
+    assert len(shown) == len("1 | ...") + reporting.EXCERPT_WIDTH + len("...")
+    at = caret.index("^")
+    assert shown[at : at + len("TARGET")] == "TARGET"
+    assert caret.count("^") == len("TARGET")
+    # the start and the end of a long line are shown without a cut on their side
+    for column, cut_before, cut_after in ((1, False, True), (len(line), True, False)):
+        d = Diagnostic("f.yaml", 1, column, "IF122", Severity.ERROR, "m")
+        _, _, shown, caret = reporting.format_text([d], {"f.yaml": line}).splitlines()[:4]
+        assert shown.startswith("1 | ...") == cut_before
+        assert shown.endswith("...") == cut_after
+        assert shown[caret.index("^")] == line[column - 1]
+
+
+def test_report_size_does_not_grow_with_the_length_of_the_line() -> None:
+    """Regression: each of N places on one long line printed the whole line (N x length)."""
+    line = ", ".join(["name: x"] * 5_000)
+    diagnostics = [
+        Diagnostic("f.yaml", 1, i * 9 + 1, "IF108", Severity.ERROR, "duplicate key")
+        for i in range(5_000)
+    ]
+    out = reporting.format_text(diagnostics, {"f.yaml": line})
+    assert max(len(row) for row in out.splitlines()) <= len("1 | ...") + reporting.EXCERPT_WIDTH + 3
+
+
+def test_a_window_of_a_line_and_its_end() -> None:
+    index = LineIndex("abcdef\r\nxyz")
+    assert index.line(1, 2, 4) == "cd"
+    assert index.line(1, 4, 99) == "ef"
+    assert index.line(2, 5, 9) == ""
+    assert [index.end(1), index.end(2)] == [6, 11]

@@ -26,7 +26,7 @@ def format_text(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str | N
             indexes[d.file] = None if text is None else LineIndex(text)
         index = indexes[d.file]
         if index is not None and 0 < d.line <= len(index):
-            lines += _excerpt(d, index.line(d.line))
+            lines += _excerpt(d, index)
         for note in d.notes:
             where = f"line {note.line}: " if note.line else ""
             label = "path" if note.message.startswith("path: ") else "note"
@@ -38,12 +38,30 @@ def format_text(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str | N
     return "\n\n".join(blocks) + ("\n" if blocks else "")
 
 
-def _excerpt(d: Diagnostic, source_line: str) -> list[str]:
+EXCERPT_WIDTH = 120
+"""At most this many characters of a source line are shown; a longer line is cut
+around the place shown (so a report's size does not grow with the lines' lengths)."""
+_CONTEXT_BEFORE = 40
+
+
+def _excerpt(d: Diagnostic, index: LineIndex) -> list[str]:
     """The source line of ``d`` with a caret under the place it points at."""
-    src = source_line.expandtabs(1)
+    length = index.end(d.line) - index.start(d.line)
+    first = 0
+    if length > EXCERPT_WIDTH:
+        first = max(0, min(d.column - 1 - _CONTEXT_BEFORE, length - EXCERPT_WIDTH))
+    last = first + EXCERPT_WIDTH
+    src = index.line(d.line, first, last).expandtabs(1)
+    before = "..." if first > 0 else ""
+    after = "..." if last < length else ""
+    at = max(d.column - 1 - first, 0)
+    width = max(1, min(d.length, len(src) - at))
     gutter = " " * len(str(d.line))
-    width = max(1, min(d.length, len(src) - d.column + 1))
-    return [f"{gutter} |", f"{d.line} | {src}", f"{gutter} | {' ' * (d.column - 1)}{'^' * width}"]
+    return [
+        f"{gutter} |",
+        f"{d.line} | {before}{src}{after}",
+        f"{gutter} | {' ' * (len(before) + at)}{'^' * width}",
+    ]
 
 
 def format_json(diagnostics: Sequence[Diagnostic]) -> str:

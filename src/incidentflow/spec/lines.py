@@ -32,16 +32,26 @@ class LineIndex:
         """The number of lines."""
         return len(self._starts)
 
-    def line(self, number: int) -> str:
-        """The text of 1-based line ``number``, without its line break."""
+    def line(self, number: int, first: int = 0, last: int | None = None) -> str:
+        """The text of 1-based line ``number`` without its line break, or its characters
+        ``first`` to ``last`` (0-based, clipped to the line): a window costs its own size."""
+        start, end = self.start(number), self.end(number)
+        stop = end if last is None else min(end, start + last)
+        return self._text[min(start + first, stop) : stop]
+
+    def end(self, number: int) -> int:
+        """The offset just after the last character of 1-based line ``number`` (before its break)."""
         if not 1 <= number <= len(self._starts):
             raise IndexError(f"line {number} is not in 1..{len(self._starts)}")
-        start = self._starts[number - 1]
         end = self._starts[number] if number < len(self._starts) else len(self._text)
-        return self._text[start:end].rstrip("\r\n")
+        if self._text.endswith("\r\n", 0, end):
+            return end - 2
+        return end - 1 if self._text.endswith(("\n", "\r"), 0, end) else end
 
     def start(self, number: int) -> int:
         """The offset of the first character of 1-based line ``number``."""
+        if not 1 <= number <= len(self._starts):
+            raise IndexError(f"line {number} is not in 1..{len(self._starts)}")
         return self._starts[number - 1]
 
     def line_number(self, offset: int) -> int:
