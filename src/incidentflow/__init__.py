@@ -14,12 +14,13 @@ import typing as _typing
 
 from incidentflow._version import __version__
 from incidentflow.api import CheckResult, check, load, load_set, loads
-from incidentflow.diagnostics import Diagnostic, Note, Severity
+from incidentflow.diagnostics import Diagnostic, Note, Severity, Suppressed, SuppressedBy
 from incidentflow.errors import (
     ConcurrencyError,
     EngineError,
     IncidentflowError,
     InvalidOperation,
+    InvalidSuppression,
     MissingHandlers,
     NotAuthorized,
     OperationRefused,
@@ -92,6 +93,7 @@ __all__ = [
     "IncidentflowError",
     "IndexedStore",
     "InvalidOperation",
+    "InvalidSuppression",
     "Limits",
     "MemoryStore",
     "MissingHandlers",
@@ -106,6 +108,8 @@ __all__ = [
     "SpecError",
     "SpecFileError",
     "Store",
+    "Suppressed",
+    "SuppressedBy",
     "TransitionNotAllowed",
     "UnknownIncident",
     "UnknownProcess",

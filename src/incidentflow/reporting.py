@@ -1,41 +1,70 @@
-"""Diagnostics as text (compiler style), JSON, or GitHub Actions annotations."""
+"""Diagnostics as text (compiler style), JSON, or GitHub Actions annotations.
+
+SARIF has a module of its own, :mod:`incidentflow.sarif`.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 
-from incidentflow.diagnostics import Diagnostic
+from incidentflow.diagnostics import Diagnostic, Suppressed, SuppressedBy
 from incidentflow.spec.lines import LineIndex
 
-FORMATS = ("text", "json", "github")
+FORMATS = ("text", "json", "github", "sarif")
 
 
-def format_text(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str | None]) -> str:
+def format_text(
+    diagnostics: Sequence[Diagnostic],
+    sources: Mapping[str, str | None],
+    suppressed: Sequence[Suppressed] = (),
+) -> str:
     """Compiler-style text: location, code and message, the source line with a caret, notes, hint.
 
-    Each file's text is indexed once, however many diagnostics point into it, so the
-    time taken grows linearly with the number of diagnostics.
+    ``suppressed`` warnings, when given, follow as "suppressed warning" with what
+    turned them off. Each file's text is indexed once, however many diagnostics
+    point into it, so the time taken grows linearly with the number of diagnostics.
     """
     indexes: dict[str, LineIndex | None] = {}
-    blocks = []
-    for d in diagnostics:
-        lines = [f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.code} {d.message}"]
-        if d.file not in indexes:
-            text = sources.get(d.file)
-            indexes[d.file] = None if text is None else LineIndex(text)
-        index = indexes[d.file]
-        if index is not None and 0 < d.line <= len(index):
-            lines += _excerpt(d, index)
-        for note in d.notes:
-            where = f"line {note.line}: " if note.line else ""
-            label = "path" if note.message.startswith("path: ") else "note"
-            message = note.message.removeprefix("path: ")
-            lines.append(f"    = {label}: {where}{message}")
-        if d.hint:
-            lines.append(f"    = hint: {d.hint}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + ("\n" if blocks else "")
+
+    def index_of(file: str) -> LineIndex | None:
+        if file not in indexes:
+            text = sources.get(file)
+            indexes[file] = None if text is None else LineIndex(text)
+        return indexes[file]
+
+    blocks = [_block(d, d.severity.value, index_of(d.file)) for d in diagnostics]
+    for s in suppressed:
+        lines = _block(
+            s.diagnostic, f"suppressed {s.diagnostic.severity.value}", index_of(s.diagnostic.file)
+        )
+        lines.append(f"    = suppressed: {_suppressed_by(s)}")
+        blocks.append(lines)
+    return "\n\n".join("\n".join(b) for b in blocks) + ("\n" if blocks else "")
+
+
+def _block(d: Diagnostic, severity: str, index: LineIndex | None) -> list[str]:
+    lines = [f"{d.file}:{d.line}:{d.column}: {severity} {d.code} {d.message}"]
+    if index is not None and 0 < d.line <= len(index):
+        lines += _excerpt(d, index)
+    for note in d.notes:
+        where = f"line {note.line}: " if note.line else ""
+        label = "path" if note.message.startswith("path: ") else "note"
+        message = note.message.removeprefix("path: ")
+        lines.append(f"    = {label}: {where}{message}")
+    if d.hint:
+        lines.append(f"    = hint: {d.hint}")
+    return lines
+
+
+def _suppressed_by(s: Suppressed) -> str:
+    if s.by is SuppressedBy.OPTION:
+        by = "by the disable option"
+    elif s.by is SuppressedBy.FILE_COMMENT:
+        by = f"by the disable-file comment on line {s.line}"
+    else:
+        by = f"by the comment on line {s.line}"
+    return f"{by}: {s.justification}" if s.justification else by
 
 
 EXCERPT_WIDTH = 120
@@ -64,9 +93,14 @@ def _excerpt(d: Diagnostic, index: LineIndex) -> list[str]:
     ]
 
 
-def format_json(diagnostics: Sequence[Diagnostic]) -> str:
-    """A JSON list of objects with exactly: file, line, column, code, severity, message, hint."""
-    return json.dumps([d.as_dict() for d in diagnostics], indent=2) + "\n"
+def format_json(diagnostics: Sequence[Diagnostic], suppressed: Sequence[Suppressed] = ()) -> str:
+    """A JSON list of objects with exactly: file, line, column, code, severity, message, hint.
+
+    ``suppressed`` warnings, when given, follow, each with one more key, ``suppressed``
+    (see :meth:`Suppressed.as_dict`).
+    """
+    items = [d.as_dict() for d in diagnostics] + [s.as_dict() for s in suppressed]
+    return json.dumps(items, indent=2) + "\n"
 
 
 def _escape_data(text: str) -> str:
@@ -89,14 +123,18 @@ def format_github(diagnostics: Sequence[Diagnostic]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def summary(diagnostics: Sequence[Diagnostic], files: int) -> str:
-    """One line: how many files, errors and warnings."""
+def summary(diagnostics: Sequence[Diagnostic], files: int, suppressed: int = 0) -> str:
+    """One line: how many files, errors and warnings, and how many warnings were suppressed."""
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     noun = "file" if files == 1 else "files"
     if not diagnostics:
-        return f"{files} {noun} checked: no problems found"
-    return (
-        f"{files} {noun} checked: {errors} error{'s' * (errors != 1)}, "
-        f"{warnings} warning{'s' * (warnings != 1)}"
-    )
+        line = f"{files} {noun} checked: no problems found"
+    else:
+        line = (
+            f"{files} {noun} checked: {errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}"
+        )
+    if suppressed:
+        line += f" ({suppressed} warning{'s' * (suppressed != 1)} suppressed)"
+    return line

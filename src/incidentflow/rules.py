@@ -139,6 +139,30 @@ _TABLE: tuple[Rule, ...] = (
         "Two specs of one set have the same process name.",
         "Give each process in a directory a unique `metadata.name`.",
     ),
+    Rule(
+        "IF131",
+        W,
+        "A suppression names an error, or a suppression check: neither can be turned off.",
+        "Fix the error instead; only warnings can be suppressed.",
+    ),
+    Rule(
+        "IF132",
+        W,
+        "A suppression names a code that does not exist.",
+        "Use the code of a warning listed on this page; the hint names the closest.",
+    ),
+    Rule(
+        "IF133",
+        W,
+        "A suppression comment suppresses nothing (reported when the spec has no errors).",
+        "Remove it, or put it on the line of the warning, or alone on the line above it.",
+    ),
+    Rule(
+        "IF134",
+        W,
+        "An `# incidentflow:` comment is not a directive incidentflow knows.",
+        "Write `# incidentflow: disable=CODE` or `# incidentflow: disable-file=CODE`.",
+    ),
     # 2xx: references
     Rule(
         "IF201",
