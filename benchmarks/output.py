@@ -1,5 +1,7 @@
 """Validate's output formats for many diagnostics: text against JSON, and text's linearity.
 
+SARIF is timed too, for information (it has no target).
+
 A spec that repeats one key N times gets N diagnostics (IF108), all in one file. The
 text format shows each with its source line, so it reads the file's lines; JSON does
 not. Both are timed on the same diagnostics, alternately; text should cost at most
@@ -11,9 +13,10 @@ from __future__ import annotations
 
 from functools import partial
 
-from benchmarks.common import Outcome, interleaved_medians, ms, table
+from benchmarks.common import Outcome, interleaved_medians, median_time, ms, table
 from incidentflow.diagnostics import Diagnostic
 from incidentflow.reporting import format_json, format_text
+from incidentflow.sarif import format_sarif
 from incidentflow.spec.limits import Limits
 from incidentflow.spec.loader import load_text
 
@@ -45,12 +48,13 @@ def run() -> list[Outcome]:
         text_s, json_s, ratio = interleaved_medians(
             partial(format_text, diagnostics, sources), partial(format_json, diagnostics), ROUNDS
         )
+        sarif_s = median_time(partial(format_sarif, diagnostics), ROUNDS)
         per_diagnostic[n] = text_s / len(diagnostics)
-        rows.append((f"{len(diagnostics):,}", ms(text_s), ms(json_s), f"{ratio:.2f}"))
+        rows.append((f"{len(diagnostics):,}", ms(text_s), ms(json_s), ms(sarif_s), f"{ratio:.2f}"))
     print(
         table(
             f"validate output for many diagnostics (median of {ROUNDS} alternating rounds)",
-            ("diagnostics", "text", "json", "text / json"),
+            ("diagnostics", "text", "json", "sarif", "text / json"),
             rows,
         )
     )

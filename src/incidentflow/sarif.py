@@ -61,17 +61,16 @@ def format_sarif(
 
     File paths are made relative to ``root`` (default: the working directory).
     """
-    base = Path(root if root is not None else os.getcwd()).absolute()
-    seen: dict[tuple[str, str, str], int] = {}
+    builder = _Results(Path(os.path.abspath(root if root is not None else os.getcwd())))
     results = []
     for d in diagnostics:
-        result = _result(d, base, seen)
+        result = builder.result(d)
         if suppressed is not None:
             result["suppressions"] = []
         results.append(result)
     for s in suppressed or ():
-        result = _result(s.diagnostic, base, seen)
-        result["suppressions"] = [_suppression(s, base)]
+        result = builder.result(s.diagnostic)
+        result["suppressions"] = [builder.suppression(s)]
         results.append(result)
     log = {
         "$schema": SCHEMA_URI,
@@ -92,7 +91,9 @@ def format_sarif(
             }
         ],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    # compact: a log is read by tools (and by people through jq); indenting it would
+    # also take the pure-Python JSON encoder, several times slower for a large log
+    return json.dumps(log, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def _rule_descriptor(code: str) -> dict[str, Any]:
@@ -107,25 +108,53 @@ def _rule_descriptor(code: str) -> dict[str, Any]:
     }
 
 
-def _result(d: Diagnostic, base: Path, seen: dict[tuple[str, str, str], int]) -> dict[str, Any]:
-    artifact = _artifact_location(d.file, base)
-    key = (d.code, artifact["uri"], d.message)
-    seen[key] = seen.get(key, 0) + 1
-    fingerprint = hashlib.sha256("\0".join([*key, str(seen[key])]).encode()).hexdigest()
-    result: dict[str, Any] = {
-        "ruleId": d.code,
-        "level": d.severity.value,
-        "message": {"text": _message(d)},
-        "locations": [
-            {"physicalLocation": _physical_location(artifact, d.line, d.column, d.length)}
-        ],
-        "partialFingerprints": {FINGERPRINT: fingerprint},
-    }
-    if d.code in _RULE_INDEX:
-        result["ruleIndex"] = _RULE_INDEX[d.code]
-    if d.hint:
-        result["properties"] = {"hint": d.hint}
-    return result
+class _Results:
+    """Builds the results of one run: each file's location once, fingerprints counted."""
+
+    def __init__(self, base: Path) -> None:
+        self._base = base
+        self._artifacts: dict[str, dict[str, str]] = {}
+        self._seen: dict[tuple[str, str, str], int] = {}
+
+    def artifact(self, file: str) -> dict[str, str]:
+        found = self._artifacts.get(file)
+        if found is None:
+            found = self._artifacts[file] = _artifact_location(file, self._base)
+        return found
+
+    def result(self, d: Diagnostic) -> dict[str, Any]:
+        artifact = self.artifact(d.file)
+        key = (d.code, artifact["uri"], d.message)
+        self._seen[key] = count = self._seen.get(key, 0) + 1
+        fingerprint = hashlib.sha256("\0".join([*key, str(count)]).encode()).hexdigest()
+        result: dict[str, Any] = {
+            "ruleId": d.code,
+            "level": d.severity.value,
+            "message": {"text": _message(d)},
+            "locations": [
+                {"physicalLocation": _physical_location(artifact, d.line, d.column, d.length)}
+            ],
+            "partialFingerprints": {FINGERPRINT: fingerprint},
+        }
+        if d.code in _RULE_INDEX:
+            result["ruleIndex"] = _RULE_INDEX[d.code]
+        if d.hint:
+            result["properties"] = {"hint": d.hint}
+        return result
+
+    def suppression(self, s: Suppressed) -> dict[str, Any]:
+        if s.by is SuppressedBy.OPTION:
+            entry: dict[str, Any] = {"kind": "external", "status": "accepted"}
+        else:
+            artifact = self.artifact(s.diagnostic.file)
+            entry = {
+                "kind": "inSource",
+                "status": "accepted",
+                "location": {"physicalLocation": _physical_location(artifact, s.line, s.column)},
+            }
+        if s.justification:
+            entry["justification"] = s.justification
+        return entry
 
 
 def _message(d: Diagnostic) -> str:
@@ -158,18 +187,3 @@ def _physical_location(
         region["startColumn"] = column
         region["endColumn"] = column + max(length, 1)
     return {"artifactLocation": artifact, "region": region}
-
-
-def _suppression(s: Suppressed, base: Path) -> dict[str, Any]:
-    if s.by is SuppressedBy.OPTION:
-        entry: dict[str, Any] = {"kind": "external", "status": "accepted"}
-    else:
-        artifact = _artifact_location(s.diagnostic.file, base)
-        entry = {
-            "kind": "inSource",
-            "status": "accepted",
-            "location": {"physicalLocation": _physical_location(artifact, s.line, s.column)},
-        }
-    if s.justification:
-        entry["justification"] = s.justification
-    return entry
