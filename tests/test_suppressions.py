@@ -6,12 +6,17 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import incidentflow
-from incidentflow.api import CheckResult, check_file, check_set
+from incidentflow.api import CheckResult, _compile_text, check_file, check_set
 from incidentflow.diagnostics import SuppressedBy
 from incidentflow.errors import InvalidSuppression
+from incidentflow.rules import RULES
 from incidentflow.sarif import format_sarif
+from incidentflow.spec.limits import DEFAULT_LIMITS
+from incidentflow.suppressions import CHECKS
 from tests.conftest import SPECS
 from tests.test_sarif import schema_errors
 
@@ -262,3 +267,58 @@ def test_sarif_marks_suppressed_results_and_stays_valid(tmp_path: Path) -> None:
     option = check_file(tmp_path / "b.yaml", disable=["IF502"]).suppressed
     (result,) = json.loads(format_sarif([], option, root=tmp_path))["runs"][0]["results"]
     assert result["suppressions"] == [{"kind": "external", "status": "accepted"}]
+
+
+def test_a_comment_with_nothing_after_it_is_unused(tmp_path: Path) -> None:
+    result = _check(tmp_path, NO_BACKUPS + "# incidentflow: disable=IF502\n\n# the end\n")
+    assert _codes(result) == [("IF502", 10), ("IF133", 32)]
+    assert result.diagnostics[1].message == (
+        "unused suppression: no IF502 warning after it (no line with content follows)"
+    )
+
+
+FRAGMENTS = [
+    "# incidentflow: disable=IF502",
+    "# incidentflow: disable-file=IF406,IF203",
+    "#incidentflow:",
+    " # incidentflow: disable=",
+    "'",
+    '"',
+    "|\n",
+    ">-\n",
+    "\n",
+    "\r\n",
+    "\r",
+    "  ",
+    "\t",
+    "#",
+    ":",
+    "- ",
+    "{",
+    "}",
+    ",",
+    "\u2028",
+    "\ufeff",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=3), max_size=30).map("".join),
+    st.integers(min_value=0, max_value=len(NO_BACKUPS)),
+)
+def test_any_text_with_directives_gives_well_formed_results(insert: str, at: int) -> None:
+    text = NO_BACKUPS[:at] + insert + NO_BACKUPS[at:]
+    try:
+        process = incidentflow.loads(text)
+    except incidentflow.SpecError as exc:
+        diagnostics = exc.diagnostics
+    else:
+        diagnostics = process.warnings
+    for d in diagnostics:
+        assert d.code in RULES
+        assert d.line >= 0
+        assert d.column >= 0
+    result = _compile_text(text, "fuzz.yaml", DEFAULT_LIMITS, frozenset({"IF501"}))
+    assert all(not s.diagnostic.is_error for s in result.suppressed)
+    assert all(s.diagnostic.code not in CHECKS for s in result.suppressed)

@@ -274,7 +274,7 @@ def _unused(directives: list[_Directive], filename: str) -> list[Diagnostic]:
             if directive.by is SuppressedBy.FILE_COMMENT:
                 where = "in this file"
             elif directive.target is None:
-                where = "after it: no line follows"
+                where = "after it (no line with content follows)"
             else:
                 where = f"on line {directive.target}"
             out.append(
