@@ -71,6 +71,13 @@ def render() -> str:
         "Every diagnostic has a stable code. Errors make a spec unusable; warnings",
         "do not, unless `incidentflow validate --strict` is used (as in CI).",
         "",
+        "A warning that is there by design can be turned off where it is:",
+        "`# incidentflow: disable=IF502` on its line (or alone on the line above),",
+        "`# incidentflow: disable-file=IF502` for a whole file, or",
+        "`incidentflow validate --disable IF502` for a run. Errors cannot be turned off,",
+        "and suppressions are checked (IF131-IF134); see",
+        "[suppressing a warning](ci.md#suppressing-a-warning).",
+        "",
         "| code | severity | what it means |",
         "|---|---|---|",
     ]

@@ -14,13 +14,14 @@ import typing as _typing
 
 from incidentflow._version import __version__
 from incidentflow.api import CheckResult, check, load, load_set, loads
-from incidentflow.diagnostics import Diagnostic, Note, Severity
+from incidentflow.diagnostics import Diagnostic, Note, Severity, Suppressed, SuppressedBy
 from incidentflow.errors import (
     AuditError,
     ConcurrencyError,
     EngineError,
     IncidentflowError,
     InvalidOperation,
+    InvalidSuppression,
     MissingHandlers,
     NotAuthorized,
     OperationRefused,
@@ -98,6 +99,7 @@ __all__ = [
     "IncidentflowError",
     "IndexedStore",
     "InvalidOperation",
+    "InvalidSuppression",
     "Limits",
     "MemoryStore",
     "MissingHandlers",
@@ -112,6 +114,8 @@ __all__ = [
     "SpecError",
     "SpecFileError",
     "Store",
+    "Suppressed",
+    "SuppressedBy",
     "TransitionNotAllowed",
     "UnknownIncident",
     "UnknownProcess",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from incidentflow.diagnostics import Diagnostic, Severity
+from incidentflow.diagnostics import Diagnostic, Severity, Suppressed
 from incidentflow.errors import SpecError, SpecFileError
 from incidentflow.spec.limits import DEFAULT_LIMITS, Limits
 
@@ -20,23 +20,33 @@ SPEC_SUFFIXES = (".yaml", ".yml")
 
 @dataclass(frozen=True, slots=True)
 class CheckResult:
-    """The outcome of checking one file: its diagnostics and, if sound, its Process."""
+    """The outcome of checking one file: its diagnostics and, if sound, its Process.
+
+    ``suppressed`` holds the warnings that ``# incidentflow: disable=...`` comments
+    or the ``disable`` option turned off (see :mod:`incidentflow.suppressions`);
+    they are not in ``diagnostics``.
+    """
 
     file: str
     diagnostics: tuple[Diagnostic, ...]
     text: str | None
     process: Process | None
+    suppressed: tuple[Suppressed, ...] = ()
 
 
-def _compile_text(text: str, filename: str, limits: Limits) -> CheckResult:
+def _compile_text(
+    text: str, filename: str, limits: Limits, disable: frozenset[str] = frozenset()
+) -> CheckResult:
     from incidentflow.compiler import compile_spec
     from incidentflow.spec.loader import load_text
+    from incidentflow.suppressions import suppress
 
     result = load_text(text, filename, limits)
     if result.loaded is None:
-        return CheckResult(filename, result.diagnostics, result.text, None)
+        return suppress(CheckResult(filename, result.diagnostics, result.text, None), disable)
     process, diagnostics = compile_spec(result.loaded)
-    return CheckResult(filename, (*result.diagnostics, *diagnostics), result.text, process)
+    checked = CheckResult(filename, (*result.diagnostics, *diagnostics), result.text, process)
+    return suppress(checked, disable)
 
 
 def _read(path: str | os.PathLike[str]) -> bytes:
@@ -53,16 +63,23 @@ def _read(path: str | os.PathLike[str]) -> bytes:
         raise SpecFileError(str(path), exc.strerror or str(exc)) from None
 
 
-def check_file(path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS) -> CheckResult:
-    """Load and compile one file; spec problems are returned, I/O problems raise SpecFileError."""
-    from incidentflow.spec.source import decode_source
+def check_file(
+    path: str | os.PathLike[str], limits: Limits = DEFAULT_LIMITS, disable: Iterable[str] = ()
+) -> CheckResult:
+    """Load and compile one file; spec problems are returned, I/O problems raise SpecFileError.
 
+    ``disable`` names warnings to turn off (InvalidSuppression for errors and unknown codes).
+    """
+    from incidentflow.spec.source import decode_source
+    from incidentflow.suppressions import disabled_codes
+
+    codes = disabled_codes(disable)
     name = str(path)
     text, problem = decode_source(_read(path), name, limits)
     if text is None:
         assert problem is not None
         return CheckResult(name, (problem,), None, None)
-    return _compile_text(text, name, limits)
+    return _compile_text(text, name, limits, codes)
 
 
 def _raise_or_return(result: CheckResult) -> Process:
@@ -81,11 +98,18 @@ def load(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> Pr
     return _raise_or_return(check_file(path, limits))
 
 
-def check(path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS) -> list[Diagnostic]:
-    """Every diagnostic for a spec file or a directory set. Never raises for spec problems."""
+def check(
+    path: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS, disable: Iterable[str] = ()
+) -> list[Diagnostic]:
+    """Every diagnostic for a spec file or a directory set. Never raises for spec problems.
+
+    Warnings turned off by ``disable`` (codes such as ``"IF502"``) or by
+    ``# incidentflow: disable=...`` comments are left out; :func:`check_file` and
+    :func:`check_set` return them in ``CheckResult.suppressed``.
+    """
     if Path(path).is_dir():
-        return [d for r in check_set(path, limits=limits) for d in r.diagnostics]
-    return list(check_file(path, limits).diagnostics)
+        return [d for r in check_set(path, limits=limits, disable=disable) for d in r.diagnostics]
+    return list(check_file(path, limits, disable).diagnostics)
 
 
 def spec_files(directory: str | os.PathLike[str]) -> list[Path]:
@@ -97,10 +121,16 @@ def spec_files(directory: str | os.PathLike[str]) -> list[Path]:
 
 
 def check_set(
-    directory: str | os.PathLike[str], *, limits: Limits = DEFAULT_LIMITS
+    directory: str | os.PathLike[str],
+    *,
+    limits: Limits = DEFAULT_LIMITS,
+    disable: Iterable[str] = (),
 ) -> list[CheckResult]:
     """Check every spec of a set, plus that process names are unique across it (IF130)."""
-    return _with_duplicate_names(check_file(p, limits) for p in spec_files(directory))
+    from incidentflow.suppressions import disabled_codes
+
+    codes = disabled_codes(disable)
+    return _with_duplicate_names(check_file(p, limits, codes) for p in spec_files(directory))
 
 
 def _with_duplicate_names(results: Iterable[CheckResult]) -> list[CheckResult]:
@@ -121,7 +151,11 @@ def _with_duplicate_names(results: Iterable[CheckResult]) -> list[CheckResult]:
                 f"process name '{process.name}' is already used by {seen[process.name]}",
                 hint="give every process of a set a unique metadata.name",
             )
-            out.append(CheckResult(result.file, (*result.diagnostics, diag), result.text, None))
+            out.append(
+                CheckResult(
+                    result.file, (*result.diagnostics, diag), result.text, None, result.suppressed
+                )
+            )
         else:
             seen[process.name] = result.file
             out.append(result)

@@ -44,11 +44,23 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     validate.add_argument("paths", nargs="+", metavar="PATH", help="spec file or directory")
     validate.add_argument(
         "--format",
-        choices=("text", "json", "github"),
+        choices=("text", "json", "github", "sarif"),
         default="text",
-        help="output format (default: text)",
+        help="output format (default: text; sarif for GitHub code scanning)",
     )
     validate.add_argument("--strict", action="store_true", help="warnings fail too")
+    validate.add_argument(
+        "--disable",
+        action="append",
+        default=[],
+        metavar="CODE[,CODE]",
+        help="turn these warnings off in every file (repeatable); errors cannot be",
+    )
+    validate.add_argument(
+        "--show-suppressed",
+        action="store_true",
+        help="list suppressed warnings too (text, json and sarif formats)",
+    )
     render = commands.add_parser(
         "render",
         help="draw a process as a flowchart (Mermaid, DOT, SVG or PNG)",
@@ -201,7 +213,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             return EXIT_USAGE
         return EXIT_OK
     if args.command == "validate":
-        return _validate(args.paths, args.format, args.strict, stdout, stderr)
+        return _validate(args, stdout, stderr)
     if args.command == "render":
         return _render(args, stdout, stderr)
     if args.command == "docs":
@@ -223,37 +235,51 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     return EXIT_USAGE
 
 
-def _validate(paths: list[str], fmt: str, strict: bool, stdout: TextIO, stderr: TextIO) -> int:
+def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from incidentflow.api import check_file, check_set
-    from incidentflow.errors import SpecFileError
+    from incidentflow.errors import InvalidSuppression, SpecFileError
     from incidentflow.reporting import format_github, format_json, format_text, summary
+    from incidentflow.suppressions import disabled_codes
 
+    try:
+        disable = disabled_codes(
+            c.strip() for arg in args.disable for c in arg.split(",") if c.strip()
+        )
+    except InvalidSuppression as exc:
+        stderr.write(f"incidentflow validate: --disable {exc}\n")
+        return EXIT_USAGE
     results = []
     code = EXIT_OK
-    for raw in paths:
+    for raw in args.paths:
         path = Path(raw)
         try:
             if path.is_dir():
-                found = check_set(path)
+                found = check_set(path, disable=disable)
                 if not found:
                     stderr.write(f"incidentflow: {raw}: no *.yaml or *.yml files found\n")
                     code |= EXIT_USAGE
                 results.extend(found)
             else:
-                results.append(check_file(path))
+                results.append(check_file(path, disable=disable))
         except SpecFileError as exc:
             stderr.write(f"incidentflow: {exc}\n")
             code |= EXIT_USAGE
     diagnostics = [d for r in results for d in r.diagnostics]
-    if fmt == "json":
-        stdout.write(format_json(diagnostics))
-    elif fmt == "github":
+    suppressed = [s for r in results for s in r.suppressed]
+    shown = suppressed if args.show_suppressed else []
+    if args.format == "json":
+        stdout.write(format_json(diagnostics, shown))
+    elif args.format == "github":
         stdout.write(format_github(diagnostics))
+    elif args.format == "sarif":
+        from incidentflow.sarif import format_sarif
+
+        stdout.write(format_sarif(diagnostics, shown if args.show_suppressed else None))
     else:
-        stdout.write(format_text(diagnostics, {r.file: r.text for r in results}))
+        stdout.write(format_text(diagnostics, {r.file: r.text for r in results}, shown))
         if results:
-            stdout.write(summary(diagnostics, len(results)) + "\n")
-    failing = any(d.is_error or strict for d in diagnostics)
+            stdout.write(summary(diagnostics, len(results), len(suppressed)) + "\n")
+    failing = any(d.is_error or args.strict for d in diagnostics)
     return code | (EXIT_SPEC_ERRORS if failing else EXIT_OK)
 
 

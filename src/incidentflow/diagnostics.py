@@ -76,3 +76,38 @@ class Diagnostic:
     def sort_key(self) -> tuple[str, int, int, str]:
         """Order diagnostics by place, then code (stable output for diffs)."""
         return (self.file, self.line, self.column, self.code)
+
+
+class SuppressedBy(enum.StrEnum):
+    """What turned a warning off."""
+
+    COMMENT = "comment"  # `# incidentflow: disable=CODE` on its line, or alone on the line above
+    FILE_COMMENT = "file-comment"  # `# incidentflow: disable-file=CODE` anywhere in the file
+    OPTION = "option"  # `validate --disable CODE`, or `check(..., disable=[CODE])`
+
+
+@dataclass(frozen=True, slots=True)
+class Suppressed:
+    """A warning that was found and turned off, with what turned it off.
+
+    ``line`` and ``column`` are where the suppressing comment is (0 for the option);
+    ``justification`` is the text written after the codes in that comment, if any.
+    """
+
+    diagnostic: Diagnostic
+    by: SuppressedBy
+    line: int = 0
+    column: int = 0
+    justification: str = ""
+
+    def as_dict(self) -> dict[str, object]:
+        """The diagnostic's JSON form plus ``suppressed``: by, line, column, justification."""
+        return {
+            **self.diagnostic.as_dict(),
+            "suppressed": {
+                "by": self.by.value,
+                "line": self.line,
+                "column": self.column,
+                "justification": self.justification,
+            },
+        }

@@ -6,6 +6,7 @@
     ├── SpecError             a spec (or a set of specs) has errors; carries the Diagnostics
     ├── SpecFileError         a spec path cannot be read (missing, a directory, permissions)
     ├── AuditError            an audit cannot run: not an event store, unreadable, a malformed anchor
+    ├── InvalidSuppression    a code given to disable is unknown, or cannot be turned off
     ├── EngineError           the engine refused an operation; nothing was written
     │   ├── UnknownIncident       no incident has this id
     │   ├── UnknownProcess        no loaded process has this name
@@ -69,6 +70,18 @@ class AuditError(IncidentflowError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source}: {reason}")
+
+
+class InvalidSuppression(IncidentflowError, ValueError):
+    """Codes given to ``disable`` that cannot be turned off. ``problems`` says why, per code.
+
+    Only warnings can be suppressed; errors, unknown codes and the checks on
+    suppressions themselves (IF131-IF134) cannot.
+    """
+
+    def __init__(self, problems: Sequence[str]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(self.problems))
 
 
 class EngineError(IncidentflowError):

@@ -1,44 +1,106 @@
-"""Diagnostics as text (compiler style), JSON, or GitHub Actions annotations."""
+"""Diagnostics as text (compiler style), JSON, or GitHub Actions annotations.
+
+SARIF has a module of its own, :mod:`incidentflow.sarif`.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 
-from incidentflow.diagnostics import Diagnostic
+from incidentflow.diagnostics import Diagnostic, Suppressed, SuppressedBy
+from incidentflow.spec.lines import LineIndex
 
-FORMATS = ("text", "json", "github")
-
-
-def format_text(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str | None]) -> str:
-    """Compiler-style text: location, code and message, the source line with a caret, notes, hint."""
-    blocks = []
-    for d in diagnostics:
-        lines = [f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.code} {d.message}"]
-        text = sources.get(d.file)
-        if text is not None and d.line > 0:
-            source_lines = text.splitlines()
-            if d.line <= len(source_lines):
-                src = source_lines[d.line - 1].expandtabs(1)
-                gutter = " " * len(str(d.line))
-                lines.append(f"{gutter} |")
-                lines.append(f"{d.line} | {src}")
-                width = max(1, min(d.length, len(src) - d.column + 1))
-                lines.append(f"{gutter} | {' ' * (d.column - 1)}{'^' * width}")
-        for note in d.notes:
-            where = f"line {note.line}: " if note.line else ""
-            label = "path" if note.message.startswith("path: ") else "note"
-            message = note.message.removeprefix("path: ")
-            lines.append(f"    = {label}: {where}{message}")
-        if d.hint:
-            lines.append(f"    = hint: {d.hint}")
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks) + ("\n" if blocks else "")
+FORMATS = ("text", "json", "github", "sarif")
 
 
-def format_json(diagnostics: Sequence[Diagnostic]) -> str:
-    """A JSON list of objects with exactly: file, line, column, code, severity, message, hint."""
-    return json.dumps([d.as_dict() for d in diagnostics], indent=2) + "\n"
+def format_text(
+    diagnostics: Sequence[Diagnostic],
+    sources: Mapping[str, str | None],
+    suppressed: Sequence[Suppressed] = (),
+) -> str:
+    """Compiler-style text: location, code and message, the source line with a caret, notes, hint.
+
+    ``suppressed`` warnings, when given, follow as "suppressed warning" with what
+    turned them off. Each file's text is indexed once, however many diagnostics
+    point into it, so the time taken grows linearly with the number of diagnostics.
+    """
+    indexes: dict[str, LineIndex | None] = {}
+
+    def index_of(file: str) -> LineIndex | None:
+        if file not in indexes:
+            text = sources.get(file)
+            indexes[file] = None if text is None else LineIndex(text)
+        return indexes[file]
+
+    blocks = [_block(d, d.severity.value, index_of(d.file)) for d in diagnostics]
+    for s in suppressed:
+        lines = _block(
+            s.diagnostic, f"suppressed {s.diagnostic.severity.value}", index_of(s.diagnostic.file)
+        )
+        lines.append(f"    = suppressed: {_suppressed_by(s)}")
+        blocks.append(lines)
+    return "\n\n".join("\n".join(b) for b in blocks) + ("\n" if blocks else "")
+
+
+def _block(d: Diagnostic, severity: str, index: LineIndex | None) -> list[str]:
+    lines = [f"{d.file}:{d.line}:{d.column}: {severity} {d.code} {d.message}"]
+    if index is not None and 0 < d.line <= len(index):
+        lines += _excerpt(d, index)
+    for note in d.notes:
+        where = f"line {note.line}: " if note.line else ""
+        label = "path" if note.message.startswith("path: ") else "note"
+        message = note.message.removeprefix("path: ")
+        lines.append(f"    = {label}: {where}{message}")
+    if d.hint:
+        lines.append(f"    = hint: {d.hint}")
+    return lines
+
+
+def _suppressed_by(s: Suppressed) -> str:
+    if s.by is SuppressedBy.OPTION:
+        by = "by the disable option"
+    elif s.by is SuppressedBy.FILE_COMMENT:
+        by = f"by the disable-file comment on line {s.line}"
+    else:
+        by = f"by the comment on line {s.line}"
+    return f"{by}: {s.justification}" if s.justification else by
+
+
+EXCERPT_WIDTH = 120
+"""At most this many characters of a source line are shown; a longer line is cut
+around the place shown (so a report's size does not grow with the lines' lengths)."""
+_CONTEXT_BEFORE = 40
+
+
+def _excerpt(d: Diagnostic, index: LineIndex) -> list[str]:
+    """The source line of ``d`` with a caret under the place it points at."""
+    length = index.end(d.line) - index.start(d.line)
+    first = 0
+    if length > EXCERPT_WIDTH:
+        first = max(0, min(d.column - 1 - _CONTEXT_BEFORE, length - EXCERPT_WIDTH))
+    last = first + EXCERPT_WIDTH
+    src = index.line(d.line, first, last).expandtabs(1)
+    before = "..." if first > 0 else ""
+    after = "..." if last < length else ""
+    at = max(d.column - 1 - first, 0)
+    width = max(1, min(d.length, len(src) - at))
+    gutter = " " * len(str(d.line))
+    return [
+        f"{gutter} |",
+        f"{d.line} | {before}{src}{after}",
+        f"{gutter} | {' ' * (len(before) + at)}{'^' * width}",
+    ]
+
+
+def format_json(diagnostics: Sequence[Diagnostic], suppressed: Sequence[Suppressed] = ()) -> str:
+    """A JSON list of objects with exactly: file, line, column, code, severity, message, hint.
+
+    ``suppressed`` warnings, when given, follow, each with one more key, ``suppressed``
+    (see :meth:`Suppressed.as_dict`).
+    """
+    items = [d.as_dict() for d in diagnostics] + [s.as_dict() for s in suppressed]
+    return json.dumps(items, indent=2) + "\n"
 
 
 def _escape_data(text: str) -> str:
@@ -61,14 +123,18 @@ def format_github(diagnostics: Sequence[Diagnostic]) -> str:
     return "\n".join(out) + ("\n" if out else "")
 
 
-def summary(diagnostics: Sequence[Diagnostic], files: int) -> str:
-    """One line: how many files, errors and warnings."""
+def summary(diagnostics: Sequence[Diagnostic], files: int, suppressed: int = 0) -> str:
+    """One line: how many files, errors and warnings, and how many warnings were suppressed."""
     errors = sum(d.is_error for d in diagnostics)
     warnings = len(diagnostics) - errors
     noun = "file" if files == 1 else "files"
     if not diagnostics:
-        return f"{files} {noun} checked: no problems found"
-    return (
-        f"{files} {noun} checked: {errors} error{'s' * (errors != 1)}, "
-        f"{warnings} warning{'s' * (warnings != 1)}"
-    )
+        line = f"{files} {noun} checked: no problems found"
+    else:
+        line = (
+            f"{files} {noun} checked: {errors} error{'s' * (errors != 1)}, "
+            f"{warnings} warning{'s' * (warnings != 1)}"
+        )
+    if suppressed:
+        line += f" ({suppressed} warning{'s' * (suppressed != 1)} suppressed)"
+    return line

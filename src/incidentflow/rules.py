@@ -15,6 +15,10 @@ from incidentflow.diagnostics import Severity
 E = Severity.ERROR
 W = Severity.WARNING
 
+DOCS_URL = "https://incidentflow.github.io/incidentflow/"
+"""The documentation site: the same address as ``[project.urls] Documentation`` in
+pyproject.toml and ``site_url`` in mkdocs.yml (tests check both)."""
+
 
 @dataclass(frozen=True, slots=True)
 class Rule:
@@ -24,6 +28,11 @@ class Rule:
     severity: Severity
     summary: str
     fix: str
+
+    @property
+    def help_uri(self) -> str:
+        """This rule's entry on the rules page of the documentation site."""
+        return f"{DOCS_URL}rules/#{self.code.lower()}"
 
 
 _TABLE: tuple[Rule, ...] = (
@@ -129,6 +138,30 @@ _TABLE: tuple[Rule, ...] = (
         E,
         "Two specs of one set have the same process name.",
         "Give each process in a directory a unique `metadata.name`.",
+    ),
+    Rule(
+        "IF131",
+        W,
+        "A suppression names an error, or a suppression check: neither can be turned off.",
+        "Fix the error instead; only warnings can be suppressed.",
+    ),
+    Rule(
+        "IF132",
+        W,
+        "A suppression names a code that does not exist.",
+        "Use the code of a warning listed on this page; the hint names the closest.",
+    ),
+    Rule(
+        "IF133",
+        W,
+        "A suppression comment suppresses nothing (reported when the spec has no errors).",
+        "Remove it, or put it on the line of the warning, or alone on the line above it.",
+    ),
+    Rule(
+        "IF134",
+        W,
+        "An `# incidentflow:` comment is not a directive incidentflow knows.",
+        "Write `# incidentflow: disable=CODE` or `# incidentflow: disable-file=CODE`.",
     ),
     # 2xx: references
     Rule(
