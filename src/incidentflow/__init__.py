@@ -19,12 +19,14 @@ from incidentflow.errors import (
     ConcurrencyError,
     EngineError,
     IncidentflowError,
+    InvalidArgument,
     InvalidOperation,
     MissingHandlers,
     NotAuthorized,
     OperationRefused,
     SpecError,
     SpecFileError,
+    StoreError,
     TransitionNotAllowed,
     UnknownIncident,
     UnknownProcess,
@@ -37,6 +39,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.store import IndexedStore, MemoryStore, Store
     from incidentflow.compiler.process import CompiledTrigger, Process
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine, VerifyReport
+    from incidentflow.engine.problems import IncidentProblem, TickResult
     from incidentflow.engine.state import Incident, PlannedAction
     from incidentflow.spec.models import Spec
 
@@ -57,6 +60,8 @@ _LAZY = {
     "Allowed": "incidentflow.engine.engine",
     "Engine": "incidentflow.engine.engine",
     "VerifyReport": "incidentflow.engine.engine",
+    "IncidentProblem": "incidentflow.engine.problems",
+    "TickResult": "incidentflow.engine.problems",
     "Incident": "incidentflow.engine.state",
     "PlannedAction": "incidentflow.engine.state",
 }
@@ -89,8 +94,10 @@ __all__ = [
     "EngineError",
     "Event",
     "Incident",
+    "IncidentProblem",
     "IncidentflowError",
     "IndexedStore",
+    "InvalidArgument",
     "InvalidOperation",
     "Limits",
     "MemoryStore",
@@ -106,6 +113,8 @@ __all__ = [
     "SpecError",
     "SpecFileError",
     "Store",
+    "StoreError",
+    "TickResult",
     "TransitionNotAllowed",
     "UnknownIncident",
     "UnknownProcess",
