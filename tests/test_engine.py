@@ -22,6 +22,7 @@ from incidentflow import (
     ConcurrencyError,
     Engine,
     Event,
+    InvalidArgument,
     InvalidOperation,
     MemoryStore,
     MissingHandlers,
@@ -542,18 +543,15 @@ def test_backups_may_fire(now: list[datetime]) -> None:
     assert incident.state == "review"
 
 
-def test_an_actor_named_timer_has_no_special_powers(engine: Engine) -> None:
-    """Only the engine's own timers skip the role check, not a caller who says "timer"."""
-    iid = engine.open("major-incident", severity="SEV1").id
-    with writes_nothing(engine, iid), pytest.raises(TransitionNotAllowed) as info:
-        engine.fire(iid, "acknowledge", actor="timer")
-    assert info.value.reason == "role"
-
-
-def test_an_actor_named_timer_cannot_skip_the_checklist(engine: Engine) -> None:
+@pytest.mark.parametrize("actor", ["timer", "Timer", "SYSTEM", "\uff34\uff29\uff2d\uff25\uff32"])
+def test_a_caller_cannot_act_under_the_engines_own_names(engine: Engine, actor: str) -> None:
+    """Only the engine's own timers act as "timer"; a caller saying so (or a look-alike, of
+    either reserved name) is refused before anything is read or decided."""
     iid = in_triage(engine)
-    with writes_nothing(engine, iid), pytest.raises(TransitionNotAllowed):
-        engine.fire(iid, "start_mitigation", actor="timer")
+    with writes_nothing(engine, iid), pytest.raises(InvalidArgument) as info:
+        engine.fire(iid, "start_mitigation", actor=actor)
+    assert info.value.argument == "actor"
+    assert "reserved" in info.value.reason
 
 
 # --- allowed ------------------------------------------------------------------------------

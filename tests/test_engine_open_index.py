@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import incidentflow
-from incidentflow import ConcurrencyError, Engine, MemoryStore, SQLiteStore
+from incidentflow import ConcurrencyError, Engine, MemoryStore, SQLiteStore, StoreError
 from incidentflow.audit.events import Event
 from incidentflow.audit.store import Store
 from incidentflow.drill.runner import LatestStore
@@ -135,11 +135,15 @@ def test_a_failed_read_loses_no_incident(inner: Store) -> None:
     first = writer.open("major-incident", severity="SEV1").id
     second = writer.open("major-incident", severity="SEV1").id
     store.fail_for = first
-    with pytest.raises(sqlite3.OperationalError):
-        host.tick()
+    skipped = host.tick().problems  # reported, not raised: the other incidents go on
+    assert [p.incident_id for p in skipped] == [first]
+    assert isinstance(skipped[0].exception, StoreError)
+    assert isinstance(skipped[0].exception.__cause__, sqlite3.OperationalError)
     now[0] = T0 + timedelta(minutes=6)
-    fired = {e.incident_id for e in host.tick() if e.kind == "timer_fired"}
-    assert fired == {first, second}  # both retried at the next tick
+    ticked = host.tick()
+    fired = {e.incident_id for e in ticked if e.kind == "timer_fired"}
+    assert fired == {first, second}  # the skipped one is read again once its wait is over
+    assert ticked.problems == ()
     assert [i.id for i in host.queue()] == [first, second]
 
 
@@ -198,21 +202,35 @@ def test_a_timer_whose_write_is_refused_without_news_is_left_for_the_next_tick()
 
 
 def test_an_action_whose_start_is_refused_without_news_stays_planned() -> None:
+    now = [T0]
     store = RefusingStore(MemoryStore(), "action_started")
-    engine = Engine(MAJOR, store=store, handlers={"page": lambda request: None})
-    incident = engine.open("major-incident", severity="SEV1", actor="alice")
+    engine = Engine(MAJOR, store=store, clock=lambda: now[0], handlers={"page": lambda r: None})
+    incident = engine.open("major-incident", severity="SEV1", actor="alice")  # committed
     pages = [a for a in incident.actions if a.action == "page"]
     assert pages
-    assert {a.status for a in pages} == {"planned"}  # retry_actions() can run them later
-    assert store.refused == len(incident.actions)  # one attempt each
+    assert {a.status for a in incident.actions} == {"planned"}  # left for the next tick
+    assert store.refused == 1  # the first refusal stops the run: the store is not hammered
+    assert engine.next_deadline() == T0  # the next tick is due at once
+    skipped = engine.tick().problems  # it tries once more, and reports the incident
+    assert [p.incident_id for p in skipped] == [incident.id]
+    assert isinstance(skipped[0].exception, ConcurrencyError)
+    assert store.refused == 2
+    assert engine.tick().problems == skipped  # not again until its wait is over
+    assert store.refused == 2
+    assert engine.next_deadline() == skipped[0].retry_at > T0
 
 
-def test_an_outcome_refused_without_news_is_raised_not_retried_forever() -> None:
+def test_an_outcome_refused_without_news_is_left_for_tick_not_retried_forever() -> None:
+    now = [T0]
     store = RefusingStore(MemoryStore(), "action_succeeded")
-    engine = Engine(MAJOR, store=store, handlers={"page": lambda request: None})
-    with pytest.raises(ConcurrencyError):
-        engine.open("major-incident", severity="SEV1", actor="alice")
+    engine = Engine(MAJOR, store=store, clock=lambda: now[0], handlers={"page": lambda r: None})
+    incident = engine.open("major-incident", severity="SEV1", actor="alice")  # committed
     assert store.refused == 1
+    assert next(a.status for a in incident.actions) == "started"  # it ran; its outcome is kept
+    assert [p.incident_id for p in engine.tick().problems] == [incident.id]
+    assert store.refused == 2  # one more attempt, at the tick
+    engine.tick()
+    assert store.refused == 2
 
 
 class ForgettingStore(DelegatingStore):

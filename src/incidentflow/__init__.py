@@ -20,6 +20,7 @@ from incidentflow.errors import (
     ConcurrencyError,
     EngineError,
     IncidentflowError,
+    InvalidArgument,
     InvalidOperation,
     InvalidSuppression,
     MissingHandlers,
@@ -27,6 +28,7 @@ from incidentflow.errors import (
     OperationRefused,
     SpecError,
     SpecFileError,
+    StoreError,
     TransitionNotAllowed,
     UnknownIncident,
     UnknownProcess,
@@ -41,6 +43,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.verify import VerifyReport
     from incidentflow.compiler.process import CompiledTrigger, Process
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine
+    from incidentflow.engine.problems import IncidentProblem, TickResult
     from incidentflow.engine.state import Incident, PlannedAction
     from incidentflow.spec.models import Spec
 
@@ -62,6 +65,8 @@ _LAZY = {
     "Allowed": "incidentflow.engine.engine",
     "Engine": "incidentflow.engine.engine",
     "VerifyReport": "incidentflow.audit.verify",
+    "IncidentProblem": "incidentflow.engine.problems",
+    "TickResult": "incidentflow.engine.problems",
     "Incident": "incidentflow.engine.state",
     "PlannedAction": "incidentflow.engine.state",
 }
@@ -96,8 +101,10 @@ __all__ = [
     "EngineError",
     "Event",
     "Incident",
+    "IncidentProblem",
     "IncidentflowError",
     "IndexedStore",
+    "InvalidArgument",
     "InvalidOperation",
     "InvalidSuppression",
     "Limits",
@@ -114,8 +121,10 @@ __all__ = [
     "SpecError",
     "SpecFileError",
     "Store",
+    "StoreError",
     "Suppressed",
     "SuppressedBy",
+    "TickResult",
     "TransitionNotAllowed",
     "UnknownIncident",
     "UnknownProcess",

@@ -171,11 +171,11 @@ class _Run:
         minute before a timer that would move the incident: the walk decides where it goes."""
         incident = self.engine.get(self.iid)
         now = self.clock.now
-        moving = [
-            due
-            for timer_id, due in incident.timers.items()
-            if timer(self.process, incident.state, timer_id).transition is not None
-        ]
+        moving = []
+        for timer_id, due in incident.timers.items():
+            planned = timer(self.process, incident.state, timer_id)
+            if planned is not None and planned.transition is not None:
+                moving.append(due)
         acting = [d for d in incident.timers.values() if d not in moving and d <= now + LINGER]
         target = max(now + PACE, min(acting, default=now))
         target = min([target, *(due - timedelta(minutes=1) for due in moving)])

@@ -11,11 +11,15 @@
     │   ├── UnknownIncident       no incident has this id
     │   ├── UnknownProcess        no loaded process has this name
     │   ├── InvalidOperation      the request names something the process does not have
-    │   ├── OperationRefused      the request is well-formed but not allowed now
+    │   │   └── InvalidArgument       an argument is malformed (type, size, characters, reserved
+    │   │                             name); also a ValueError
+    │   ├── OperationRefused      well-formed but not allowed now (policy, closed incident)
     │   │   ├── NotAuthorized         the actor may not do this (carries the roles that may)
     │   │   └── TransitionNotAllowed  wrong state, role, checklist or severity guard
     │   ├── ConcurrencyError      another writer changed the incident first (stale version)
     │   └── MissingHandlers       require_handlers=True and actions lack a handler
+    └── StoreError            the store failed to read or write (I/O, lock timeout); the
+                              store's own exception is the ``__cause__``
 
 Exceptions carry data, not only text: ``SpecError.diagnostics`` is the full list
 (errors and warnings) so a caller can show or serialise every problem at once.
@@ -116,6 +120,19 @@ class InvalidOperation(EngineError):
         super().__init__(f"{operation}{where}: {reason}")
 
 
+class InvalidArgument(InvalidOperation, ValueError):
+    """An argument is malformed: wrong type, empty, too long, a character it may not hold,
+    or a name the engine reserves. ``argument`` names it; ``reason`` says what is wrong.
+
+    Also a :class:`ValueError`, so code written against earlier versions (which raised
+    ``ValueError`` for a naive datetime) keeps working.
+    """
+
+    def __init__(self, incident_id: str | None, operation: str, argument: str, reason: str) -> None:
+        self.argument = argument
+        super().__init__(incident_id, operation, f"{argument}: {reason}")
+
+
 class OperationRefused(EngineError):
     """A well-formed request that is not allowed now. ``reason`` is a stable word."""
 
@@ -178,3 +195,16 @@ class MissingHandlers(EngineError):
     def __init__(self, actions: Sequence[str]) -> None:
         self.actions = tuple(actions)
         super().__init__(f"no handler registered for action(s): {', '.join(self.actions)}")
+
+
+class StoreError(IncidentflowError):
+    """The store could not read or write (a full disk, a lock held past the timeout, a lost
+    connection). A failed append wrote nothing. ``operation`` is what the engine asked the
+    store, ``incident_id`` the incident (None for store-wide reads); the store's own
+    exception is ``__cause__``."""
+
+    def __init__(self, operation: str, incident_id: str | None, error: BaseException) -> None:
+        self.operation = operation
+        self.incident_id = incident_id
+        where = f" for {incident_id}" if incident_id is not None else ""
+        super().__init__(f"the store failed to {operation}{where}: {type(error).__name__}: {error}")

@@ -68,21 +68,25 @@ def incident_metrics(events: list[Event], now: datetime) -> IncidentMetrics:
     state, entered = opened.data["state"], opened.at
     if opened.data.get("phase") == "resolution":
         mitigate = timedelta(0)
+    at = opened.at
     for event in events[1:]:
+        # Logs from before the engine kept times in order may run backwards: read them by
+        # its rule (an event is never earlier than the one before it), so no duration is < 0.
+        at = max(at, event.at)
         if event.kind == "severity_changed":
             severity = event.data["new"]
             sla = dict(event.data.get("sla", {}))
         elif event.kind == "transitioned":
-            in_state[state] += event.at - entered
-            state, entered = event.data["to"], event.at
-            since = event.at - opened.at
+            in_state[state] += at - entered
+            state, entered = event.data["to"], at
+            since = at - opened.at
             if ack is None and event.actor != "timer":
                 ack, sla_at["acknowledge_within"] = since, dict(sla)
             if mitigate is None and event.data.get("phase") == "resolution":
                 mitigate = since
             if resolve is None and event.data.get("terminal"):
                 resolve, sla_at["resolve_within"] = since, dict(sla)
-    end = events[-1].at if resolve is not None else now
+    end = at if resolve is not None else now
     in_state[state] += max(end - entered, timedelta(0))
     breached = []
     for name, reached in (("acknowledge_within", ack), ("resolve_within", resolve)):

@@ -5,13 +5,18 @@ Every operation follows one path: refresh the incident from the store, decide
 resulting events with the version the decision was based on. A concurrent
 writer makes that append fail with :class:`ConcurrencyError`, so no update is
 lost and no timer fires twice. Actions run after their cause is committed
-(outbox style); their start and outcome are recorded, and failures can be retried.
+(outbox style); their start and outcome are recorded, and what a call could not
+finish (a failing handler, bookkeeping the store refused) the next ``tick()`` picks
+up on a recorded schedule (see :mod:`incidentflow.engine.retries`).
+
+Arguments are checked first (:mod:`incidentflow.engine.inputs`); an incident the
+periodic calls cannot handle is reported and skipped, never in the way of the
+others (:mod:`incidentflow.engine.problems`).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -23,7 +28,9 @@ from incidentflow.audit.events import Event, seal
 from incidentflow.audit.store import MemoryStore, Store
 from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
-from incidentflow.engine import authz
+from incidentflow.engine import authz, inputs, retries
+from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts import them here
+from incidentflow.engine.inputs import TIMER as TIMER
 from incidentflow.engine.machine import ProcessMachine
 from incidentflow.engine.planning import (
     plan_actions,
@@ -31,14 +38,17 @@ from incidentflow.engine.planning import (
     sla_seconds,
     timer,
 )
+from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
 from incidentflow.errors import (
     ConcurrencyError,
+    IncidentflowError,
     InvalidOperation,
     MissingHandlers,
     NotAuthorized,
     OperationRefused,
+    StoreError,
     TransitionNotAllowed,
     UnknownIncident,
     UnknownProcess,
@@ -46,11 +56,6 @@ from incidentflow.errors import (
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware datetime."""
-
-SYSTEM = "system"
-"""The default actor for the host's own operations (opening incidents from signals)."""
-TIMER = "timer"
-"""The actor recorded for what timers do."""
 
 _MAX_TIMER_STEPS = 1000  # bound on timers fired for one incident in one tick (zero-delay loops)
 
@@ -69,7 +74,9 @@ class ActionRequest:
     params: Mapping[str, Any]
     holders: Mapping[str, frozenset[str]]  # for each role-valued param: who holds that role
     origin: str
-    action_id: str
+    action_id: str  # "<seq>.<n>": unique within the incident only
+    idempotency_key: str = ""  # unique across incidents and stores: key side effects on it
+    attempt: int = 1  # 1 for the first run, 2 for the first retry, ...
 
 
 ActionHandler = Callable[[ActionRequest], object]
@@ -110,7 +117,13 @@ class Engine:
     that action handlers run without holding the engine (so a handler may call this
     engine or another, from its own thread or any other).
 
-    ``processes``: one Process or several (their triggers compete for signals).
+    Every call checks its arguments first (:mod:`incidentflow.engine.inputs`: limits and
+    reserved names). An incident the periodic calls (:meth:`tick`, :meth:`queue`,
+    :meth:`next_deadline`, the dedupe of :meth:`signal`) cannot handle is reported by
+    :meth:`problems` and skipped for a while, never in the way of the others.
+
+    ``processes``: one Process or several (their triggers compete for signals), one
+    version of each (:class:`InvalidArgument` names both versions otherwise).
     ``store``: where events go (in memory when None; :class:`SQLiteStore` to persist).
     ``clock``: returns an aware datetime (injectable for tests and drills).
     """
@@ -125,8 +138,8 @@ class Engine:
         handlers: Mapping[str, ActionHandler] | None = None,
         new_id: Callable[[], str] | None = None,
     ) -> None:
-        listed = [processes] if isinstance(processes, Process) else list(processes)
-        self._processes: dict[str, Process] = {p.name: p for p in listed}
+        self._processes: dict[str, Process] = inputs.processes(processes)
+        listed = list(self._processes.values())
         self._machines = {name: ProcessMachine(p) for name, p in self._processes.items()}
         # Facts fixed by each process, computed once rather than on every fire.
         self._transition_names = {
@@ -134,15 +147,22 @@ class Engine:
             for name, p in self._processes.items()
         }
         self.store: Store = store if store is not None else MemoryStore()
-        self._clock = clock or utc_now
-        self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
+        self._clock = inputs.function(clock, "Engine", "clock") if clock else utc_now
+        self._new_id = (
+            inputs.function(new_id, "Engine", "new_id") if new_id else lambda: uuid.uuid4().hex[:16]
+        )
         self._handlers: dict[str, ActionHandler] = {}
         self._cache: dict[str, IncidentState] = {}
         self._turns = Turns()  # one call at a time; handlers run outside (see turns.py)
-        # Open incidents of this engine's processes, in opening order. Closing is final
-        # (terminal states have no exits), so a closed incident is dropped for good and
-        # tick()/queue() read only open ones, however long the history.
-        self._open_ids: dict[str, None] = {}
+        # Open incidents of this engine's processes, in opening order, and closed ones with
+        # actions still to run. Closing is final (terminal states have no exits), so once
+        # its actions are settled a closed incident is dropped for good and tick()/queue()
+        # read only open ones, however long the history.
+        self._watched: dict[str, None] = {}
+        self._problems = Quarantine()  # incidents the periodic calls skip for a while
+        self._unrun: set[str] = set()  # incidents whose planned actions a call left unrun
+        # outcomes of actions that ran but could not be recorded: incident -> action -> event
+        self._unrecorded: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
         self._opened_position = 0  # how far opened_since() has been read
         self._listed: set[str] = set()  # the same, for stores without opened_since()
         for name, handler in (handlers or {}).items():
@@ -162,6 +182,8 @@ class Engine:
     @_serialised
     def register_action(self, name: str, handler: ActionHandler) -> None:
         """Run ``handler`` whenever the process asks for action ``name``."""
+        inputs.spec_name(name, "register_action", "name")
+        inputs.function(handler, "register_action", "handler")
         declared = {a for p in self._processes.values() for a in p.spec.actions}
         if name not in declared:
             raise InvalidOperation(
@@ -174,21 +196,31 @@ class Engine:
     @_serialised
     def get(self, incident_id: str) -> Incident:
         """The incident's current state."""
-        return self._load(incident_id).snapshot()
+        return self._load(inputs.incident_id(incident_id, "get")).snapshot()
 
     @_serialised
     def history(self, incident_id: str) -> list[Event]:
-        """Every event of the incident, in order."""
-        self._load(incident_id)
-        return self.store.events(incident_id)
+        """Every event of the incident, in order (as stored: readable even when the events
+        no longer fold, or the loaded process no longer fits them)."""
+        inputs.incident_id(incident_id, "history")
+        with _StoreCall("read the events", incident_id):
+            events = self.store.events(incident_id)
+        if not events:
+            raise UnknownIncident(incident_id)
+        return events
 
     @_serialised
     def queue(self) -> list[Incident]:
-        """Open incidents, most severe first, then nearest deadline, then oldest."""
-        open_ = [s.snapshot() for s in self._open_states()]
+        """Open incidents, most severe first, then nearest deadline, then oldest.
+
+        An incident whose level the loaded process does not have comes first: someone
+        must look at it. One whose log cannot be read is left out (see :meth:`problems`).
+        """
+        open_ = [s.snapshot() for s in self._watched_states(self._now()) if not s.closed]
 
         def key(incident: Incident) -> tuple[int, datetime, datetime]:
-            rank = self._process(incident.process).rank(incident.severity)
+            levels = self._process(incident.process).level_ids
+            rank = levels.index(incident.severity) if incident.severity in levels else -1
             deadline = min(incident.timers.values(), default=datetime.max.replace(tzinfo=UTC))
             return rank, deadline, incident.opened_at
 
@@ -196,13 +228,42 @@ class Engine:
 
     @_serialised
     def next_deadline(self) -> datetime | None:
-        """When :meth:`tick` next has something to do (None: no timer is running)."""
-        dues = [d for s in self._open_states() for d in s.timers.values()]
+        """When :meth:`tick` next has something to do: a timer falls due, an action is to be
+        started again, or a skipped incident is to be looked at again (None: nothing will)."""
+        now = self._now()
+        dues: list[datetime] = []
+        for state in self._watched_states(now):
+            problem = self._problems.get(state.id)
+            if problem is not None and problem.version in (None, state.version):
+                dues.append(problem.retry_at)  # left alone until then
+                continue
+            if not state.closed:
+                dues.extend(state.timers.values())
+            if state.id in self._unrecorded:
+                dues.append(now)
+            eager = state.id in self._unrun
+            for action in state.actions.values():
+                due = retries.next_run(action, now, eager=eager)
+                if due is not None:
+                    dues.append(due)
+        dues.extend(p.retry_at for p in self._problems.problems() if p.version is None)
         return min(dues, default=None)
+
+    @_serialised
+    def problems(self) -> tuple[IncidentProblem, ...]:
+        """The incidents :meth:`tick`, :meth:`queue`, :meth:`next_deadline` and the dedupe of
+        :meth:`signal` currently skip, and why, oldest first (empty when all is well).
+
+        Each is logged as a warning when it fails, and looked at again after a wait that
+        grows with each failure in a row, or as soon as its version changes.
+        """
+        return self._problems.problems()
 
     @_serialised
     def allowed(self, incident_id: str, actor: str) -> list[Allowed]:
         """Every transition of the current state, and why ``actor`` may not fire it, if not."""
+        inputs.incident_id(incident_id, "allowed")
+        inputs.actor(actor, "allowed", incident_id)
         state = self._load(incident_id)
         process = self._process(state.process)
         out = []
@@ -246,8 +307,13 @@ class Engine:
 
         The most severe matching trigger of any process wins, ties going to the
         earlier process and the earlier trigger. A trigger with ``dedupe_by`` joins
-        the open incident whose signal had equal values in those fields.
+        the open incident whose signal had equal values in those fields, unless that
+        incident is broken (the engine skips it, see :meth:`problems`, or its state is not
+        in the loaded version): then a new one opens, so that the alert is not absorbed
+        by an incident whose timers cannot run.
         """
+        fields = inputs.fields(fields, "signal")
+        actor = inputs.actor(actor, "signal")
         best = None
         for order, process in enumerate(self._processes.values()):
             trig = process.match(fields)
@@ -258,20 +324,19 @@ class Engine:
         _, trig, process = best
         if trig.dedupe_by:
             key = {f: fields.get(f) for f in trig.dedupe_by}
-            for state in self._open_states():
+            for state in self._watched_states(self._now()):
                 if (
-                    state.process == process.name
+                    not state.closed
+                    and state.process == process.name
+                    and state.state in process.states  # fits the loaded version
+                    and self._problems.get(state.id) is None
                     and state.trigger == trig.id
                     and state.dedupe == key
                 ):
                     self._append(
                         state,
                         [
-                            (
-                                "deduplicated",
-                                actor,
-                                {"trigger": trig.id, "fields": self._json_copy(fields, "fields")},
-                            )
+                            ("deduplicated", actor, {"trigger": trig.id, "fields": fields}),
                         ],
                     )
                     return state.snapshot()
@@ -292,18 +357,15 @@ class Engine:
         actor: str = SYSTEM,
     ) -> Incident:
         """Open an incident of ``process`` at a level, or at the matrix's impact x urgency."""
+        inputs.spec_name(process, "open", "process")
+        for argument, value in (("severity", severity), ("impact", impact), ("urgency", urgency)):
+            inputs.optional_name(value, "open", argument)
+        title = inputs.title(title, "open")
+        copied = inputs.fields({} if fields is None else fields, "open")
+        actor = inputs.actor(actor, "open")
         proc = self._process(process)
         level = self._resolve_level(proc, severity, impact, urgency)
-        return self._open(proc, level, title, fields or {}, actor, None, None)
-
-    @staticmethod
-    def _json_copy(value: Mapping[str, Any], what: str) -> dict[str, Any]:
-        """A deep copy made of JSON values (what the log can hold), or InvalidOperation."""
-        try:
-            copied: dict[str, Any] = json.loads(json.dumps(dict(value), allow_nan=False))
-        except (TypeError, ValueError) as exc:
-            raise InvalidOperation(None, "open", f"{what} must be JSON values: {exc}") from None
-        return copied
+        return self._open(proc, level, title, copied, actor, None, None)
 
     def _open(
         self,
@@ -316,14 +378,14 @@ class Engine:
         dedupe: Mapping[str, Any] | None,
     ) -> Incident:
         now = self._now()
-        incident_id = self._new_id()
+        incident_id = inputs.new_incident_id(self._new_id())
         state_id = proc.initial
         initial = proc.states[state_id]
         data = {
             "process": proc.name,
             "title": title,
             "severity": level,
-            "fields": self._json_copy(fields, "fields"),
+            "fields": dict(fields),  # a JSON copy already (inputs.fields)
             "trigger": trigger,
             "dedupe": dict(dedupe) if dedupe is not None else None,
             "state": state_id,
@@ -335,7 +397,7 @@ class Engine:
         }
         state = IncidentState(incident_id)
         self._append(state, [("opened", actor, data)], now=now)
-        self._run_actions(state)
+        self._run_actions_after_commit(state, now)
         return state.snapshot()
 
     # --- operations -------------------------------------------------------------------
@@ -350,8 +412,15 @@ class Engine:
         actor: str,
         expected_version: int | None = None,
     ) -> Incident:
-        """Give ``person`` the ``role`` on the incident (see :mod:`incidentflow.engine.authz`)."""
-        state, process = self._prepare(incident_id, expected_version)
+        """Give ``person`` the ``role`` on the incident (see :mod:`incidentflow.engine.authz`).
+
+        Nobody may hold a role under a reserved name (``system``, ``timer`` or a look-alike).
+        """
+        inputs.spec_name(role, "assign", "role", incident_id)
+        inputs.person(person, "assign", incident_id, new_holder=True)
+        inputs.actor(actor, "assign", incident_id)
+        state, process = self._prepare(incident_id, expected_version, "assign")
+        self._require_open(state, "assign")
         if role not in process.spec.roles:
             raise InvalidOperation(incident_id, "assign", f"the process has no role {role!r}")
         self._require_assign(process, state, actor, "assign")
@@ -372,7 +441,11 @@ class Engine:
         expected_version: int | None = None,
     ) -> Incident:
         """Take ``role`` away from ``person``."""
-        state, process = self._prepare(incident_id, expected_version)
+        inputs.spec_name(role, "unassign", "role", incident_id)
+        inputs.person(person, "unassign", incident_id, new_holder=False)
+        inputs.actor(actor, "unassign", incident_id)
+        state, process = self._prepare(incident_id, expected_version, "unassign")
+        self._require_open(state, "unassign")
         self._require_assign(process, state, actor, "unassign")
         if person not in state.assignments.get(role, ()):
             raise InvalidOperation(incident_id, "unassign", f"{person!r} does not hold {role!r}")
@@ -384,7 +457,10 @@ class Engine:
         self, incident_id: str, item: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
         """Mark a checklist item of the current state as done."""
-        state, process = self._prepare(incident_id, expected_version)
+        inputs.spec_name(item, "check", "item", incident_id)
+        inputs.actor(actor, "check", incident_id)
+        state, process = self._prepare(incident_id, expected_version, "check")
+        self._require_open(state, "check")
         items = [c.id for c in process.states[state.state].checklist]
         if item not in items:
             raise InvalidOperation(
@@ -400,13 +476,19 @@ class Engine:
     def fire(
         self, incident_id: str, transition: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
-        """Fire a transition; raise TransitionNotAllowed with the reason if it may not."""
-        state, process = self._prepare(incident_id, expected_version)
+        """Fire a transition; raise TransitionNotAllowed with the reason if it may not.
+
+        Once the transition is committed, this returns its new state: actions whose start
+        or outcome the store could not record are left to the next :meth:`tick`.
+        """
+        inputs.spec_name(transition, "fire", "transition", incident_id)
+        inputs.actor(actor, "fire", incident_id)
+        state, process = self._prepare(incident_id, expected_version, "fire")
         index, acting = self._decide_fire(process, state, transition, actor)
-        now = self._now()  # one reading: the event's time and the new timers' origin agree
+        now = self._time_for(state)  # one reading: the event's time and the timers' origin
         data = self._transition_data(process, state, index, now) | acting.record()
         self._append(state, [("transitioned", actor, data)], now=now)
-        self._run_actions(state, now=now)
+        self._run_actions_after_commit(state, now)
         return state.snapshot()
 
     @_serialised
@@ -420,7 +502,11 @@ class Engine:
         expected_version: int | None = None,
     ) -> Incident:
         """Change the severity; running timers are re-planned for the new level."""
-        state, process = self._prepare(incident_id, expected_version)
+        inputs.spec_name(level, "set_severity", "level", incident_id)
+        inputs.actor(actor, "set_severity", incident_id)
+        inputs.text(reason, "set_severity", "reason", incident_id)
+        state, process = self._prepare(incident_id, expected_version, "set_severity")
+        self._require_open(state, "set_severity")
         if level not in process.level_ids:
             raise InvalidOperation(
                 incident_id, "set_severity", f"the process has no level {level!r}"
@@ -445,8 +531,11 @@ class Engine:
     def note(
         self, incident_id: str, text: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
-        """Add a note to the incident's log."""
-        state, _ = self._prepare(incident_id, expected_version)
+        """Add a note to the incident's log (a closed incident too: a follow-up, a
+        correction; a note changes nothing else)."""
+        inputs.text(text, "note", "text", incident_id)
+        inputs.actor(actor, "note", incident_id)
+        state, _ = self._prepare(incident_id, expected_version, "note")
         if not authz.may_note(state, actor):
             raise NotAuthorized(
                 incident_id,
@@ -460,37 +549,59 @@ class Engine:
 
     @_serialised
     def retry_actions(self, incident_id: str) -> Incident:
-        """Run again every action of the incident that has not succeeded."""
-        state = self._load(incident_id)
-        self._run_actions(state, include_failed=True)
+        """Run again, now, every action of the incident that has not succeeded (whatever its
+        retry schedule, and past the attempts :meth:`tick` would make)."""
+        state = self._load(inputs.incident_id(incident_id, "retry_actions"))
+        self._run_actions_after_commit(state, None, _not_succeeded)
         return state.snapshot()
 
     @_serialised
-    def tick(self, now: datetime | None = None) -> list[Event]:
-        """Fire every due timer exactly once (its actions, then its transition, if any).
+    def tick(self, now: datetime | None = None) -> TickResult:
+        """Fire every due timer exactly once (its actions, then its transition, if any), and
+        start the actions that are due again (see :mod:`incidentflow.engine.retries`).
 
-        Returns the events written. Safe to call from several processes sharing a
-        store: a timer another process fired first is skipped.
+        Returns the events written (a list), with ``problems``: the incidents it skips
+        (see :meth:`problems`). An incident that fails is skipped for a while and never
+        stops the others. Safe to call from several processes sharing a store: a timer
+        another process fired first is skipped.
         """
-        now = self._aware(now) if now is not None else self._now()
+        now = inputs.when(now, "tick", "now") if now is not None else self._now()
         written: list[Event] = []
-        for state in self._open_states():
-            for _ in range(_MAX_TIMER_STEPS):
-                due = sorted(
-                    (d, t) for t, d in state.timers.items() if d <= now and not state.closed
-                )
-                if not due:
-                    break
-                version = state.version
-                try:
-                    fired = self._fire_timer(state, due[0][1], now)
-                except ConcurrencyError:
-                    if state.version == version:
-                        break  # nothing newer to catch up on: leave it to the next tick
-                    continue  # another process acted first; the state caught up: look again
-                written += fired
-                written += self._run_actions(state, now=now)
-        return written
+        for state in self._watched_states(now):
+            if self._problems.holds(state.id, state.version, now):
+                continue
+            try:
+                self._tick_incident(state, now, written)
+            except Exception as error:  # one incident must never stop the others' timers
+                self._problems.failed(state.id, state.version, error, now)
+            else:
+                self._problems.cleared(state.id)
+        return TickResult(written, self._problems.problems())
+
+    def _tick_incident(self, state: IncidentState, now: datetime, written: list[Event]) -> None:
+        """Fire the incident's due timers, then start its due actions (adds to ``written``)."""
+        if not state.closed:
+            self._process_for(state, "tick")
+        for _ in range(_MAX_TIMER_STEPS):
+            due = sorted((d, t) for t, d in state.timers.items() if d <= now and not state.closed)
+            if not due:
+                break
+            version = state.version
+            try:
+                written += self._fire_timer(state, due[0][1], now)
+            except ConcurrencyError:
+                if state.version == version:
+                    break  # nothing newer to catch up on: leave it to the next tick
+                continue  # another process acted first; the state caught up: look again
+            self._run_actions(state, now=now, into=written)
+        eager = state.id in self._unrun
+
+        def due_now(action: PlannedAction) -> bool:
+            at = retries.next_run(action, now, eager=eager)
+            return at is not None and at <= now
+
+        self._run_actions(state, due_now, now=now, into=written)
+        self._unrun.discard(state.id)
 
     # --- internals --------------------------------------------------------------------
 
@@ -501,76 +612,135 @@ class Engine:
         return process
 
     def _now(self) -> datetime:
-        return self._aware(self._clock())
+        return inputs.when(self._clock(), "clock", "the clock's time")
 
-    @staticmethod
-    def _aware(value: datetime) -> datetime:
-        if value.tzinfo is None:
-            raise ValueError("incidentflow needs aware datetimes (for example datetime.now(UTC))")
-        return value.astimezone(UTC)
+    def _time_for(self, state: IncidentState, now: datetime | None = None) -> datetime:
+        """``now`` (default: the clock), or the time of the incident's last event if that is
+        later: an incident's log never runs backwards, whatever the clock does."""
+        at = now if now is not None else self._now()
+        last = state.last_at
+        if last is not None and at < last:
+            LOGGER.warning(
+                "incident %s: the clock reads %s, before its last event: recording the "
+                "event at the last event's time, %s",
+                state.id,
+                at.isoformat(),
+                state.last_time,
+            )
+            return last
+        return at
 
     def _load(self, incident_id: str) -> IncidentState:
         state = self._cache.get(incident_id)
         if state is None:
             state = IncidentState(incident_id)
-        for event in self.store.events(incident_id, after=state.version):
-            state.apply(event)
+        try:
+            with _StoreCall("read the events", incident_id):
+                newer = self.store.events(incident_id, after=state.version)
+            for event in newer:
+                state.apply(event)
+        except BaseException:
+            self._cache.pop(incident_id, None)  # a half-applied event must not stay cached
+            raise
         if state.version == 0:
             raise UnknownIncident(incident_id)
         self._cache[incident_id] = state
         return state
 
-    def _open_states(self) -> list[IncidentState]:
-        """Every open incident of a process this engine runs, brought up to date, in opening
-        order (a shared store may hold other processes' incidents, and other writers')."""
+    def _watched_states(self, now: datetime) -> list[IncidentState]:
+        """Every open incident of a process this engine runs, and every closed one with
+        actions still to run, brought up to date, in opening order (a shared store may hold
+        other processes' incidents, and other writers').
+
+        One whose log cannot be read is reported (see :meth:`problems`) and left out.
+        """
         self._discover()
         states = []
-        for iid in list(self._open_ids):
+        for iid in list(self._watched):
+            if self._problems.unreadable(iid, now):
+                continue
             try:
-                state = self._load(iid)  # if this raises, the id stays: the next call retries
+                state = self._load(iid)
             except UnknownIncident:
                 state = None  # gone from the store (a store may forget: the drills' does)
-            if state is None or state.closed or state.process not in self._processes:
-                del self._open_ids[iid]
+            except Exception as error:  # the id stays: looked at again after a wait
+                self._problems.failed(iid, None, error, now)
+                continue
+            problem = self._problems.get(iid)
+            if problem is not None and problem.version is None:
+                self._problems.cleared(iid)  # it reads again
+            if state is None or state.process not in self._processes or not self._keeps(state, now):
+                del self._watched[iid]
                 self._cache.pop(iid, None)  # read again on demand: the cache stays small
+                self._problems.forget(iid)
+                self._unrun.discard(iid)
             else:
                 states.append(state)
         return states
 
+    def _keeps(self, state: IncidentState, now: datetime) -> bool:
+        """True while the periodic calls have something to do for the incident."""
+        return (
+            not state.closed
+            or state.id in self._unrun
+            or state.id in self._unrecorded
+            or any(
+                retries.next_run(a, now, eager=False) is not None for a in state.actions.values()
+            )
+        )
+
     def _discover(self) -> None:
-        """Add the incidents opened since the last call (by any writer) to ``_open_ids``.
+        """Add the incidents opened since the last call (by any writer) to ``_watched``.
 
         New ids are recorded before any is read, so a failed read loses none of them.
         """
         opened_since = getattr(self.store, "opened_since", None)
-        if opened_since is not None:
-            new, self._opened_position = opened_since(self._opened_position)
-        else:
-            listed = self.store.incident_ids()
+        with _StoreCall("list the incidents", None):
+            if opened_since is not None:
+                new, self._opened_position = opened_since(self._opened_position)
+            else:
+                listed = self.store.incident_ids()
+        if opened_since is None:
             present = set(listed)
-            for iid in [i for i in self._open_ids if i not in present]:
-                del self._open_ids[iid]  # the store no longer has it
+            for iid in [i for i in self._watched if i not in present]:
+                del self._watched[iid]  # the store no longer has it
                 self._cache.pop(iid, None)
             new = [iid for iid in listed if iid not in self._listed]
             self._listed = present
         for iid in new:
-            self._open_ids.setdefault(iid, None)
+            self._watched.setdefault(iid, None)
 
     def _prepare(
-        self, incident_id: str, expected_version: int | None
+        self, incident_id: str, expected_version: int | None, operation: str
     ) -> tuple[IncidentState, Process]:
+        inputs.incident_id(incident_id, operation)
+        inputs.expected_version(expected_version, operation, incident_id)
         state = self._load(incident_id)
         if expected_version is not None and expected_version != state.version:
             raise ConcurrencyError(incident_id, expected_version, state.version)
+        return state, self._process_for(state, operation)
+
+    def _process_for(self, state: IncidentState, operation: str) -> Process:
+        """The incident's process, or InvalidOperation if its version lacks the current state."""
         process = self._process(state.process)
         if state.state not in process.states:
             raise InvalidOperation(
-                incident_id,
-                "load",
+                state.id,
+                operation,
                 f"the incident is in state {state.state!r}, which version {process.version} "
                 f"of {process.name!r} no longer has",
             )
-        return state, process
+        return process
+
+    @staticmethod
+    def _require_open(state: IncidentState, operation: str) -> None:
+        if state.closed:
+            raise OperationRefused(
+                state.id,
+                operation,
+                "closed",
+                f"the incident is closed (in {state.state!r}), and a closed incident is final",
+            )
 
     def _append(
         self,
@@ -584,7 +754,7 @@ class Engine:
             self._process(state.process) if state.process else self._process(items[0][2]["process"])
         )
         spec = (process.name, process.version, process.digest)
-        time = (now or self._now()).isoformat()
+        time = self._time_for(state, now).isoformat()
         events = []
         seq, prev = state.version, state.last_hash
         for kind, actor, data in items:
@@ -593,10 +763,13 @@ class Engine:
             events.append(event)
             prev = event.hash
         try:
-            self.store.append(state.id, state.version, events)
+            with _StoreCall("append", state.id):
+                self.store.append(state.id, state.version, events)
         except ConcurrencyError:
-            for newer in self.store.events(state.id, after=state.version):
-                state.apply(newer)  # catch up, so the caller's next decision sees the truth
+            with _StoreCall("read the events", state.id):
+                newer = self.store.events(state.id, after=state.version)
+            for event in newer:
+                state.apply(event)  # catch up, so the caller's next decision sees the truth
             raise
         for event in events:
             state.apply(event)
@@ -715,8 +888,16 @@ class Engine:
         }
 
     def _fire_timer(self, state: IncidentState, timer_id: str, now: datetime) -> list[Event]:
-        process = self._process(state.process)
+        process = self._process_for(state, "tick")
         spec_timer = timer(process, state.state, timer_id)
+        if spec_timer is None:
+            raise InvalidOperation(
+                state.id,
+                "tick",
+                f"timer {timer_id!r} of state {state.state!r} is not in version "
+                f"{process.version} of {process.name!r}",
+            )
+        now = self._time_for(state, now)  # the event's time and the new timers' origin
         fired = {
             "timer": timer_id,
             "due": state.timers[timer_id].isoformat(),
@@ -737,55 +918,132 @@ class Engine:
                 )
         return self._append(state, items, now=now)
 
-    def _run_actions(
-        self, state: IncidentState, *, include_failed: bool = False, now: datetime | None = None
-    ) -> list[Event]:
-        """Run planned actions; ``now`` is the time of their cause (a tick's time for timers).
+    def _run_actions_after_commit(
+        self,
+        state: IncidentState,
+        now: datetime | None,
+        runnable: Callable[[PlannedAction], bool] | None = None,
+    ) -> None:
+        """Run the actions a committed change planned. The change stands whatever happens
+        here: what the store would not record is left to the next :meth:`tick`."""
+        try:
+            self._run_actions(state, runnable, now=now)
+        except Exception as error:  # bookkeeping failed; the caller's change is committed
+            self._unrun.add(state.id)
+            self._watched.setdefault(state.id, None)
+            LOGGER.warning(
+                "incident %s: actions left for the next tick: %s: %s",
+                state.id,
+                type(error).__name__,
+                error,
+                exc_info=error,
+            )
 
-        Returns the events recorded (each action's start and outcome).
+    def _run_actions(
+        self,
+        state: IncidentState,
+        runnable: Callable[[PlannedAction], bool] | None = None,
+        *,
+        now: datetime | None = None,
+        into: list[Event] | None = None,
+    ) -> list[Event]:
+        """Run the actions ``runnable`` selects (default: those planned), in order; ``now``
+        is the time of their cause (a tick's time for timers).
+
+        Returns the events recorded (each action's start and outcome), appended to ``into``
+        when given (so that they are not lost to the caller if a later write fails).
+        Outcomes that could not be recorded before are recorded first. If the store fails,
+        this raises, and keeps an outcome it could not record for the next call.
         """
-        written: list[Event] = []  # only this call's events, not other threads' meanwhile
-        runnable = {"planned", "started", "failed"} if include_failed else {"planned"}
-        for action_id in [a.id for a in state.actions.values() if a.status in runnable]:
-            planned = self._claim(state, action_id, runnable, now, written)
+        select = runnable or _is_planned
+        # only this call's events, not other threads' meanwhile
+        written: list[Event] = [] if into is None else into
+        self._record_unrecorded(state, now, written)
+        for action_id in [a.id for a in state.actions.values() if select(a)]:
+            planned = self._claim(state, action_id, select, now, written)
             if planned is None:
                 continue  # another runner (another process, or a reentrant handler) took it
-            outcome = self._invoke(state, planned)
-            if outcome is None:
-                self._record(state, "action_succeeded", {"action_id": planned.id}, now, written)
-            else:
-                failed = {"action_id": planned.id, "error": outcome}
-                self._record(state, "action_failed", failed, now, written)
+            attempt = planned.attempts + 1
+            error = self._invoke(state, planned, attempt)
+            kind, data = self._outcome(state, planned, attempt, error, now)
+            try:
+                self._record(state, kind, data, now, written)
+            except Exception:
+                self._unrecorded.setdefault(state.id, {})[planned.id] = (kind, data)
+                raise
         return written
+
+    def _outcome(
+        self,
+        state: IncidentState,
+        planned: PlannedAction,
+        attempt: int,
+        error: str | None,
+        now: datetime | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """The event recording how an attempt went; a failure carries when to try again."""
+        if error is None:
+            return "action_succeeded", {"action_id": planned.id}
+        # a missing handler is a gap in the host's set-up: trying again later cannot fix it
+        retry = (
+            retries.retry_at(attempt, self._time_for(state, now))
+            if planned.action in self._handlers
+            else None
+        )
+        return "action_failed", {
+            "action_id": planned.id,
+            "error": error,
+            "attempt": attempt,
+            "retry_at": retry.isoformat() if retry is not None else None,
+        }
+
+    def _record_unrecorded(
+        self, state: IncidentState, now: datetime | None, written: list[Event]
+    ) -> None:
+        """Record the outcomes of actions that ran while the store could not record them."""
+        pending = self._unrecorded.get(state.id)
+        if pending is None:
+            return
+        for action_id, (kind, data) in list(pending.items()):
+            action = state.actions.get(action_id)
+            if action is not None and action.status == "started":  # nobody recorded it since
+                self._record(state, kind, data, now, written)
+            del pending[action_id]
+        self._unrecorded.pop(state.id, None)
 
     def _claim(
         self,
         state: IncidentState,
         action_id: str,
-        runnable: set[str],
+        runnable: Callable[[PlannedAction], bool],
         now: datetime | None,
         written: list[Event],
     ) -> PlannedAction | None:
         """Record that an action starts, unless someone else started it first.
 
         The start is appended at the version it was decided on: a concurrent runner
-        makes the append fail, the state catches up, and the status is looked at again.
+        makes the append fail, the state catches up, and the action is looked at again.
+        A refusal with nothing newer to catch up on is raised (retrying would spin).
         """
         while True:
             planned = state.actions[action_id]
-            if planned.status not in runnable:
+            if not runnable(planned):
                 return None
-            data = {"action_id": planned.id, "action": planned.action}
+            data = {
+                "action_id": planned.id,
+                "action": planned.action,
+                "attempt": planned.attempts + 1,
+            }
             version = state.version
             try:
                 written += self._append(state, [("action_started", SYSTEM, data)], now=now)
             except ConcurrencyError:
                 if state.version == version:
-                    return None  # the store shows nothing newer: leave it for retry_actions()
+                    raise
                 continue
             return planned
 
-    def _invoke(self, state: IncidentState, planned: PlannedAction) -> str | None:
+    def _invoke(self, state: IncidentState, planned: PlannedAction, attempt: int) -> str | None:
         handler = self._handlers.get(planned.action)
         if handler is None:
             return f"no handler registered for action {planned.action!r}"
@@ -807,6 +1065,8 @@ class Engine:
             holders,
             planned.origin,
             planned.id,
+            planned.idempotency_key,
+            attempt,
         )
         try:
             # the host's code runs outside the engine's turn: it may call engines, this one
@@ -835,3 +1095,30 @@ class Engine:
                 if state.version == version:
                     raise  # refused, yet nothing newer to build on: retrying would spin
                 continue  # _append caught the state up; try again on top of the newer events
+
+
+def _is_planned(action: PlannedAction) -> bool:
+    return action.status == "planned"
+
+
+def _not_succeeded(action: PlannedAction) -> bool:
+    return action.status != "succeeded"
+
+
+class _StoreCall:
+    """Turn a store's own failure (sqlite3, OSError, a driver's) into :class:`StoreError`;
+    the library's own errors (ConcurrencyError) pass as they are. (A class, not a
+    generator: it wraps every read and append.)"""
+
+    __slots__ = ("incident_id", "operation")
+
+    def __init__(self, operation: str, incident_id: str | None) -> None:
+        self.operation = operation
+        self.incident_id = incident_id
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        if isinstance(error, Exception) and not isinstance(error, IncidentflowError):
+            raise StoreError(self.operation, self.incident_id, error) from error

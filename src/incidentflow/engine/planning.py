@@ -50,9 +50,9 @@ def plan_timers(
     return due
 
 
-def timer(process: Process, state: str, timer_id: str) -> Timer:
-    """The timer ``timer_id`` of ``state``."""
-    return next(t for t in process.states[state].timers if t.id == timer_id)
+def timer(process: Process, state: str, timer_id: str) -> Timer | None:
+    """The timer ``timer_id`` of ``state`` (None if this version of the process has none)."""
+    return next((t for t in process.states[state].timers if t.id == timer_id), None)
 
 
 def plan_actions(calls: Iterable[ActionCall], origin: str) -> list[dict[str, Any]]:

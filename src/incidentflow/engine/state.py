@@ -9,7 +9,7 @@ SLAs of the level), so replaying a log needs neither the spec nor a clock.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -27,6 +27,10 @@ class PlannedAction:
     origin: str  # e.g. "transition:acknowledge", "enter:triage", "timer:ack_deadline"
     status: str  # planned | started | succeeded | failed
     error: str | None = None
+    attempts: int = 0  # how many times it was started
+    retry_at: datetime | None = None  # when tick() starts a failed action again (None: never)
+    planned_at: datetime | None = None  # the time of the event that planned it
+    idempotency_key: str = ""  # unique across incidents and stores (see key_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +71,21 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
+def key_of(planning_event_hash: str, index: int) -> str:
+    """The idempotency key of the ``index``-th action planned by the event with this hash.
+
+    The hash covers the incident id, the event's time and the hash of every earlier
+    event: two incidents (in one store or two) never share a key, while a retry of the
+    same action, by any engine, gets the same key again.
+    """
+    return f"{planning_event_hash[:32]}-{index}"
+
+
 class IncidentState:
     """Mutable fold of one incident's events; ``snapshot()`` freezes it."""
 
     __slots__ = (
+        "_last_at",
         "acted",
         "actions",
         "assignments",
@@ -81,6 +96,7 @@ class IncidentState:
         "fired_timers",
         "id",
         "last_hash",
+        "last_time",
         "opened_at",
         "opened_by",
         "phase",
@@ -115,6 +131,8 @@ class IncidentState:
         self.closed = False
         self.version = 0
         self.last_hash = GENESIS
+        self.last_time = ""  # the time (ISO text) of the last event: times never go back
+        self._last_at: datetime | None = None  # last_time parsed, on demand
         self.fired_timers: frozenset[str] = _NONE
         self.actions: dict[str, PlannedAction] = {}
         # person -> roles they fired a transition as (separation of duties reads it)
@@ -123,6 +141,13 @@ class IncidentState:
     def roles_of(self, person: str) -> frozenset[str]:
         """The roles ``person`` holds on this incident."""
         return frozenset(r for r, people in self.assignments.items() if person in people)
+
+    @property
+    def last_at(self) -> datetime | None:
+        """The time of the last event (None before the first)."""
+        if self._last_at is None and self.last_time:
+            self._last_at = datetime.fromisoformat(self.last_time)
+        return self._last_at
 
     def apply(self, event: Event) -> None:
         """Fold one event (events must come in seq order)."""
@@ -162,13 +187,18 @@ class IncidentState:
             self.severity = data["new"]
             self.timers = {k: _time(v) for k, v in data["timers"].items()}
         elif kind == "action_started":
-            self._action(data["action_id"], "started")
+            self._action(data["action_id"], "started", started=True)
         elif kind == "action_succeeded":
             self._action(data["action_id"], "succeeded")
         elif kind == "action_failed":
-            self._action(data["action_id"], "failed", data.get("error"))
+            retry = data.get("retry_at")  # absent from logs written before retries existed
+            self._action(
+                data["action_id"], "failed", data.get("error"), _time(retry) if retry else None
+            )
         self.version = event.seq
         self.last_hash = event.hash
+        self.last_time = event.time
+        self._last_at = None
 
     def _enter(self, data: Mapping[str, Any], event: Event) -> None:
         self.state = data["to"] if "to" in data else data["state"]
@@ -189,13 +219,27 @@ class IncidentState:
                 planned.get("params", {}),
                 planned["origin"],
                 "planned",
+                planned_at=event.at,
+                idempotency_key=key_of(event.hash, i),
             )
 
-    def _action(self, action_id: str, status: str, error: str | None = None) -> None:
+    def _action(
+        self,
+        action_id: str,
+        status: str,
+        error: str | None = None,
+        retry_at: datetime | None = None,
+        *,
+        started: bool = False,
+    ) -> None:
         current = self.actions.get(action_id)
         if current is not None:
-            self.actions[action_id] = PlannedAction(
-                current.id, current.action, current.params, current.origin, status, error
+            self.actions[action_id] = replace(
+                current,
+                status=status,
+                error=error,
+                attempts=current.attempts + started,
+                retry_at=retry_at,
             )
 
     def snapshot(self) -> Incident:
