@@ -13,7 +13,7 @@ from incidentflow.compiler.patterns import (
     compile_pattern,
 )
 from incidentflow.compiler.predicates import compile_condition
-from incidentflow.compiler.triggers import SPEC_WORK, TRIGGER_WORK
+from incidentflow.compiler.triggers import SPEC_WORK, TRIGGER_WORK, WORK_PER_TEST
 from incidentflow.rules import RULES
 from incidentflow.spec.limits import Limits
 from incidentflow.spec.models import Trigger
@@ -148,4 +148,7 @@ def test_the_spec_format_states_the_bounds_in_force() -> None:
     text = " ".join((ROOT / "docs" / "spec-format.md").read_text(encoding="utf-8").split())
     assert f"at most {MAX_PATTERN_LENGTH:,} characters" in text
     assert f"at most {MAX_PATTERN_PROGRAM:,} RE2 instructions" in text
-    assert f"about {TRIGGER_WORK:,} steps per trigger and {SPEC_WORK:,} per spec" in text
+    assert (
+        f"about {TRIGGER_WORK:,} steps per trigger and {SPEC_WORK:,} per spec, "
+        f"plus {WORK_PER_TEST} per test" in text
+    )

@@ -159,6 +159,7 @@ class _Search:
 
     def _unchoose(self, size: int) -> None:
         """Go back to the first ``size`` chosen tests."""
+        self.budget.spend(len(self._chosen) - size)
         while len(self._chosen) > size:
             lit = self._chosen.pop()
             del self._position[id(lit)]
