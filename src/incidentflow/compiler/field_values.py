@@ -164,7 +164,7 @@ def _candidate_groups(
         yield numbers[1], True
         _join(clash, numbers[0])
     refusing = _refusing_every_text(lits)
-    texts = _shortest_list(lits, _is_text)
+    texts = None if refusing else _shortest_list(lits, _is_text)
     if refusing:
         for lit in refusing:  # no text passes these tests, whatever the patterns say
             _join(clash, lit)
@@ -283,14 +283,20 @@ def _refusing_every_text(lits: list[Literal]) -> tuple[Literal, ...]:
             or (listed is not None and not any(isinstance(v, str) for v in listed))
         ):
             return (lit,)
-    wanted: dict[str, Literal] = {}
-    for lit in lits:
-        if lit.test.operator == "matches" and not lit.negated:
-            wanted.setdefault(lit.test.operand, lit)
+    wanted = _required_patterns(lits)
     for lit in lits:
         if lit.test.operator == "matches" and lit.negated and lit.test.operand in wanted:
             return (wanted[lit.test.operand], lit)  # a pattern required and refused
     return ()
+
+
+def _required_patterns(lits: list[Literal]) -> dict[str, Literal]:
+    """The first test requiring each pattern, by pattern."""
+    wanted: dict[str, Literal] = {}
+    for lit in lits:
+        if lit.test.operator == "matches" and not lit.negated:
+            wanted.setdefault(lit.test.operand, lit)
+    return wanted
 
 
 def _texts_to_try(lits: list[Literal], budget: Budget) -> Iterator[str]:
@@ -306,12 +312,8 @@ def _texts_to_try(lits: list[Literal], budget: Budget) -> Iterator[str]:
     yield _fresh_text(written)
     if not any(lit.test.operator == "matches" for lit in lits):
         return
-    wanted: dict[str, Literal] = {}  # one test per required pattern
-    for lit in lits:
-        if lit.test.operator == "matches" and not lit.negated:
-            wanted.setdefault(lit.test.operand, lit)
     examples: list[str] = []
-    for lit in wanted.values():
+    for lit in _required_patterns(lits).values():
         pattern = pattern_of(lit.test)
         budget.spend(_EXAMPLE_COST)
         matching = [text for text in pattern.example_texts() if pattern.search(text)]

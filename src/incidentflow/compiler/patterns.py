@@ -34,10 +34,10 @@ bounds the cost per byte. A 1,000-character literal compiles to about 1,000, a
 ``[a-z0-9]{1,1000}`` is about 3,000 and goes over.
 """
 
-_COMPILE_MEMORY = 1 << 20  # RE2's max_mem: what compiling one pattern may allocate
+_COMPILE_MEMORY = 1 << 20  # RE2 max_mem: what one pattern may hold (program and automaton cache)
 _EXAMPLE_LENGTH = 64  # how far RE2 looks when it proposes example texts
 
-UNSUPPORTED_HINT = (
+_UNSUPPORTED_HINT = (
     "patterns use RE2 syntax, which has no backreferences (\\1), no lookahead or "
     "lookbehind ((?=, (?!, (?<=, (?<!) and writes Python's \\Z as \\z; rewrite the pattern, "
     "or express the exclusion as its own test, e.g. {not: {field: ..., matches: ...}}"
@@ -137,7 +137,7 @@ def compile_pattern(text: str) -> Pattern | PatternProblem:
         if "repetition" in detail:
             hint = _REPEAT_HINT
         elif "perl operator" in detail or "escape sequence" in detail:
-            hint = UNSUPPORTED_HINT  # most often a Python feature that RE2 lacks
+            hint = _UNSUPPORTED_HINT  # most often a Python feature that RE2 lacks
         return PatternProblem("IF403", f"is not a valid RE2 pattern: {detail}", hint)
     if regexp.programsize > MAX_PATTERN_PROGRAM:
         return PatternProblem(
