@@ -1,6 +1,7 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
-NAME: cold, compile, load, engine, memory, sqlite, history, drill, output (default: all).
+NAME: cold, compile, load, engine, memory, sqlite, history, drill, output, hostile
+(default: all).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from benchmarks import (
     drill,
     engine,
     history,
+    hostile_triggers,
     loading,
     memory,
     output,
@@ -35,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "history": history.run,
     "drill": drill.run,
     "output": output.run,
+    "hostile": hostile_triggers.run,
 }
 RESULTS = Path(__file__).with_name("results.json")
 

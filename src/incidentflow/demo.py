@@ -1,7 +1,7 @@
 """``incidentflow demo``: one incident of any valid process, end to end, on an SQLite store.
 
 The incident opens from a signal built from the spec's own triggers (the most severe
-trigger for which :func:`~incidentflow.compiler.witness.example_signal` finds one),
+trigger for which :func:`~incidentflow.compiler.triggers.example_signal` finds one),
 or, when the spec has no trigger or none yields a signal, directly at the most severe
 level, saying why. Every role gets a person of its own (so ``distinct_holders``
 policies hold). The walk is a path the drill planner (:mod:`incidentflow.drill.generate`)
@@ -27,7 +27,7 @@ from typing import Any, TextIO
 from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.sqlite import SQLiteStore
 from incidentflow.compiler.process import Process
-from incidentflow.compiler.witness import example_signal
+from incidentflow.compiler.triggers import example_signal
 from incidentflow.drill.generate import DrillPath, LevelModel, Step
 from incidentflow.drill.runner import SimulatedClock
 from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
