@@ -1,7 +1,7 @@
 """``incidentflow demo``: one incident of any valid process, end to end, on an SQLite store.
 
 The incident opens from a signal built from the spec's own triggers (the most severe
-trigger for which :func:`~incidentflow.compiler.witness.example_signal` finds one),
+trigger for which :meth:`~incidentflow.compiler.process.Process.example_signal` finds one),
 or, when the spec has no trigger or none yields a signal, directly at the most severe
 level, saying why. Every role gets a person of its own (so ``distinct_holders``
 policies hold). The walk is a path the drill planner (:mod:`incidentflow.drill.generate`)
@@ -27,11 +27,9 @@ from typing import Any, TextIO
 from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.sqlite import SQLiteStore
 from incidentflow.compiler.process import Process
-from incidentflow.compiler.witness import example_signal
 from incidentflow.drill.generate import DrillPath, LevelModel, Step
 from incidentflow.drill.runner import SimulatedClock
 from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
-from incidentflow.engine.planning import timer
 from incidentflow.errors import EngineError, IncidentflowError, OperationRefused
 from incidentflow.timeline import duration, timeline
 
@@ -64,9 +62,8 @@ class Opening:
 
 def opening(process: Process) -> Opening:
     """A signal for the most severe trigger that yields one (ties: the earlier in the file)."""
-    when = {t.id: t.when for t in process.spec.triggers}
     for trig in sorted(process.triggers, key=lambda t: t.rank):
-        signal = example_signal(when[trig.id])
+        signal = process.example_signal(trig.id)
         won = process.match(signal) if signal is not None else None
         if signal is not None and won is not None:
             return Opening(won.level, signal, won.id)
@@ -174,7 +171,7 @@ class _Run:
         moving = [
             due
             for timer_id, due in incident.timers.items()
-            if timer(self.process, incident.state, timer_id).transition is not None
+            if self.process.timer(incident.state, timer_id).transition is not None
         ]
         acting = [d for d in incident.timers.values() if d not in moving and d <= now + LINGER]
         target = max(now + PACE, min(acting, default=now))

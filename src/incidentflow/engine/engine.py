@@ -25,12 +25,7 @@ from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
 from incidentflow.engine import authz
 from incidentflow.engine.machine import ProcessMachine
-from incidentflow.engine.planning import (
-    plan_actions,
-    plan_timers,
-    sla_seconds,
-    timer,
-)
+from incidentflow.engine.planning import plan_actions, plan_timers, sla_seconds
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
 from incidentflow.errors import (
@@ -716,7 +711,7 @@ class Engine:
 
     def _fire_timer(self, state: IncidentState, timer_id: str, now: datetime) -> list[Event]:
         process = self._process(state.process)
-        spec_timer = timer(process, state.state, timer_id)
+        spec_timer = process.timer(state.state, timer_id)
         fired = {
             "timer": timer_id,
             "due": state.timers[timer_id].isoformat(),

@@ -17,14 +17,12 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from incidentflow.compiler.graph import build_edges
-from incidentflow.compiler.references import timer_duration_at
 from incidentflow.engine.authz import fire_roles
 from incidentflow.render.handbook_text import condition_english, table, value_text, words
 from incidentflow.render.mermaid import to_mermaid
 from incidentflow.render.model import Diagram, diagram
 from incidentflow.spec.durations import format_duration
-from incidentflow.spec.models import SLA_FIELDS, ActionCall, Level, State, Timer, Transition
+from incidentflow.spec.models import SLA_FIELDS, ActionCall, State, Timer, Transition
 
 if TYPE_CHECKING:
     from incidentflow.api import CheckResult
@@ -253,12 +251,11 @@ def _flowchart(process: Process) -> list[str]:
     return out
 
 
-def _timer_text(process: Process, timer: Timer) -> str:
-    def at(level: Level) -> str:
-        slas = {f: level.sla(f) for f in SLA_FIELDS}
-        return f"{level.id} {_duration(timer_duration_at(timer.after, slas, level.id))}"
-
-    when = ", ".join(at(lv) for lv in process.levels)
+def _timer_text(process: Process, sid: str, timer: Timer) -> str:
+    when = ", ".join(
+        f"{level} {_duration(process.timer_delay(sid, timer.id, level))}"
+        for level in process.level_ids
+    )
     source = f" ({timer.after})" if isinstance(timer.after, str) else ""
     line = f"- `{timer.id}`{source}: after {when}"
     if timer.actions:
@@ -292,7 +289,7 @@ def _state_section(process: Process, sid: str, state: State) -> list[str]:
     if state.on_enter:
         out += ["On enter:", "", *(f"- {_call_text(c)}" for c in state.on_enter), ""]
     if state.timers:
-        out += ["Timers:", "", *(_timer_text(process, t) for t in state.timers), ""]
+        out += ["Timers:", "", *(_timer_text(process, sid, t) for t in state.timers), ""]
     exits = process.transitions_from.get(sid, ())
     if exits:
         out += ["Exits:", ""]
@@ -327,8 +324,8 @@ def shortest_path(process: Process, level: str) -> list[tuple[str, str]] | None:
     graph = nx.DiGraph()
     graph.add_node(process.initial)
     names: dict[tuple[str, str], str] = {}
-    for edge in build_edges(process.spec):
-        if level in edge.levels and (edge.source, edge.target) not in names:
+    for edge in process.view_at(level).edges:
+        if (edge.source, edge.target) not in names:
             names[(edge.source, edge.target)] = edge.name
             graph.add_edge(edge.source, edge.target)
     lengths = nx.single_source_shortest_path_length(graph, process.initial)
