@@ -1,10 +1,11 @@
-"""The layering, read from the source with ``ast``: who may import what.
+"""The layering, read from the source with ``ast``: who may import what, and who writes files.
 
 Outside ``incidentflow.compiler``, the compiler is known only through the compiled
 :class:`~incidentflow.compiler.process.Process` (``incidentflow.compiler.process``)
 and the package's public names (``incidentflow.compiler.__all__``): the engine, the
 renderers and the drills ask the ``Process``, never a check module, so the checks
-can change without the runtime noticing.
+can change without the runtime noticing. The renderers return text and bytes;
+writing them to files is the job of :mod:`incidentflow.publish` and the CLI.
 """
 
 from __future__ import annotations
@@ -120,3 +121,33 @@ def _scratch_module(src: Path, source: str) -> Path:
     module.parent.mkdir(parents=True)
     module.write_text(source, encoding="utf-8")
     return module
+
+
+FILE_WRITES = {"open", "write_text", "write_bytes", "mkdir", "touch", "unlink", "rename"}
+
+
+def file_io(path: Path, src: Path = SRC) -> list[str]:
+    """Calls in ``path`` that open or change files (``open()``, ``Path.write_text()``, ...)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+        if name in FILE_WRITES:
+            found.append(f"{path.relative_to(src)}:{node.lineno}: {ast.unparse(func)}()")
+    return found
+
+
+def test_renderers_return_text_and_never_touch_files() -> None:
+    found = [hit for p in sorted((PACKAGE / "render").rglob("*.py")) for hit in file_io(p)]
+    assert found == [], "write files in incidentflow.publish or the CLI:\n" + "\n".join(found)
+
+
+def test_the_file_check_sees_writes(tmp_path: Path) -> None:
+    module = tmp_path / "x.py"
+    module.write_text(
+        "from pathlib import Path\nPath('a').write_text('b')\nopen('c', 'w')\nprint('d')\n",
+        encoding="utf-8",
+    )
+    assert file_io(module, tmp_path) == ["x.py:2: Path('a').write_text()", "x.py:3: open()"]

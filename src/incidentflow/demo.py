@@ -25,13 +25,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from incidentflow.audit.metrics import incident_metrics
+from incidentflow.audit.report import incident_metrics_lines
 from incidentflow.audit.sqlite import SQLiteStore
+from incidentflow.audit.timeline import timeline
 from incidentflow.compiler.process import Process
 from incidentflow.drill.generate import DrillPath, LevelModel, Step
 from incidentflow.drill.runner import SimulatedClock
 from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
 from incidentflow.errors import EngineError, IncidentflowError, OperationRefused
-from incidentflow.timeline import duration, timeline
 
 START = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
 """When the demo's simulated clock starts."""
@@ -267,10 +268,7 @@ def _report(
     out.write("".join(f"  {line}\n" for line in run.said) or "  none\n")
     m = incident_metrics(events, run.clock.now)
     out.write("\nMetrics\n")
-    out.write(f"  time to acknowledge  {duration(m.time_to_acknowledge)}\n")
-    out.write(f"  time to mitigate     {duration(m.time_to_mitigate)}\n")
-    out.write(f"  time to resolve      {duration(m.time_to_resolve)}\n")
-    out.write(f"  SLA breaches         {', '.join(m.breached) or 'none'}\n")
+    out.write("".join(f"  {line}\n" for line in incident_metrics_lines(m)))
     report = run.engine.verify(run.iid)
     incident = run.engine.get(run.iid)
     out.write("\nAudit\n")

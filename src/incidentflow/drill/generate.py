@@ -29,9 +29,9 @@ from typing import Literal
 
 import networkx as nx
 
+from incidentflow.audit.timeline import duration
 from incidentflow.compiler.process import Process
 from incidentflow.engine.authz import fire_roles
-from incidentflow.timeline import duration
 
 StepKind = Literal["fire", "wait"]
 ItemKind = Literal["state", "transition", "timer"]

@@ -4,19 +4,19 @@ A handbook is what responders read: overview, roles, a RACI matrix, severity
 levels and SLAs, triggers in plain words, the flowchart (Mermaid), one section
 per state and the shortest path to a terminal state at each level. Everything
 comes from the spec that runs, in spec order, so the output is deterministic.
+This module only returns text; :mod:`incidentflow.publish` writes handbooks to files.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import networkx as nx
 
+from incidentflow._moved import forward
 from incidentflow.engine.authz import fire_roles
 from incidentflow.render.handbook_text import condition_english, table, value_text, words
 from incidentflow.render.mermaid import to_mermaid
@@ -25,17 +25,9 @@ from incidentflow.spec.durations import format_duration
 from incidentflow.spec.models import SLA_FIELDS, ActionCall, State, Timer, Transition
 
 if TYPE_CHECKING:
-    from incidentflow.api import CheckResult
     from incidentflow.compiler.process import Process
 
-__all__ = [
-    "condition_english",
-    "handbook",
-    "handbook_results",
-    "who_may_fire",
-    "write_handbooks",
-    "write_results",
-]
+__all__ = ["condition_english", "handbook", "who_may_fire"]
 
 _NONE = "—"
 
@@ -367,35 +359,6 @@ def handbook(process: Process) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
-def handbook_results(path: str | os.PathLike[str]) -> list[CheckResult]:
-    """Check a spec file, or every spec of a directory (a set); raises SpecFileError on I/O."""
-    from incidentflow.api import check_file, check_set
-
-    return check_set(path) if Path(path).is_dir() else [check_file(path)]
-
-
-def write_results(results: Sequence[CheckResult], out_dir: Path) -> list[Path]:
-    """Write ``out_dir/<name>.md`` for each compiled result; raises OSError on I/O."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for result in results:
-        if result.process is None:
-            continue
-        target = out_dir / f"{result.process.name}.md"
-        target.write_text(handbook(result.process), encoding="utf-8")
-        written.append(target)
-    return written
-
-
-def write_handbooks(path: Path, out_dir: Path) -> list[Path]:
-    """Write one handbook per process of ``path`` (a spec file or a directory) into ``out_dir``.
-
-    Returns the files written. Raises :class:`~incidentflow.errors.SpecError` when a
-    spec has errors (nothing is written then), SpecFileError or OSError on I/O problems.
-    """
-    from incidentflow.errors import SpecError
-
-    results = handbook_results(path)
-    if any(r.process is None for r in results):
-        raise SpecError([d for r in results for d in r.diagnostics])
-    return write_results(results, out_dir)
+__getattr__ = forward(
+    __name__, "incidentflow.publish", ("handbook_results", "write_results", "write_handbooks")
+)
