@@ -88,6 +88,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "demo",
         "examples",
         "render",
+        "publish",
     }
     assert exported <= PUBLIC | {"__version__"}
 

@@ -13,9 +13,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from incidentflow._version import __version__
+
+if TYPE_CHECKING:
+    from incidentflow.audit.report import ReportFormat
 
 EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -331,7 +334,7 @@ def _render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _docs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from incidentflow.errors import SpecFileError
-    from incidentflow.render.handbook import handbook_results, write_results
+    from incidentflow.publish import handbook_results, write_results
     from incidentflow.reporting import format_text
 
     try:
@@ -411,60 +414,23 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         return EXIT_USAGE
 
 
-def _report(database: str, fmt: str, stdout: TextIO) -> int:
+def _report(database: str, fmt: ReportFormat, stdout: TextIO) -> int:
     from datetime import UTC, datetime
 
-    from incidentflow.audit.metrics import metrics_by_incident, summarise
+    from incidentflow.audit.metrics import metrics_by_incident
+    from incidentflow.audit.report import metrics_report
     from incidentflow.audit.sqlite_readonly import read_store
-    from incidentflow.timeline import duration
 
     now = datetime.now(UTC)
     metrics = read_store(database, lambda store: metrics_by_incident(store.all_events(), now))
-    levels = summarise(metrics)
-    if fmt == "json":
-        payload = {
-            "incidents": [m.as_dict() for m in metrics],
-            "levels": [
-                {
-                    "process": s.process,
-                    "severity": s.severity,
-                    "incidents": s.incidents,
-                    "median_time_to_acknowledge": _seconds(s.median_time_to_acknowledge),
-                    "median_time_to_mitigate": _seconds(s.median_time_to_mitigate),
-                    "median_time_to_resolve": _seconds(s.median_time_to_resolve),
-                    "breaches": s.breaches,
-                }
-                for s in levels
-            ],
-        }
-        stdout.write(json.dumps(payload, indent=2) + "\n")
-        return EXIT_OK
-    stdout.write(f"{len(metrics)} incident(s)\n\n")
-    header = f"{'process':<20} {'level':<6} {'n':>4} {'ack':>9} {'mitigate':>9} {'resolve':>10}  breaches"
-    stdout.write(header + "\n")
-    for s in levels:
-        breaches = ", ".join(f"{k} {v}" for k, v in sorted(s.breaches.items())) or "none"
-        stdout.write(
-            f"{s.process:<20} {s.severity:<6} {s.incidents:>4} "
-            f"{duration(s.median_time_to_acknowledge):>9} {duration(s.median_time_to_mitigate):>9} "
-            f"{duration(s.median_time_to_resolve):>10}  {breaches}\n"
-        )
-    stdout.write(
-        "\n(median times from opening; durations of incidents still open count up to now)\n"
-    )
+    stdout.write(metrics_report(metrics, fmt))
     return EXIT_OK
-
-
-def _seconds(value: object) -> float | None:
-    from datetime import timedelta
-
-    return value.total_seconds() if isinstance(value, timedelta) else None
 
 
 def _verify(database: str, anchor_path: str | None, stdout: TextIO, stderr: TextIO) -> int:
     from incidentflow.audit.anchor import Anchor
+    from incidentflow.audit.report import verification_text
     from incidentflow.audit.sqlite_readonly import verify_file
-    from incidentflow.audit.verify import format_problem
     from incidentflow.errors import AuditError
 
     anchor = None
@@ -475,37 +441,25 @@ def _verify(database: str, anchor_path: str | None, stdout: TextIO, stderr: Text
             raise AuditError(anchor_path, f"cannot be read: {exc.strerror}") from None
         anchor = Anchor.from_json(text, source=anchor_path)
     report = verify_file(database, anchor=anchor)
-    for problem in report.problems:
-        stdout.write(format_problem(problem) + "\n")
-    verdict = "everything verifies" if report.ok else f"{len(report.problems)} problem(s)"
-    stdout.write(f"{report.checked} incident(s), {report.events} event(s): {verdict}\n")
-    if anchor is not None and report.ok:
-        stdout.write(
-            f"anchor of {anchor.created} ({len(anchor.heads)} incident(s), digest "
-            f"{anchor.digest}): nothing it recorded was cut or rewritten\n"
-        )
+    stdout.write(verification_text(report, anchor))
     return EXIT_OK if report.ok else EXIT_SPEC_ERRORS
 
 
 def _anchor(database: str, output: str, stdout: TextIO, stderr: TextIO) -> int:
     from datetime import UTC, datetime
 
+    from incidentflow.audit.report import anchor_summary, problems_text
     from incidentflow.audit.sqlite_readonly import anchor_file
-    from incidentflow.audit.verify import format_problem
 
     anchor, report = anchor_file(database, datetime.now(UTC))
     if anchor is None:
-        for problem in report.problems:
-            stdout.write(format_problem(problem) + "\n")
+        stdout.write(problems_text(report))
         stderr.write(
             f"incidentflow: {database}: not anchored: {len(report.problems)} problem(s) "
             "(above); an anchor would vouch for them\n"
         )
         return EXIT_SPEC_ERRORS
-    summary = (
-        f"anchored {len(anchor.heads)} incident(s), {report.events} event(s), at "
-        f"{anchor.created}: digest {anchor.digest}\n"
-    )
+    summary = anchor_summary(anchor, report)
     if output == "-":
         stdout.write(anchor.to_json())
         stderr.write(summary)
