@@ -90,7 +90,8 @@ _MIGRATE_LOCK: Final = 0x49464C57  # pg_advisory_xact_lock key: one migrate() at
 _T = TypeVar("_T")
 
 
-def _psycopg() -> Any:
+def psycopg_modules() -> Any:
+    """``(psycopg, psycopg_pool)``, or ImportError with the install hint."""
     try:
         import psycopg
         import psycopg_pool
@@ -99,7 +100,7 @@ def _psycopg() -> Any:
     return psycopg, psycopg_pool
 
 
-class _Queries:
+class Queries:
     """The SQL of one store, its tables qualified with the PostgreSQL schema."""
 
     def __init__(self, schema: str) -> None:
@@ -152,9 +153,9 @@ class PostgresStore:
         max_connections: int = 4,
         timeout: float = 30.0,
     ) -> None:
-        _, psycopg_pool = _psycopg()
+        _, psycopg_pool = psycopg_modules()
         self.schema = schema
-        self._sql = _Queries(schema)
+        self._sql = Queries(schema)
         self._owns_pool = pool is None
         self._conninfo = conninfo
         if pool is None:
@@ -182,7 +183,7 @@ class PostgresStore:
         Idempotent, and safe to run from several processes at once (they take turns).
         Raises StoreSchemaError if the database's schema is newer than this release's.
         """
-        psycopg, _ = _psycopg()
+        psycopg, _ = psycopg_modules()
         s = self._sql.schema
         try:
             with self.pool.connection() as conn, conn.transaction():
@@ -210,13 +211,7 @@ class PostgresStore:
         return self._read("read the schema version", None, self._version_of)
 
     def _version_of(self, conn: psycopg.Connection[Any]) -> int | None:
-        psycopg, _ = _psycopg()
-        try:
-            with conn.transaction():
-                row = conn.execute(self._sql.version).fetchone()
-        except psycopg.errors.UndefinedTable:
-            return None
-        return None if row is None or row[0] is None else int(row[0])
+        return read_schema_version(conn, self._sql)
 
     def _schema_error(self, found: int | None) -> StoreSchemaError:
         where = f"schema {self.schema!r} of the database"
@@ -242,7 +237,7 @@ class PostgresStore:
         """Append ``events`` in one transaction, or raise ConcurrencyError (writing nothing)
         if the incident is not at ``expected_version``; StoreError if the database failed
         (the transaction rolled back, unless the connection was lost during COMMIT)."""
-        psycopg, _ = _psycopg()
+        psycopg, _ = psycopg_modules()
         rows = [event_row(e) for e in events]
         q = self._sql
         try:
@@ -271,7 +266,7 @@ class PostgresStore:
 
     def _read(self, operation: str, incident_id: str | None, query: Callable[[Any], _T]) -> _T:
         """``query(connection)``, retried once on a fresh connection if the first broke."""
-        psycopg, _ = _psycopg()
+        psycopg, _ = psycopg_modules()
         for attempt in (1, 2):
             try:
                 with self.pool.connection() as conn:
@@ -293,21 +288,17 @@ class PostgresStore:
         return self._read(operation, incident_id, run)
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
-        def query(conn: Any) -> list[Event]:
-            rows = conn.execute(self._sql.events, (incident_id, after)).fetchall()
-            return [row_event(r) for r in rows]
-
-        return self._checked_read("read the events", incident_id, query)
+        return self._checked_read(
+            "read the events",
+            incident_id,
+            lambda c: select_events(c, self._sql, incident_id, after),
+        )
 
     def incident_ids(self) -> list[str]:
         """Indexed ids in opening order, then ids that only the events name (sorted)."""
-        return self._checked_read("list the incidents", None, self._incident_ids)
-
-    def _incident_ids(self, conn: Any) -> list[str]:
-        with conn.transaction():  # one snapshot for both queries
-            listed = [str(r[1]) for r in conn.execute(self._sql.index)]
-            unlisted = [str(r[0]) for r in conn.execute(self._sql.unlisted)]
-        return listed + unlisted
+        return self._checked_read(
+            "list the incidents", None, lambda c: select_incident_ids(c, self._sql)
+        )
 
     def opened_since(self, position: int) -> tuple[list[str], int]:
         def query(conn: Any) -> tuple[list[str], int]:
@@ -319,23 +310,18 @@ class PostgresStore:
     def incident_index(self) -> tuple[list[tuple[int, str]], int]:
         """Every ``(position, incident_id)`` in order, and the highest position handed out.
         Positions are dense: a gap means index rows were deleted."""
-        return self._checked_read("read the incidents index", None, self._index)
-
-    def _index(self, conn: Any) -> tuple[list[tuple[int, str]], int]:
-        with conn.transaction():
-            rows = [(int(p), str(i)) for p, i in conn.execute(self._sql.index)]
-            found = conn.execute(self._sql.high).fetchone()
-        high = int(found[0]) if found is not None else 0
-        return rows, max(high, rows[-1][0] if rows else 0)
+        return self._checked_read(
+            "read the incidents index", None, lambda c: select_index(c, self._sql)
+        )
 
     def all_events(self) -> Iterator[Event]:
         """Every event, grouped by incident (by id), each in seq order; streamed with a
         server-side cursor in one snapshot."""
-        psycopg, _ = _psycopg()
+        psycopg, _ = psycopg_modules()
         try:
             with self.pool.connection() as conn:
                 self._require_schema(conn)
-                yield from _stream(conn, self._sql.all_events)
+                yield from select_all_events(conn, self._sql)
         except (psycopg.Error, _pool_errors()) as exc:
             raise StoreError("read every event", None, exc) from exc
 
@@ -358,7 +344,7 @@ class PostgresStore:
         while it was down); False on timeout. Notifications are hints, not a queue:
         callers must still read the store (and poll as a fallback).
         """
-        psycopg, _ = _psycopg()
+        psycopg, _ = psycopg_modules()
         with self._listen_lock:
             if self._listener is not None and not self._listener.closed:
                 try:
@@ -389,12 +375,54 @@ class PostgresStore:
             self.pool.close()
 
 
-def _stream(conn: Any, query: str) -> Iterator[Event]:
+# The reads, shared with the read-only snapshot (postgres_readonly.py). ``lenient``: data
+# that is not JSON reads as {} and verification reports the event as modified.
+
+
+def select_events(
+    conn: Any, q: Queries, incident_id: str, after: int = 0, *, lenient: bool = False
+) -> list[Event]:
+    """The incident's events with ``seq > after``, in seq order."""
+    rows = conn.execute(q.events, (incident_id, after)).fetchall()
+    return [row_event(r, lenient=lenient) for r in rows]
+
+
+def select_incident_ids(conn: Any, q: Queries) -> list[str]:
+    """Indexed ids in opening order, then ids that only the events name (sorted)."""
+    with conn.transaction():  # one snapshot for both queries
+        listed = [str(r[1]) for r in conn.execute(q.index)]
+        unlisted = [str(r[0]) for r in conn.execute(q.unlisted)]
+    return listed + unlisted
+
+
+def select_index(conn: Any, q: Queries) -> tuple[list[tuple[int, str]], int]:
+    """The incidents index and the highest position ever handed out (the counter)."""
+    with conn.transaction():
+        rows = [(int(p), str(i)) for p, i in conn.execute(q.index)]
+        found = conn.execute(q.high).fetchone()
+    high = int(found[0]) if found is not None else 0
+    return rows, max(high, rows[-1][0] if rows else 0)
+
+
+def select_all_events(conn: Any, q: Queries, *, lenient: bool = False) -> Iterator[Event]:
+    """Every event, grouped by incident (by id), each in seq order, from a server-side
+    cursor (constant memory however many there are)."""
     with conn.transaction(), conn.cursor(name="incidentflow_all_events") as cur:
         cur.itersize = 5000
-        cur.execute(query)
+        cur.execute(q.all_events)
         for row in cur:
-            yield row_event(row)
+            yield row_event(row, lenient=lenient)
+
+
+def read_schema_version(conn: Any, q: Queries) -> int | None:
+    """The database's schema version under ``q``'s schema, or None when it has none."""
+    psycopg, _ = psycopg_modules()
+    try:
+        with conn.transaction():
+            row = conn.execute(q.version).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return None
+    return None if row is None or row[0] is None else int(row[0])
 
 
 def _pool_errors() -> type[Exception]:
