@@ -1,7 +1,8 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
-NAME: cold, compile, load, engine, memory, sqlite, history, drill, output, hostile
-(default: all).
+NAME: cold, compile, load, engine, memory, sqlite, postgres, history, drill, output,
+hostile (default: all; postgres needs a server: `bash .ci/with-postgres python -m
+benchmarks postgres`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from benchmarks import (
     loading,
     memory,
     output,
+    postgres_store,
     sqlite_store,
 )
 from benchmarks.common import Outcome
@@ -34,6 +36,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "engine": engine.run,
     "memory": memory.run,
     "sqlite": sqlite_store.run,
+    "postgres": postgres_store.run,
     "history": history.run,
     "drill": drill.run,
     "output": output.run,

@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit | store``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from incidentflow.audit.report import ReportFormat
 
 EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
+STORE_HELP = "an SQLite file or sqlite:///PATH, or postgresql://... (with ?schema=NAME)"
 
 
 class _UsageError(Exception):
@@ -156,11 +157,11 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     report = commands.add_parser(
         "report",
-        help="incident metrics from an SQLite store",
+        help="incident metrics from a store",
         description="Time to acknowledge, mitigate and resolve, time in state and SLA "
         "breaches, per incident and per level, computed from the audit events.",
     )
-    report.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    report.add_argument("database", metavar="STORE", help=STORE_HELP)
     report.add_argument("--format", choices=("text", "json"), default="text")
     audit = commands.add_parser("audit", help="audit-trail tools")
     audit_commands = audit.add_subparsers(
@@ -168,14 +169,14 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     verify = audit_commands.add_parser(
         "verify",
-        help="check every incident's hash chain and the index of an SQLite store",
+        help="check every incident's hash chain and the index of a store",
         description="Read the store without changing it and check every incident's hash "
         "chain, the incidents index against the events and, with --anchor, that nothing "
         "the anchor recorded was cut or rewritten. Exit 0 when everything verifies, 1 when "
         "something does not, 2 when the file is not an incidentflow store or the anchor "
         "file is not an anchor.",
     )
-    verify.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    verify.add_argument("database", metavar="STORE", help=STORE_HELP)
     verify.add_argument(
         "--anchor", metavar="FILE", help="an anchor written by 'audit anchor' to verify against"
     )
@@ -187,7 +188,7 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         "it. Exit 0 when written, 1 when the store does not verify (nothing is written), "
         "2 when the file is not an incidentflow store or FILE cannot be written.",
     )
-    anchor.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    anchor.add_argument("database", metavar="STORE", help=STORE_HELP)
     anchor.add_argument(
         "-o",
         "--output",
@@ -195,6 +196,29 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         required=True,
         help="write the anchor to FILE ('-': stdout)",
     )
+    store = commands.add_parser("store", help="create a store's schema, copy stores")
+    store_commands = store.add_subparsers(
+        dest="store_command", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    init = store_commands.add_parser(
+        "init",
+        help="create or upgrade a store's schema (PostgreSQL: never done implicitly)",
+        description="Create the store's tables, or upgrade them to this release's schema "
+        "version, and print the version. Idempotent. Exit 0 when done, 2 when the store "
+        "cannot be reached or its schema is newer than this release's.",
+    )
+    init.add_argument("url", metavar="STORE", help=STORE_HELP)
+    copy = store_commands.add_parser(
+        "copy",
+        help="copy every incident and event to another store, verifying both",
+        description="Verify SRC, then append to DST, per incident, the events DST lacks "
+        "(one transaction each: interrupted, a re-run completes it without duplicates), "
+        "then verify DST. Refuses, writing nothing, when SRC does not verify or DST holds a "
+        "different history of an incident. Exit 0 when both verify, 1 when not, 2 when a "
+        "store cannot be read or written.",
+    )
+    copy.add_argument("source", metavar="SRC", help=STORE_HELP)
+    copy.add_argument("destination", metavar="DST", help=STORE_HELP)
     commands.add_parser(
         "schema",
         help="print the JSON Schema of the spec format (for editors)",
@@ -229,6 +253,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return _drill(args, stdout, stderr)
     if args.command in ("report", "audit"):
         return _with_store(args, stdout, stderr)
+    if args.command == "store":
+        from incidentflow.audit.store_commands import store_command
+
+        return store_command(args, stdout, stderr)
     if args.command == "schema":
         from incidentflow.schema import json_schema
 
@@ -419,7 +447,7 @@ def _report(database: str, fmt: ReportFormat, stdout: TextIO) -> int:
 
     from incidentflow.audit.metrics import metrics_by_incident
     from incidentflow.audit.report import metrics_report
-    from incidentflow.audit.sqlite_readonly import read_store
+    from incidentflow.audit.urls import read_store
 
     now = datetime.now(UTC)
     metrics = read_store(database, lambda store: metrics_by_incident(store.all_events(), now))
@@ -430,7 +458,7 @@ def _report(database: str, fmt: ReportFormat, stdout: TextIO) -> int:
 def _verify(database: str, anchor_path: str | None, stdout: TextIO, stderr: TextIO) -> int:
     from incidentflow.audit.anchor import Anchor
     from incidentflow.audit.report import verification_text
-    from incidentflow.audit.sqlite_readonly import verify_file
+    from incidentflow.audit.urls import verify_url
     from incidentflow.errors import AuditError
 
     anchor = None
@@ -440,7 +468,7 @@ def _verify(database: str, anchor_path: str | None, stdout: TextIO, stderr: Text
         except OSError as exc:
             raise AuditError(anchor_path, f"cannot be read: {exc.strerror}") from None
         anchor = Anchor.from_json(text, source=anchor_path)
-    report = verify_file(database, anchor=anchor)
+    report = verify_url(database, anchor=anchor)
     stdout.write(verification_text(report, anchor))
     return EXIT_OK if report.ok else EXIT_SPEC_ERRORS
 
@@ -449,9 +477,9 @@ def _anchor(database: str, output: str, stdout: TextIO, stderr: TextIO) -> int:
     from datetime import UTC, datetime
 
     from incidentflow.audit.report import anchor_summary, problems_text
-    from incidentflow.audit.sqlite_readonly import anchor_file
+    from incidentflow.audit.urls import anchor_url
 
-    anchor, report = anchor_file(database, datetime.now(UTC))
+    anchor, report = anchor_url(database, datetime.now(UTC))
     if anchor is None:
         stdout.write(problems_text(report))
         stderr.write(
