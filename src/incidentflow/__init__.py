@@ -26,6 +26,7 @@ from incidentflow.errors import (
     OperationRefused,
     SpecError,
     SpecFileError,
+    StoreClosed,
     TransitionNotAllowed,
     UnknownIncident,
     UnknownProcess,
@@ -36,7 +37,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.anchor import Anchor
     from incidentflow.audit.events import ChainProblem, Event
     from incidentflow.audit.sqlite import SQLiteStore
-    from incidentflow.audit.store import IndexedStore, MemoryStore, Store
+    from incidentflow.audit.store import IncidentIndex, IndexedStore, MemoryStore, Store
     from incidentflow.audit.verify import VerifyReport
     from incidentflow.compiler.process import CompiledTrigger, Process
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine
@@ -56,6 +57,7 @@ _LAZY = {
     "SQLiteStore": "incidentflow.audit.sqlite",
     "MemoryStore": "incidentflow.audit.store",
     "IndexedStore": "incidentflow.audit.store",
+    "IncidentIndex": "incidentflow.audit.store",
     "Store": "incidentflow.audit.store",
     "ActionRequest": "incidentflow.engine.engine",
     "Allowed": "incidentflow.engine.engine",
@@ -95,6 +97,7 @@ __all__ = [
     "EngineError",
     "Event",
     "Incident",
+    "IncidentIndex",
     "IncidentflowError",
     "IndexedStore",
     "InvalidOperation",
@@ -112,6 +115,7 @@ __all__ = [
     "SpecError",
     "SpecFileError",
     "Store",
+    "StoreClosed",
     "TransitionNotAllowed",
     "UnknownIncident",
     "UnknownProcess",

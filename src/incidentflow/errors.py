@@ -6,6 +6,7 @@
     ├── SpecError             a spec (or a set of specs) has errors; carries the Diagnostics
     ├── SpecFileError         a spec path cannot be read (missing, a directory, permissions)
     ├── AuditError            an audit cannot run: not an event store, unreadable, a malformed anchor
+    ├── StoreClosed           a store was used after close()
     ├── EngineError           the engine refused an operation; nothing was written
     │   ├── UnknownIncident       no incident has this id
     │   ├── UnknownProcess        no loaded process has this name
@@ -69,6 +70,14 @@ class AuditError(IncidentflowError):
         self.source = source
         self.reason = reason
         super().__init__(f"{source}: {reason}")
+
+
+class StoreClosed(IncidentflowError):
+    """A store was used after its ``close()``. ``store`` names it. Nothing was written."""
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+        super().__init__(f"{store} is closed: nothing can be read from it or written to it")
 
 
 class EngineError(IncidentflowError):

@@ -20,7 +20,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import Event, seal
-from incidentflow.audit.store import MemoryStore, Store
+from incidentflow.audit.store import IndexedStore, MemoryStore, Store, require_store
 from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
 from incidentflow.engine import authz
@@ -133,7 +133,9 @@ class Engine:
             name: frozenset(t.name for t in p.spec.process.transitions)
             for name, p in self._processes.items()
         }
-        self.store: Store = store if store is not None else MemoryStore()
+        self.store: Store = require_store(store) if store is not None else MemoryStore()
+        # Checked once: isinstance() on a runtime protocol costs tens of microseconds.
+        self._index = self.store if isinstance(self.store, IndexedStore) else None
         self._clock = clock or utc_now
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
         self._handlers: dict[str, ActionHandler] = {}
@@ -542,9 +544,8 @@ class Engine:
 
         New ids are recorded before any is read, so a failed read loses none of them.
         """
-        opened_since = getattr(self.store, "opened_since", None)
-        if opened_since is not None:
-            new, self._opened_position = opened_since(self._opened_position)
+        if self._index is not None:
+            new, self._opened_position = self._index.opened_since(self._opened_position)
         else:
             listed = self.store.incident_ids()
             present = set(listed)
