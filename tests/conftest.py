@@ -21,6 +21,10 @@ import pytest
 
 from incidentflow.cli import run
 
+# The store contract's assertions are tests (tests/test_store_contract.py runs them): have
+# pytest rewrite them as it does test modules', so that a failure shows the values compared.
+pytest.register_assert_rewrite("incidentflow.testing.store_contract")
+
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "tests" / "specs"
 EXAMPLES = ROOT / "process_specs"

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from incidentflow import ConcurrencyError, Engine, Event, SQLiteStore, load
-from incidentflow.audit.events import canonical, encode_data, seal
+from incidentflow.audit.events import GENESIS, canonical, encode_data, seal
 from tests.conftest import EXAMPLES, ROOT
 from tests.helpers.stores import DelegatingStore
 
@@ -605,8 +605,9 @@ def test_stale_store_append_writes_nothing(process: Any, triage_db: tuple[Path, 
             a.store.append(iid, old, [first, second])
         assert row_count(db) == before
         # and a version from the future is refused as well
+        future = seal(iid, old + 6, T0.isoformat(), OPENER, "noted", {"text": "A6"}, spec, GENESIS)
         with pytest.raises(ConcurrencyError):
-            a.store.append(iid, old + 5, [first])
+            a.store.append(iid, old + 5, [future])
         assert row_count(db) == before
         assert a.verify().ok
 

@@ -28,6 +28,7 @@ from incidentflow.errors import (
     OperationRefused,
     SpecError,
     SpecFileError,
+    StoreClosed,
     StoreError,
     StoreSchemaError,
     TransitionNotAllowed,
@@ -41,7 +42,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.events import ChainProblem, Event
     from incidentflow.audit.postgres import PostgresStore
     from incidentflow.audit.sqlite import SQLiteStore
-    from incidentflow.audit.store import IndexedStore, MemoryStore, Store
+    from incidentflow.audit.store import IncidentIndex, IndexedStore, MemoryStore, Store
     from incidentflow.audit.verify import VerifyReport
     from incidentflow.compiler.process import CompiledTrigger, Process
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine
@@ -63,6 +64,7 @@ _LAZY = {
     "PostgresStore": "incidentflow.audit.postgres",
     "MemoryStore": "incidentflow.audit.store",
     "IndexedStore": "incidentflow.audit.store",
+    "IncidentIndex": "incidentflow.audit.store",
     "Store": "incidentflow.audit.store",
     "ActionRequest": "incidentflow.engine.engine",
     "Allowed": "incidentflow.engine.engine",
@@ -104,6 +106,7 @@ __all__ = [
     "EngineError",
     "Event",
     "Incident",
+    "IncidentIndex",
     "IncidentProblem",
     "IncidentflowError",
     "IndexedStore",
@@ -125,6 +128,7 @@ __all__ = [
     "SpecError",
     "SpecFileError",
     "Store",
+    "StoreClosed",
     "StoreError",
     "StoreSchemaError",
     "Suppressed",

@@ -7,6 +7,7 @@
     ├── SpecFileError         a spec path cannot be read (missing, a directory, permissions)
     ├── AuditError            an audit cannot run: not an event store, unreadable, a malformed anchor
     ├── InvalidSuppression    a code given to disable is unknown, or cannot be turned off
+    ├── StoreClosed           a store was used after close()
     ├── EngineError           the engine refused an operation; nothing was written
     │   ├── UnknownIncident       no incident has this id
     │   ├── UnknownProcess        no loaded process has this name
@@ -87,6 +88,14 @@ class InvalidSuppression(IncidentflowError, ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(self.problems))
+
+
+class StoreClosed(IncidentflowError):
+    """A store was used after its ``close()``. ``store`` names it. Nothing was written."""
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+        super().__init__(f"{store} is closed: nothing can be read from it or written to it")
 
 
 class EngineError(IncidentflowError):

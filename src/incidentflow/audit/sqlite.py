@@ -19,10 +19,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidentflow.audit.events import Event, encode_data
-from incidentflow.errors import ConcurrencyError
+from incidentflow.audit.store import checked_batch
+from incidentflow.errors import ConcurrencyError, StoreClosed
+
+if TYPE_CHECKING:
+    from incidentflow.audit.store import IncidentIndex, IndexedStore
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -107,13 +111,19 @@ def row_event(row: sqlite3.Row | tuple[Any, ...], *, lenient: bool = False) -> E
 
 
 class SQLiteStore:
-    """Events in an SQLite file, durable by default (``synchronous=FULL``)."""
+    """Events in an SQLite file, durable by default (``synchronous=FULL``).
+
+    Each thread has its own connection. :meth:`close` closes the calling thread's; any
+    other thread's closes when that thread next uses the store (which raises
+    :class:`~incidentflow.StoreClosed`, like every call after ``close()``) or ends.
+    """
 
     def __init__(self, path: str | Path, *, durable: bool = True, timeout: float = 30.0) -> None:
         self.path = str(path)
         self._local = threading.local()
         self._durable = durable
         self._timeout = timeout
+        self._closed = False
         with self._connect() as conn:
             conn.executescript(SCHEMA)
             if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
@@ -123,6 +133,9 @@ class SQLiteStore:
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if self._closed:
+            self.close()  # this thread's connection, if it still has one
+            raise StoreClosed(f"SQLiteStore({self.path!r})")
         if conn is None:
             conn = sqlite3.connect(
                 self.path, timeout=self._timeout, isolation_level=None, check_same_thread=True
@@ -134,6 +147,7 @@ class SQLiteStore:
         return conn
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
+        rows = [event_row(e) for e in checked_batch(incident_id, expected_version, events)]
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -145,8 +159,7 @@ class SQLiteStore:
             if expected_version == 0:
                 conn.execute("INSERT INTO incidents (incident_id) VALUES (?)", (incident_id,))
             conn.executemany(
-                f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [event_row(e) for e in events],
+                f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
         except BaseException:
             conn.execute("ROLLBACK")
@@ -179,10 +192,18 @@ class SQLiteStore:
         return select_all_events(self._connect())
 
     def close(self) -> None:
+        """Close this thread's connection and refuse every later call (again: nothing)."""
+        self._closed = True
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+if TYPE_CHECKING:  # mypy holds SQLiteStore to the protocols it is used through
+
+    def _conforms(store: SQLiteStore) -> tuple[IndexedStore, IncidentIndex]:
+        return store, store
 
 
 # The queries, shared with the read-only reader (sqlite_readonly.py).

@@ -6,34 +6,43 @@ the caller's decision was based on, and refuses with :class:`ConcurrencyError`,
 writing nothing, if another writer got there first. That single rule is what
 keeps two processes from losing an update or firing a timer twice.
 
-To write another store (PostgreSQL, say) implement these five methods (and
-:meth:`IndexedStore.opened_since`, so that a long history does not slow timers); the
-append must be one transaction that checks the current version under a lock
-(``SELECT max(seq) ... FOR UPDATE``) or relies on a unique (incident_id, seq) key.
+The interface is three checked protocols (``isinstance`` works on them):
 
-A store whose index positions are dense (1, 2, 3, ... with none ever skipped, as
-SQLite's ``AUTOINCREMENT`` gives) may also offer ``incident_index()``: every
-``(position, incident_id)`` in order and the highest position handed out. Verification
-then reports positions that are gone (incidents deleted with their index rows); see
-:mod:`incidentflow.audit.verify`.
+- :class:`Store`, five methods every store has;
+- :class:`IndexedStore`, a Store that also has :meth:`~IndexedStore.opened_since`, so
+  that a long history does not slow timers (optional, but worth writing);
+- :class:`IncidentIndex`, for a store whose index positions are dense (1, 2, 3, ...
+  with none ever skipped, as SQLite's ``AUTOINCREMENT`` gives): ``incident_index()``
+  lists every ``(position, incident_id)`` and the highest position handed out, and
+  verification then reports positions that are gone (see
+  :mod:`incidentflow.audit.verify`).
+
+To write another store (PostgreSQL, say), implement them and run the contract suite,
+:mod:`incidentflow.testing.store_contract`, against it: the tests that MemoryStore,
+SQLiteStore and the drills' store pass. The append must be one transaction that checks
+the current version under a lock (``SELECT max(seq) ... FOR UPDATE``) or relies on a
+unique (incident_id, seq) key; :func:`checked_batch` checks its arguments first.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from incidentflow.audit.events import Event
-from incidentflow.errors import ConcurrencyError
+from incidentflow.errors import ConcurrencyError, StoreClosed
 
 
+@runtime_checkable
 class Store(Protocol):
     """Where events live. Implementations must be safe to share between threads."""
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         """Append ``events`` (seq ``expected_version + 1`` onwards) atomically, or raise
-        ConcurrencyError (and write nothing) if the incident's version is not ``expected_version``."""
+        ConcurrencyError (and write nothing) if the incident's version is not ``expected_version``.
+        A batch that does not continue the incident (see :func:`checked_batch`) raises
+        ValueError and writes nothing."""
         ...
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
@@ -45,14 +54,17 @@ class Store(Protocol):
         ...
 
     def all_events(self) -> Iterator[Event]:
-        """Every event, grouped by incident, each incident's in seq order."""
+        """Every event, grouped by incident (the groups in any order), each incident's in
+        seq order."""
         ...
 
     def close(self) -> None:
-        """Release resources (a no-op for stores that hold none)."""
+        """Release resources. Closing again does nothing; any other call on a closed store
+        raises :class:`~incidentflow.StoreClosed`."""
         ...
 
 
+@runtime_checkable
 class IndexedStore(Store, Protocol):
     """A store that can list the incidents opened since the last time it was asked.
 
@@ -70,6 +82,60 @@ class IndexedStore(Store, Protocol):
         ...
 
 
+@runtime_checkable
+class IncidentIndex(Protocol):
+    """A store (or a reader of one) whose incidents index has dense positions.
+
+    Optional, and only for positions that are never skipped (not a PostgreSQL sequence,
+    which skips the numbers of rolled-back inserts): verification then reports the
+    positions that are gone, that is, incidents deleted with their index rows.
+    """
+
+    def incident_index(self) -> tuple[list[tuple[int, str]], int] | None:
+        """Every ``(position, incident_id)`` in position order (1, 2, 3, ...: opening
+        order), and the highest position ever handed out; None if there is no index to
+        compare (a reader of a damaged file)."""
+        ...
+
+
+def require_store(store: object) -> Store:
+    """``store``, if it has the methods of :class:`Store`; else a TypeError naming those
+    it lacks (rather than an AttributeError at its first use)."""
+    if isinstance(store, Store):
+        return store
+    wanted = sorted(name for name in vars(Store) if not name.startswith("_"))
+    lacking = [name for name in wanted if not callable(getattr(store, name, None))]
+    raise TypeError(
+        f"a {type(store).__name__} is not an event store: it lacks {', '.join(lacking)} "
+        "(see incidentflow.Store; for a file, pass SQLiteStore(path))"
+    )
+
+
+def checked_batch(
+    incident_id: str, expected_version: int, events: Sequence[Event]
+) -> tuple[Event, ...]:
+    """``events`` as a tuple, once checked to continue ``incident_id`` at ``expected_version``:
+    at least one event, every one of ``incident_id``, with seq ``expected_version + 1``,
+    ``+ 2``, ... Raises ValueError otherwise (a caller's mistake; a store that calls this
+    before writing writes nothing).
+
+    The tuple is read once, up front: a store that writes it cannot be left half-way by a
+    sequence that fails while being read.
+    """
+    batch = tuple(events)
+    if expected_version < 0:
+        raise ValueError(f"append to {incident_id!r}: expected_version {expected_version} < 0")
+    if not batch:
+        raise ValueError(f"append to {incident_id!r}: no events to append")
+    for seq, event in enumerate(batch, expected_version + 1):
+        if event.incident_id != incident_id or event.seq != seq:
+            raise ValueError(
+                f"append to {incident_id!r} at version {expected_version}: the batch's "
+                f"event {event.seq} of {event.incident_id!r} is not event {seq} of {incident_id!r}"
+            )
+    return batch
+
+
 class MemoryStore:
     """Events in process memory: for tests, drills and hosts that do not persist."""
 
@@ -77,40 +143,58 @@ class MemoryStore:
         self._events: dict[str, list[Event]] = {}
         self._opened: list[str] = []  # incident ids in opening order: opened_since()
         self._lock = threading.Lock()
+        self._closed = False
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
+        batch = checked_batch(incident_id, expected_version, events)
         with self._lock:
-            log = self._events.setdefault(incident_id, [])
+            self._check_open()
+            log = self._events.get(incident_id, [])
             if len(log) != expected_version:
-                if not log:
-                    del self._events[incident_id]
                 raise ConcurrencyError(incident_id, expected_version, len(log))
-            log.extend(events)  # under the lock, and after the check: all or nothing
             if expected_version == 0:
+                self._events[incident_id] = log
                 self._opened.append(incident_id)
+            log.extend(batch)  # under the lock, after the check, from a tuple: all or nothing
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         with self._lock:
-            return list(self._events.get(incident_id, [])[after:])
+            self._check_open()
+            return self._events.get(incident_id, [])[max(after, 0) :]
 
     def incident_ids(self) -> list[str]:
         with self._lock:
+            self._check_open()
             return list(self._events)
 
     def opened_since(self, position: int) -> tuple[list[str], int]:
         with self._lock:
-            return self._opened[position:], len(self._opened)
+            self._check_open()
+            return self._opened[max(position, 0) :], len(self._opened)
 
     def incident_index(self) -> tuple[list[tuple[int, str]], int]:
         """Every ``(position, incident_id)`` in opening order, and the last position."""
         with self._lock:
+            self._check_open()
             return [(n, iid) for n, iid in enumerate(self._opened, 1)], len(self._opened)
 
     def all_events(self) -> Iterator[Event]:
         with self._lock:
+            self._check_open()
             logs = [list(log) for log in self._events.values()]
         for log in logs:
             yield from log
 
     def close(self) -> None:
-        return None
+        """Refuse every later call."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(type(self).__name__)
+
+
+if TYPE_CHECKING:  # mypy holds MemoryStore to the protocols it is used through
+
+    def _conforms(store: MemoryStore) -> tuple[IndexedStore, IncidentIndex]:
+        return store, store

@@ -17,21 +17,23 @@ their index rows), ``dropped`` (a table is missing; reported by the file reader)
 ``anchor_altered`` (the anchor's digest does not match its heads: it proves nothing,
 and its heads are not compared).
 
-A store offers the index through optional methods, the best one it has:
-``incident_index()`` (rows and high-water mark, dense positions; SQLiteStore and
-MemoryStore), ``opened_since(0)`` (the ids in opening order), else ``incident_ids()``.
+A store offers the index through the best optional protocol it has:
+:class:`~incidentflow.audit.store.IncidentIndex` (rows and high-water mark, dense
+positions; SQLiteStore and MemoryStore), :class:`~incidentflow.audit.store.IndexedStore`
+(``opened_since(0)``: the ids in opening order), else ``incident_ids()``.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Protocol, cast
+from typing import Protocol
 
 from incidentflow.audit.anchor import Anchor, AnchorHead
 from incidentflow.audit.events import ChainProblem, Event, verify_chain
+from incidentflow.audit.store import IncidentIndex, IndexedStore
 from incidentflow.errors import UnknownIncident
 
 WHOLE_STORE = ""
@@ -261,16 +263,14 @@ def _trusted(anchor: Anchor | None) -> Anchor | None:
 
 def _read_index(store: ReadableStore) -> _Index | None:
     """The incidents index as ``store`` gives it, or None if it has none to compare."""
-    dense = getattr(store, "incident_index", None)
-    if dense is not None:
-        got = cast(Callable[[], tuple[list[tuple[int, str]], int] | None], dense)()
+    if isinstance(store, IncidentIndex):
+        got = store.incident_index()
         if got is None:
             return None
         rows, high = got
         return _Index({iid: position for position, iid in rows}, _gaps(rows, high))
-    opened_since = getattr(store, "opened_since", None)
-    if opened_since is not None:
-        ids, _ = cast(Callable[[int], tuple[list[str], int]], opened_since)(0)
+    if isinstance(store, IndexedStore):
+        ids, _ = store.opened_since(0)
     else:
         ids = store.incident_ids()
     return _Index(dict.fromkeys(ids, 0), ())

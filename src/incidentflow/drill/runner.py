@@ -17,12 +17,14 @@ to try. Every drilled incident's audit log is verified.
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from incidentflow.audit.events import Event
+from incidentflow.audit.store import checked_batch
 from incidentflow.compiler.process import Process
 from incidentflow.drill.generate import (
     DrillPath,
@@ -47,6 +49,7 @@ from incidentflow.errors import (
     EngineError,
     InvalidOperation,
     OperationRefused,
+    StoreClosed,
 )
 from incidentflow.spec.models import Policy
 
@@ -82,37 +85,54 @@ class LatestStore:
     whose log was verified and read back when its path ended. So
     :meth:`Engine.tick` and :meth:`Engine.next_deadline` see the incident being
     drilled alone, as on an engine of its own (an incident left open by a refused
-    step never wakes up later), and a long drill's memory stays flat. For one
-    thread: the drill's own.
+    step never wakes up later), and a long drill's memory stays flat. Safe to share
+    between threads, like every store.
     """
 
     def __init__(self) -> None:
         self._id: str | None = None
         self._log: list[Event] = []
+        self._lock = threading.Lock()
+        self._closed = False
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         """Append at ``expected_version``; a new incident id replaces the one held."""
-        current = len(self._log) if incident_id == self._id else 0
-        if current != expected_version:
-            raise ConcurrencyError(incident_id, expected_version, current)
-        if incident_id != self._id:
-            self._id, self._log = incident_id, []
-        self._log.extend(events)
+        batch = checked_batch(incident_id, expected_version, events)
+        with self._lock:
+            self._check_open()
+            current = len(self._log) if incident_id == self._id else 0
+            if current != expected_version:
+                raise ConcurrencyError(incident_id, expected_version, current)
+            if incident_id != self._id:
+                self._id, self._log = incident_id, []
+            self._log.extend(batch)
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         """The held incident's events after ``after`` (none for any other id)."""
-        return self._log[after:] if incident_id == self._id else []
+        with self._lock:
+            self._check_open()
+            return self._log[max(after, 0) :] if incident_id == self._id else []
 
     def incident_ids(self) -> list[str]:
         """The held incident's id, if any."""
-        return [self._id] if self._id is not None else []
+        with self._lock:
+            self._check_open()
+            return [self._id] if self._id is not None else []
 
     def all_events(self) -> Iterator[Event]:
         """The held incident's events."""
-        yield from list(self._log)
+        with self._lock:
+            self._check_open()
+            log = list(self._log)
+        yield from log
 
     def close(self) -> None:
-        """Nothing to release."""
+        """Refuse every later call."""
+        self._closed = True
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise StoreClosed(type(self).__name__)
 
 
 @dataclass

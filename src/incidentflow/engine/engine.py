@@ -25,7 +25,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import Event, seal
-from incidentflow.audit.store import MemoryStore, Store
+from incidentflow.audit.store import IndexedStore, MemoryStore, Store, require_store
 from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
 from incidentflow.engine import authz, inputs, retries
@@ -141,7 +141,9 @@ class Engine:
             name: frozenset(t.name for t in p.spec.process.transitions)
             for name, p in self._processes.items()
         }
-        self.store: Store = store if store is not None else MemoryStore()
+        self.store: Store = require_store(store) if store is not None else MemoryStore()
+        # Checked once: isinstance() on a runtime protocol costs tens of microseconds.
+        self._index = self.store if isinstance(self.store, IndexedStore) else None
         self._clock = inputs.function(clock, "Engine", "clock") if clock else utc_now
         self._new_id = (
             inputs.function(new_id, "Engine", "new_id") if new_id else lambda: uuid.uuid4().hex[:16]
@@ -689,13 +691,13 @@ class Engine:
 
         New ids are recorded before any is read, so a failed read loses none of them.
         """
-        opened_since = getattr(self.store, "opened_since", None)
+        index = self._index
         with _StoreCall("list the incidents", None):
-            if opened_since is not None:
-                new, self._opened_position = opened_since(self._opened_position)
+            if index is not None:
+                new, self._opened_position = index.opened_since(self._opened_position)
             else:
                 listed = self.store.incident_ids()
-        if opened_since is None:
+        if index is None:
             present = set(listed)
             for iid in [i for i in self._watched if i not in present]:
                 del self._watched[iid]  # the store no longer has it
