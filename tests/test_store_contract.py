@@ -14,6 +14,7 @@ import json
 import re
 import sqlite3
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import cast
 
@@ -114,3 +115,65 @@ def test_the_suite_says_what_to_install_without_pytest(monkeypatch: pytest.Monke
     monkeypatch.delitem(sys.modules, "incidentflow.testing.store_contract")
     with pytest.raises(ImportError, match=re.escape("pip install incidentflow[test]")):
         importlib.import_module("incidentflow.testing.store_contract")
+
+
+# --- PostgreSQL: the same contract on a real server ---------------------------------------
+
+
+def open_postgres_for_crash_test(schema: str) -> Store:
+    """The crash test's factory: a PostgresStore over ``schema``, migrated on first use."""
+    from incidentflow.audit.postgres import PostgresStore
+    from tests.helpers.postgres import database_url
+
+    store = PostgresStore(database_url(), schema=schema, max_connections=1)
+    store.migrate()
+    return store
+
+
+@pytest.mark.postgres
+class TestPostgresStore(
+    StoreContract,
+    OpenedSinceContract,
+    IncidentIndexContract,
+    SharedBackingContract,
+    TamperContract,
+    CrashContract,
+):
+    crash_factory = "tests.test_store_contract:open_postgres_for_crash_test"
+
+    @pytest.fixture
+    def make_store(self) -> Iterator[StoreFactory]:
+        from tests.helpers.postgres import fresh_schema
+
+        with contextlib.ExitStack() as schemas:
+
+            def make() -> Store:
+                from incidentflow.audit.postgres import PostgresStore
+                from tests.helpers.postgres import database_url
+
+                name = schemas.enter_context(fresh_schema())
+                return PostgresStore(database_url(), schema=name, max_connections=2)
+
+            yield make
+
+    def reopen(self, store: Store) -> Store:
+        from incidentflow.audit.postgres import PostgresStore
+        from tests.helpers.postgres import database_url
+
+        return PostgresStore(database_url(), schema=cast(PostgresStore, store).schema)
+
+    def tamper(self, store: Store, incident_id: str, seq: int) -> None:
+        from incidentflow.audit.postgres import PostgresStore
+        from tests.helpers.postgres import raw
+
+        schema = cast(PostgresStore, store).schema
+        with raw() as conn:
+            conn.execute(
+                f'UPDATE "{schema}".events SET data = %s WHERE incident_id = %s AND seq = %s',
+                (json.dumps(FORGED), incident_id, seq),
+            )
+
+    def crash_location(self, tmp_path: Path) -> str:
+        from tests.helpers.postgres import new_schema_name
+
+        return new_schema_name()

@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from incidentflow.audit.events import Event
 from incidentflow.audit.sqlite import COLUMNS, event_row, row_event
-from incidentflow.errors import ConcurrencyError, StoreError, StoreSchemaError
+from incidentflow.audit.store import checked_batch
+from incidentflow.errors import ConcurrencyError, StoreClosed, StoreError, StoreSchemaError
 
 if TYPE_CHECKING:
     import psycopg
@@ -174,6 +175,12 @@ class PostgresStore:
         self._check_lock = threading.Lock()
         self._listener: psycopg.Connection[Any] | None = None
         self._listen_lock = threading.Lock()
+        self._closed = False
+
+    def _require_open(self) -> None:
+        """StoreClosed after :meth:`close` (every call but ``close`` itself)."""
+        if self._closed:
+            raise StoreClosed(f"PostgresStore(schema={self.schema!r})")
 
     # --- the schema ------------------------------------------------------------------
 
@@ -183,6 +190,7 @@ class PostgresStore:
         Idempotent, and safe to run from several processes at once (they take turns).
         Raises StoreSchemaError if the database's schema is newer than this release's.
         """
+        self._require_open()
         psycopg, _ = psycopg_modules()
         s = self._sql.schema
         try:
@@ -237,8 +245,9 @@ class PostgresStore:
         """Append ``events`` in one transaction, or raise ConcurrencyError (writing nothing)
         if the incident is not at ``expected_version``; StoreError if the database failed
         (the transaction rolled back, unless the connection was lost during COMMIT)."""
+        self._require_open()
         psycopg, _ = psycopg_modules()
-        rows = [event_row(e) for e in events]
+        rows = [event_row(e) for e in checked_batch(incident_id, expected_version, events)]
         q = self._sql
         try:
             with self.pool.connection() as conn:
@@ -266,6 +275,7 @@ class PostgresStore:
 
     def _read(self, operation: str, incident_id: str | None, query: Callable[[Any], _T]) -> _T:
         """``query(connection)``, retried once on a fresh connection if the first broke."""
+        self._require_open()
         psycopg, _ = psycopg_modules()
         for attempt in (1, 2):
             try:
@@ -317,6 +327,10 @@ class PostgresStore:
     def all_events(self) -> Iterator[Event]:
         """Every event, grouped by incident (by id), each in seq order; streamed with a
         server-side cursor in one snapshot."""
+        self._require_open()  # now, not at the first next()
+        return self._stream_all_events()
+
+    def _stream_all_events(self) -> Iterator[Event]:
         psycopg, _ = psycopg_modules()
         try:
             with self.pool.connection() as conn:
@@ -344,6 +358,7 @@ class PostgresStore:
         while it was down); False on timeout. Notifications are hints, not a queue:
         callers must still read the store (and poll as a fallback).
         """
+        self._require_open()
         psycopg, _ = psycopg_modules()
         with self._listen_lock:
             if self._listener is not None and not self._listener.closed:
@@ -366,7 +381,11 @@ class PostgresStore:
         return str(self._conninfo or getattr(self.pool, "conninfo", ""))
 
     def close(self) -> None:
-        """Close the listening connection, and the pool if the store made it."""
+        """Close the listening connection, and the pool if the store made it; every later
+        call raises StoreClosed (``close()`` again does nothing)."""
+        if self._closed:
+            return
+        self._closed = True
         with self._listen_lock:
             if self._listener is not None:
                 self._listener.close()
