@@ -8,7 +8,7 @@ import runpy
 import pytest
 from pydantic import BaseModel
 
-from incidentflow.drill.scenario_model import SCENARIO_CODES
+from incidentflow.drill.scenarios.model import SCENARIO_CODES
 from incidentflow.rules import RULES
 from incidentflow.spec import conditions, models
 from tests.conftest import ROOT, SPECS

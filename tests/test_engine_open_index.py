@@ -19,7 +19,7 @@ import incidentflow
 from incidentflow import ConcurrencyError, Engine, MemoryStore, SQLiteStore
 from incidentflow.audit.events import Event
 from incidentflow.audit.store import Store
-from incidentflow.drill.runner import LatestStore
+from incidentflow.drill.generated.run import LatestStore
 from tests.conftest import EXAMPLES
 from tests.helpers.stores import DelegatingStore
 

@@ -12,9 +12,7 @@ import pytest
 import incidentflow
 from incidentflow.compiler.process import Process
 from incidentflow.diagnostics import Diagnostic
-from incidentflow.drill import scenario as scenario_module
-from incidentflow.drill import scenario_model
-from incidentflow.drill.scenario import (
+from incidentflow.drill.scenarios import (
     SCENARIO_CODES,
     Scenario,
     ScenarioReport,
@@ -22,6 +20,9 @@ from incidentflow.drill.scenario import (
     run_scenarios,
     scenario_from_text,
 )
+from incidentflow.drill.scenarios import load as scenario_load
+from incidentflow.drill.scenarios import model as scenario_model
+from incidentflow.drill.scenarios import run as scenario_run
 from tests.conftest import EXAMPLES, ROOT
 
 SCENARIOS = ROOT / "scenarios"
@@ -671,7 +672,7 @@ def test_scenario_codes_are_their_own_family_and_documented() -> None:
 
 def test_every_code_a_scenario_reports_is_in_the_table() -> None:
     used = set()
-    for module in (scenario_model, scenario_module):
+    for module in (scenario_model, scenario_load, scenario_run):
         for name, value in vars(module).items():
             if name.isupper() and isinstance(value, str) and value.startswith("IF8"):
                 used.add(value)

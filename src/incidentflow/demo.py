@@ -4,7 +4,7 @@ The incident opens from a signal built from the spec's own triggers (the most se
 trigger for which :func:`~incidentflow.compiler.witness.example_signal` finds one),
 or, when the spec has no trigger or none yields a signal, directly at the most severe
 level, saying why. Every role gets a person of its own (so ``distinct_holders``
-policies hold). The walk is a path the drill planner (:mod:`incidentflow.drill.generate`)
+policies hold). The walk is a path the drill planner (:mod:`incidentflow.drill.generated.plan`)
 plans at the incident's level, to a terminal state: on the way a stranger and a hurried
 holder are refused (a role, a missing checklist item); each holder ticks the state's
 checklist and fires; wait steps let the timers that move the incident fire. Between
@@ -28,8 +28,8 @@ from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.sqlite import SQLiteStore
 from incidentflow.compiler.process import Process
 from incidentflow.compiler.witness import example_signal
-from incidentflow.drill.generate import DrillPath, LevelModel, Step
-from incidentflow.drill.runner import SimulatedClock
+from incidentflow.drill.generated.plan import DrillPath, LevelModel, Step
+from incidentflow.drill.generated.run import SimulatedClock
 from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
 from incidentflow.engine.planning import timer
 from incidentflow.errors import EngineError, IncidentflowError, OperationRefused

@@ -10,7 +10,7 @@ gets a handler that only counts. For every ``distinct_holders`` policy and level
 a probe incident checks that the engine refuses to give one person two of its
 roles where the policy applies. What the engine refuses is recorded with its
 reason and detail; the refused transition is then avoided, the rest is planned
-again around it (:mod:`incidentflow.drill.generate`), until nothing is left
+again around it (:mod:`incidentflow.drill.generated.plan`), until nothing is left
 to try. Every drilled incident's audit log is verified.
 """
 
@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from incidentflow.audit.events import Event
 from incidentflow.compiler.process import Process
-from incidentflow.drill.generate import (
+from incidentflow.drill.generated.plan import (
     DrillPath,
     EdgeKey,
     Finding,
@@ -33,7 +33,7 @@ from incidentflow.drill.generate import (
     TimerKey,
     timer_label,
 )
-from incidentflow.drill.report import (
+from incidentflow.drill.generated.report import (
     Count,
     DrillReport,
     LevelResult,

@@ -15,7 +15,7 @@ with two sources is two edges) and *timers* (a timer of a state, at a level
 where it runs). A timer is exercised by a ``wait`` step: the incident stays in
 the state until the timer fires. Timers of one state fire in order of delay
 (ties by id) until one moves the incident: those after it can never fire there,
-and are reported as such. Planning is pure; :mod:`incidentflow.drill.runner`
+and are reported as such. Planning is pure; :mod:`incidentflow.drill.generated.run`
 runs the paths and plans again around what the engine refused.
 """
 

@@ -1,23 +1,45 @@
-"""Scripted tabletop scenarios: the file format, read and checked like a spec.
+"""Read and check scenario files like specs: a typed Scenario, or every problem at once.
 
 A scenario is a YAML file (see ``docs/scenarios.md``) read with the same safe
 reader as specs, so every value keeps its 1-based position. This module turns
-that plain data into a :class:`Scenario` of typed steps, or reports every
-problem at once as :class:`~incidentflow.diagnostics.Diagnostic` s with codes
-from :data:`SCENARIO_CODES`. Given a :class:`Process`, every name a scenario
-uses (states, transitions, roles, checklist items, levels, actions, timers) is
-checked against it, with a did-you-mean hint.
+that plain data into a :class:`~incidentflow.drill.scenarios.model.Scenario` of
+typed steps, or reports every problem at once as
+:class:`~incidentflow.diagnostics.Diagnostic` s. Given a :class:`Process`, every
+name a scenario uses (states, transitions, roles, checklist items, levels,
+actions, timers) is checked against it, with a did-you-mean hint.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 from incidentflow.diagnostics import Diagnostic, Note, Position, Severity
+from incidentflow.drill.scenarios.model import (
+    BAD_VALUE,
+    BREACHABLE,
+    DEFAULT_START,
+    MISSING_KEY,
+    NOT_A_SCENARIO,
+    REFUSAL_REASONS,
+    STEP_SHAPE,
+    UNKNOWN_KEY,
+    UNKNOWN_NAME,
+    Action,
+    AddNote,
+    Advance,
+    Assign,
+    Check,
+    Expect,
+    Fire,
+    Open,
+    Scenario,
+    SetSeverity,
+    Signal,
+    Step,
+)
 from incidentflow.spec.durations import parse_duration
 from incidentflow.spec.limits import DEFAULT_LIMITS, Limits
 from incidentflow.spec.source import decode_source, too_large
@@ -28,57 +50,6 @@ from incidentflow.suggest import did_you_mean
 if TYPE_CHECKING:
     from incidentflow.compiler.process import Process
 
-
-# Scenario codes live in SCENARIO_CODES below, not in the spec rules table.
-UNKNOWN_KEY = "IF801"
-STEP_SHAPE = "IF802"
-UNKNOWN_NAME = "IF803"
-BAD_VALUE = "IF804"
-MISSING_KEY = "IF805"
-NOT_A_SCENARIO = "IF806"
-EXPECTATION_FAILED = "IF810"
-STEP_REFUSED = "IF811"
-REFUSAL_MISSING = "IF812"
-STEP_INVALID = "IF813"
-
-SCENARIO_CODES: Mapping[str, str] = {
-    UNKNOWN_KEY: "A key the scenario format does not have (the hint names the closest one).",
-    STEP_SHAPE: "A step is not one action: no or several action keys, an option the action "
-    "does not take, or a step that needs an open incident before one is opened.",
-    UNKNOWN_NAME: "A name the process does not have: state, phase, transition, role, "
-    "checklist item, level, action, timer, impact or urgency (or another process).",
-    BAD_VALUE: "A value of the wrong type or form: a bad duration, time, refusal reason "
-    "or an empty list where items are needed.",
-    MISSING_KEY: "A required key is missing (`scenario`, `steps`, `role`, `person`, "
-    "`as` on `fire`, ...).",
-    NOT_A_SCENARIO: "The file cannot be read, is empty, or is not a mapping.",
-    EXPECTATION_FAILED: "An `expect` step did not hold; the message says what actually happened.",
-    STEP_REFUSED: "The engine refused a step that was expected to succeed.",
-    REFUSAL_MISSING: "A step marked `expect_refusal` succeeded, or was refused for another reason.",
-    STEP_INVALID: "The engine rejected a step as invalid now (an item of another state, "
-    "a person who does not hold the role, a signal no trigger matches).",
-}
-"""Every scenario diagnostic code with its summary (documented in ``docs/scenarios.md``)."""
-
-DEFAULT_START = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
-"""The simulated time a scenario starts at when it gives no ``start``."""
-
-DEFAULT_ACTOR = "scenario"
-"""Who opens the incident when the opening step gives no ``as``."""
-
-REFUSAL_REASONS: tuple[str, ...] = (
-    "state",
-    "role",
-    "checklist",
-    "guard",
-    "terminal",
-    "policy",
-    "invalid",
-)
-"""What ``expect_refusal`` may name: the engine's refusal reasons, plus ``invalid``."""
-
-BREACHABLE: tuple[str, ...] = ("acknowledge_within", "resolve_within")
-"""The SLA fields that incident metrics report as breached."""
 
 ACTIONS: tuple[str, ...] = (
     "signal",
@@ -115,117 +86,6 @@ _OPENING = frozenset({"signal", "open"})
 _NEEDS_INCIDENT = frozenset(ACTIONS) - _OPENING - {"advance"}
 _REFUSABLE = frozenset({"assign", "unassign", "check", "fire", "severity", "note"})
 _NO_ACTOR = frozenset({"advance", "expect"})
-
-
-# --- the typed scenario -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Signal:
-    """Send a signal: the most severe matching trigger opens (or joins) the incident."""
-
-    fields: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Open:
-    """Open the incident at a level, or at the matrix's impact x urgency."""
-
-    severity: str | None
-    impact: str | None
-    urgency: str | None
-    title: str
-    fields: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Assign:
-    """Give ``person`` the ``role`` (or, with ``remove``, take it away)."""
-
-    role: str
-    person: str
-    remove: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """Mark checklist items of the current state as done, in order."""
-
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Fire:
-    """Fire a transition."""
-
-    transition: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetSeverity:
-    """Change the severity."""
-
-    level: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class AddNote:
-    """Add a note to the log."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Advance:
-    """Move the simulated clock on; timers fire at their due instants on the way."""
-
-    duration: timedelta
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Expect:
-    """What must hold now. ``None`` means "not checked"."""
-
-    state: str | None = None
-    phase: str | None = None
-    severity: str | None = None
-    closed: bool | None = None
-    actions: tuple[str, ...] | None = None
-    breached: tuple[str, ...] | None = None
-    timers: tuple[str, ...] | None = None
-    checklist: tuple[str, ...] | None = None
-    lines: Mapping[str, int] = field(default_factory=dict)  # where each key was written
-
-
-Action: TypeAlias = Signal | Open | Assign | Check | Fire | SetSeverity | AddNote | Advance | Expect
-
-
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One step of a scenario, where it was written, and who takes it."""
-
-    index: int  # 0-based position in ``steps``
-    line: int
-    column: int
-    kind: str  # the action key: signal, open, assign, ...
-    action: Action
-    actor: str | None  # ``as``; None: the default (the opener)
-    expect_refusal: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Scenario:
-    """A checked scenario, ready to run."""
-
-    file: str
-    name: str
-    description: str
-    process: str | None
-    start: datetime
-    steps: tuple[Step, ...]
-    text: str
 
 
 # --- reading ----------------------------------------------------------------------------
