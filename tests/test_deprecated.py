@@ -23,6 +23,8 @@ ALIASES = [
         "run_scenarios",
         "scenario_from_text",
     )
+] + [
+    ("incidentflow.testing", "SimClock", "incidentflow.engine.simclock", "SimulatedClock"),
 ]
 
 

@@ -23,6 +23,7 @@ from incidentflow.drill.scenarios import (
 from incidentflow.drill.scenarios import load as scenario_load
 from incidentflow.drill.scenarios import model as scenario_model
 from incidentflow.drill.scenarios import run as scenario_run
+from incidentflow.engine.simclock import START
 from tests.conftest import EXAMPLES, ROOT
 
 SCENARIOS = ROOT / "scenarios"
@@ -305,7 +306,7 @@ def test_without_a_process_only_the_format_is_checked() -> None:
     loaded = scenario_from_text(text, "s.yaml")
     assert isinstance(loaded, Scenario)
     assert [s.kind for s in loaded.steps] == ["open", "fire"]
-    assert loaded.start == scenario_model.DEFAULT_START
+    assert loaded.start == START
 
 
 def test_start_accepts_offsets_and_naive_times_as_utc(major: Process) -> None:

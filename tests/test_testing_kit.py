@@ -26,7 +26,7 @@ from incidentflow.testing import (
     Fire,
     Note,
     SetSeverity,
-    SimClock,
+    SimulatedClock,
     SimulatedEngine,
     Unassign,
     Walk,
@@ -286,26 +286,29 @@ def test_run_records_allowed_and_refused_outcomes_without_raising() -> None:
 
 def test_advance_needs_a_simulated_clock() -> None:
     engine = Engine(MAJOR)  # the system clock: walks cannot move it
-    with pytest.raises(TypeError, match="SimClock"):
+    with pytest.raises(TypeError, match="SimulatedClock"):
         Walk("major-incident", "SEV1", (Advance(timedelta(minutes=1)),)).run(engine)
-    clock = SimClock()
+    clock = SimulatedClock()
     on_clock = Engine(MAJOR, clock=clock)
     run = Walk("major-incident", "SEV1", (Advance(timedelta(minutes=6)),)).run(on_clock, clock)
     assert run.outcomes[0].state == "triage"
+    # the ack deadline (5m) fired when it fell due, not when the walk's minute ran out
+    assert on_clock.get(run.incident_id).state_entered_at == clock.now - timedelta(minutes=1)
 
 
 # --- the simulated engine and the fixture -------------------------------------------------
 
 
 def test_sim_clock_moves_only_forward() -> None:
-    clock = SimClock(datetime(2030, 1, 1, tzinfo=UTC))
+    clock = SimulatedClock(datetime(2030, 1, 1, tzinfo=UTC))
     assert clock() == clock.now == datetime(2030, 1, 1, tzinfo=UTC)
     assert clock.advance(timedelta(hours=2)) == datetime(2030, 1, 1, 2, tzinfo=UTC)
-    assert clock.set(datetime(2030, 1, 2, tzinfo=UTC)) == clock.now
+    assert clock.advance_to(datetime(2030, 1, 2, tzinfo=UTC)) == clock.now
+    assert clock.advance_to(datetime(2030, 1, 1, tzinfo=UTC)) == datetime(2030, 1, 2, tzinfo=UTC)
     with pytest.raises(ValueError, match="never goes back"):
         clock.advance(timedelta(seconds=-1))
     with pytest.raises(ValueError, match="aware"):
-        SimClock(datetime(2030, 1, 1))
+        SimulatedClock(datetime(2030, 1, 1))
     assert "2030-01-02" in repr(clock)
 
 

@@ -18,25 +18,24 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from incidentflow.audit.events import Event
 from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.sqlite import SQLiteStore
 from incidentflow.compiler.process import Process
 from incidentflow.compiler.witness import example_signal
 from incidentflow.drill.generated.plan import DrillPath, LevelModel, Step
-from incidentflow.drill.generated.run import SimulatedClock
 from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
 from incidentflow.engine.planning import timer
+from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
 from incidentflow.errors import EngineError, IncidentflowError, OperationRefused
 from incidentflow.timeline import duration, timeline
 
-START = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
-"""When the demo's simulated clock starts."""
 PACE = timedelta(minutes=4)
 """How long people take between two steps: longer to let a timer that only acts fire within
 LINGER, never up to a timer that would move the incident."""
@@ -44,7 +43,6 @@ LINGER = timedelta(hours=1)
 STRANGER = "mallory"
 """Someone who holds no role: the first refusal."""
 _NAMES = ("rita", "carol", "sam", "cora", "dave", "erin", "finn", "gwen", "hugo", "iris")
-_MAX_WAITS = 10_000  # ticks for one wait step: a bound, never reached by a valid spec
 
 
 class CannotDemo(IncidentflowError):
@@ -130,7 +128,7 @@ class _Run:
     def __init__(self, process: Process, store: SQLiteStore, out: TextIO) -> None:
         self.process = process
         self.out = out
-        self.clock = SimulatedClock(START)
+        self.clock = SimulatedClock()
         self.said: list[str] = []
         self.engine = Engine(
             process,
@@ -180,8 +178,7 @@ class _Run:
         target = max(now + PACE, min(acting, default=now))
         target = min([target, *(due - timedelta(minutes=1) for due in moving)])
         if target > self.clock.now:
-            self.clock.advance_to(target)
-            self.engine.tick()
+            advance_and_tick(self.engine, self.clock, until=target)
 
     def fire(self, step: Step, *, first: bool, hurried: bool) -> None:
         assert step.edge is not None
@@ -207,18 +204,13 @@ class _Run:
     def wait(self, step: Step) -> None:
         """Advance to each deadline and tick, until the step's timers have fired (and the
         last one moved the incident, when it does)."""
-        start = len(self.engine.history(self.iid))
-        for _ in range(_MAX_WAITS):
-            events = self.engine.history(self.iid)[start:]
-            fired = {e.data["timer"] for e in events if e.kind == "timer_fired"}
-            moved = any(e.kind == "transitioned" for e in events)
-            if moved if step.edge is not None else set(step.timers) <= fired:
-                return
-            due = self.engine.next_deadline()
-            if due is None:
-                return
-            self.clock.advance_to(due)
-            self.engine.tick()
+
+        def waited(written: Sequence[Event]) -> bool:
+            if step.edge is not None:
+                return any(e.kind == "transitioned" for e in written)
+            return set(step.timers) <= {e.data["timer"] for e in written if e.kind == "timer_fired"}
+
+        advance_and_tick(self.engine, self.clock, done=waited)
 
     def play(self, path: DrillPath) -> None:
         fires = [s for s in path.steps if s.kind == "fire"]

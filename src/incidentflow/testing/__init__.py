@@ -1,6 +1,6 @@
 """A testing kit for host applications: rehearse a process in your own test suite.
 
-- :class:`SimClock` and :func:`make_engine`: an engine on a simulated clock with an
+- :class:`SimulatedClock` and :func:`make_engine`: an engine on a simulated clock with an
   in-memory store (also the ``incidentflow_engine`` pytest fixture of
   :mod:`incidentflow.testing.pytest_plugin`);
 - :func:`walks`: Hypothesis strategies of random walks over a Process (sequences of
@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from incidentflow._deprecated import forward
+from incidentflow.engine.simclock import START, SimulatedClock, advance_and_tick
 from incidentflow.testing.invariants import (
     assert_invariants,
     check_invariants,
@@ -42,9 +44,7 @@ from incidentflow.testing.invariants import (
     visited,
 )
 from incidentflow.testing.sim import (
-    START,
     EngineFactory,
-    SimClock,
     SimulatedEngine,
     load_processes,
     make_engine,
@@ -121,11 +121,12 @@ __all__ = [
     "Operation",
     "Outcome",
     "SetSeverity",
-    "SimClock",
+    "SimulatedClock",
     "SimulatedEngine",
     "Unassign",
     "Walk",
     "WalkRun",
+    "advance_and_tick",
     "assert_invariants",
     "check_invariants",
     "check_run",
@@ -137,3 +138,11 @@ __all__ = [
     "visited",
     "walks",
 ]
+
+# Old names: they warn (DeprecationWarning) and give the new object; see CHANGELOG.md.
+__getattr__ = forward(
+    __name__,
+    {
+        "SimClock": ("incidentflow.engine.simclock", "SimulatedClock"),
+    },
+)

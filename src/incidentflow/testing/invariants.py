@@ -21,10 +21,10 @@ from incidentflow.audit.store import MemoryStore
 from incidentflow.compiler.process import Process
 from incidentflow.engine import authz
 from incidentflow.engine.engine import Engine
+from incidentflow.engine.simclock import START
 from incidentflow.engine.state import IncidentState, replay
 from incidentflow.errors import EngineError
 from incidentflow.spec.models import Transition
-from incidentflow.testing.sim import START
 from incidentflow.testing.walks import WalkRun
 
 PROBE = "probe/"

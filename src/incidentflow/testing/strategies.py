@@ -26,9 +26,10 @@ except ImportError as _error:  # pragma: no cover - exercised by a test with hyp
 
 from incidentflow.compiler.process import Process
 from incidentflow.engine import authz
+from incidentflow.engine.simclock import SimulatedClock
 from incidentflow.engine.state import Incident
 from incidentflow.errors import EngineError
-from incidentflow.testing.sim import SimClock, SimulatedEngine
+from incidentflow.testing.sim import SimulatedEngine
 from incidentflow.testing.walks import (
     Advance,
     Assign,
@@ -103,7 +104,7 @@ class _Rehearsal:
         self.opener = opener
         self.people = tuple(people)
         self.everyone = tuple(dict.fromkeys((opener, *people, *others)))
-        self.clock = SimClock()
+        self.clock = SimulatedClock()
         self.engine = SimulatedEngine(process, clock=self.clock)
         self.id = self.engine.open(process.name, severity=level, actor=opener).id
         self.names = sorted({t.name for t in process.spec.process.transitions})

@@ -14,8 +14,8 @@ from datetime import timedelta
 from typing import ClassVar
 
 from incidentflow.engine.engine import Engine
+from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
 from incidentflow.errors import EngineError, InvalidOperation, OperationRefused
-from incidentflow.testing.sim import SimClock
 
 # --- operations ---------------------------------------------------------------------------
 
@@ -29,7 +29,7 @@ class Assign:
     actor: str
     kind: ClassVar[str] = "assign"
 
-    def apply(self, engine: Engine, incident_id: str, clock: SimClock | None) -> None:
+    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
         engine.assign(incident_id, self.role, self.person, actor=self.actor)
 
     def __str__(self) -> str:
@@ -45,7 +45,7 @@ class Unassign:
     actor: str
     kind: ClassVar[str] = "unassign"
 
-    def apply(self, engine: Engine, incident_id: str, clock: SimClock | None) -> None:
+    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
         engine.unassign(incident_id, self.role, self.person, actor=self.actor)
 
     def __str__(self) -> str:
@@ -60,7 +60,7 @@ class Check:
     actor: str
     kind: ClassVar[str] = "check"
 
-    def apply(self, engine: Engine, incident_id: str, clock: SimClock | None) -> None:
+    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
         engine.check(incident_id, self.item, actor=self.actor)
 
     def __str__(self) -> str:
@@ -75,7 +75,7 @@ class Fire:
     actor: str
     kind: ClassVar[str] = "fire"
 
-    def apply(self, engine: Engine, incident_id: str, clock: SimClock | None) -> None:
+    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
         engine.fire(incident_id, self.transition, actor=self.actor)
 
     def __str__(self) -> str:
@@ -90,7 +90,7 @@ class SetSeverity:
     actor: str
     kind: ClassVar[str] = "set_severity"
 
-    def apply(self, engine: Engine, incident_id: str, clock: SimClock | None) -> None:
+    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
         engine.set_severity(incident_id, self.level, actor=self.actor, reason="rehearsal")
 
     def __str__(self) -> str:
@@ -105,7 +105,7 @@ class Note:
     actor: str
     kind: ClassVar[str] = "note"
 
-    def apply(self, engine: Engine, incident_id: str, clock: SimClock | None) -> None:
+    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
         engine.note(incident_id, self.text, actor=self.actor)
 
     def __str__(self) -> str:
@@ -114,19 +114,18 @@ class Note:
 
 @dataclass(frozen=True, slots=True)
 class Advance:
-    """Time passes by ``delta`` on the simulated clock, then the engine ticks its timers."""
+    """Time passes by ``delta`` on the simulated clock; each timer fires at its due instant."""
 
     delta: timedelta
     kind: ClassVar[str] = "advance"
 
-    def apply(self, engine: Engine, incident_id: str, clock: SimClock | None) -> None:
+    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
         if clock is None:
             raise TypeError(
-                "an Advance step needs a SimClock: run the walk on an engine from "
+                "an Advance step needs a SimulatedClock: run the walk on an engine from "
                 "incidentflow.testing.make_engine, or pass run(engine, clock=...)"
             )
-        clock.advance(self.delta)
-        engine.tick()
+        advance_and_tick(engine, clock, until=clock.now + self.delta)
 
     def __str__(self) -> str:
         return f"advance {self.delta} and tick"
@@ -215,7 +214,7 @@ class Walk:
         lines += [f"  {i}. {op}" for i, op in enumerate(self.ops, 1)]
         return "\n".join(lines)
 
-    def run(self, engine: Engine, clock: SimClock | None = None) -> WalkRun:
+    def run(self, engine: Engine, clock: SimulatedClock | None = None) -> WalkRun:
         """Perform the walk on ``engine``; refusals are recorded, never raised.
 
         ``clock`` moves time for :class:`Advance` steps; by default the engine's own
@@ -223,7 +222,7 @@ class Walk:
         """
         if clock is None:
             found = getattr(engine, "clock", None)
-            clock = found if isinstance(found, SimClock) else None
+            clock = found if isinstance(found, SimulatedClock) else None
         incident = engine.open(
             self.process, severity=self.level, title=self.title, actor=self.opener
         )

@@ -20,7 +20,7 @@ import itertools
 from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from incidentflow.audit.events import Event
 from incidentflow.compiler.process import Process
@@ -43,6 +43,7 @@ from incidentflow.drill.generated.report import (
 )
 from incidentflow.engine.engine import ActionRequest, Engine
 from incidentflow.engine.planning import level_of
+from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
 from incidentflow.errors import (
     ConcurrencyError,
     EngineError,
@@ -55,25 +56,8 @@ OPENER = "drill"
 """The actor that opens every drilled incident (and so may assign roles on it)."""
 PROBE = "probe"
 """The person a separation-of-duties probe tries to give two roles."""
-EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-"""Where the simulated clock starts: reports never depend on the wall clock."""
-_MAX_WAITS = 10_000  # ticks for one wait step: a bound, never reached by a valid spec
 
 ItemKey = tuple[str, EdgeKey | TimerKey | str]  # (kind, key)
-
-
-class SimulatedClock:
-    """A clock for the Engine that moves only when told to."""
-
-    def __init__(self, start: datetime = EPOCH) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance_to(self, when: datetime) -> None:
-        """Move to ``when`` (never backwards)."""
-        self.now = max(self.now, when)
 
 
 class LatestStore:
@@ -324,19 +308,15 @@ class _Walk:
             self._fail("transition", edge.key, edge.label(), "diverged", f"the engine took {taken}")
 
     def _wait(self, step: Step) -> None:
-        engine, clock = self.session.engine, self.session.clock
         moved, fired = len(self.moves), len(self.fired)
         expected = set(step.timers)
-        for _ in range(_MAX_WAITS):
-            done = {t for _, t in self.fired[fired:]}
-            if len(self.moves) > moved or expected <= done:
-                break
-            due = engine.next_deadline()
-            if due is None:
-                break
-            clock.advance_to(due)
-            engine.tick()
-            self._fold()
+
+        def waited(written: Sequence[Event]) -> bool:  # moved on, or every expected timer fired
+            timers = {e.data["timer"] for e in written if e.kind == "timer_fired"}
+            return any(e.kind == "transitioned" for e in written) or expected <= timers
+
+        advance_and_tick(self.session.engine, self.session.clock, done=waited)
+        self._fold()
         done = {t for _, t in self.fired[fired:]}
         taken = self.moves[moved:]
         for timer in step.timers:

@@ -20,7 +20,6 @@ from incidentflow.diagnostics import Diagnostic, Note, Position, Severity
 from incidentflow.drill.scenarios.model import (
     BAD_VALUE,
     BREACHABLE,
-    DEFAULT_START,
     MISSING_KEY,
     NOT_A_SCENARIO,
     REFUSAL_REASONS,
@@ -40,6 +39,7 @@ from incidentflow.drill.scenarios.model import (
     Signal,
     Step,
 )
+from incidentflow.engine.simclock import START
 from incidentflow.spec.durations import parse_duration
 from incidentflow.spec.limits import DEFAULT_LIMITS, Limits
 from incidentflow.spec.source import decode_source, too_large
@@ -279,7 +279,7 @@ class _Checker:
 
     def start(self, data: Mapping[str, Any]) -> datetime | None:
         if "start" not in data:
-            return DEFAULT_START
+            return START  # the simulated time every rehearsal starts at by default
         value = data["start"]
         try:
             if not isinstance(value, str):

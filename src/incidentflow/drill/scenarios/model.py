@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeAlias
 
 # Scenario codes live in SCENARIO_CODES below, not in the spec rules table.
@@ -43,9 +43,6 @@ SCENARIO_CODES: Mapping[str, str] = {
     "a person who does not hold the role, a signal no trigger matches).",
 }
 """Every scenario diagnostic code with its summary (documented in ``docs/scenarios.md``)."""
-
-DEFAULT_START = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
-"""The simulated time a scenario starts at when it gives no ``start``."""
 
 DEFAULT_ACTOR = "scenario"
 """Who opens the incident when the opening step gives no ``as``."""

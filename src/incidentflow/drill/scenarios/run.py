@@ -18,7 +18,7 @@ import itertools
 import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,11 +50,9 @@ from incidentflow.drill.scenarios.model import (
 )
 from incidentflow.drill.scenarios.report import ScenarioReport, ScenarioResult, StepResult
 from incidentflow.engine.engine import TIMER, ActionRequest, Engine
+from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
 from incidentflow.errors import InvalidOperation, OperationRefused
 from incidentflow.timeline import offset
-
-_MAX_TIMER_ROUNDS = 10_000  # bound on tick rounds within one advance (zero-delay timer loops)
-
 
 # --- running ----------------------------------------------------------------------------
 
@@ -69,12 +67,12 @@ class _Runner:
     def __init__(self, process: Process, scenario: Scenario) -> None:
         self.process = process
         self.scenario = scenario
-        self.now = scenario.start
+        self.clock = SimulatedClock(scenario.start)
         ids = itertools.count(1)
         self.engine = Engine(
             process,
             store=MemoryStore(),
-            clock=lambda: self.now,
+            clock=self.clock,
             handlers=dict.fromkeys(process.spec.actions, self._record),
             new_id=lambda: f"tabletop-{next(ids)}",
         )
@@ -94,7 +92,7 @@ class _Runner:
         results: list[StepResult] = []
         stopped = False
         for step in self.scenario.steps:
-            at = self.now - self.scenario.start
+            at = self.clock.now - self.scenario.start
             text = _describe(step)
             if stopped:
                 results.append(StepResult(*_where(step), text, "skipped", "not run", at))
@@ -117,7 +115,7 @@ class _Runner:
             state=incident.state if incident else None,
             severity=incident.severity if incident else None,
             closed=incident.closed if incident else False,
-            elapsed=self.now - scenario.start,
+            elapsed=self.clock.now - scenario.start,
             events=len(self.engine.history(incident.id)) if incident else 0,
             audit_verified=self.engine.verify(incident.id).ok if incident else None,
             actions=tuple(self.invoked),
@@ -141,7 +139,7 @@ class _Runner:
         except _Rejected as exc:
             return self.refused(step, actor, "invalid", str(exc), refusable=False)
         outcome += self.actions_since(before)
-        overdue = self.fire_due(self.now)
+        overdue = self.fire_due()
         if overdue:
             outcome += f"; then {overdue}"
         if step.expect_refusal is not None:
@@ -258,26 +256,14 @@ class _Runner:
 
     def advance(self, duration: timedelta) -> str:
         """Move the clock on, firing each timer at its due instant on the way."""
-        target = self.now + duration
-        written: list[Event] = []
-        for _ in range(_MAX_TIMER_ROUNDS):
-            due = self.engine.next_deadline()
-            if due is None or due > target:
-                break
-            self.now = max(self.now, due)
-            events = self.engine.tick(self.now)
-            if not events:
-                break  # pragma: no cover - a due timer always writes; never spin
-            written += events
-        self.now = target
-        written += self.engine.tick(self.now)
-        at = offset(self.now - self.scenario.start)
+        written = advance_and_tick(self.engine, self.clock, until=self.clock.now + duration)
+        at = offset(self.clock.now - self.scenario.start)
         fired = self.describe_timers(written)
         return f"now {at}; {fired}" if fired else f"now {at}; no timer fell due"
 
-    def fire_due(self, now: datetime) -> str:
+    def fire_due(self) -> str:
         """Fire timers already due (a severity change can make one overdue)."""
-        return self.describe_timers(self.engine.tick(now))
+        return self.describe_timers(self.engine.tick())
 
     def describe_timers(self, events: Sequence[Event]) -> str:
         parts = []
@@ -322,7 +308,7 @@ class _Runner:
                 problems, "actions", window, expect.actions, f"invoked since {self.since}"
             )
         if expect.breached is not None:
-            breached = incident_metrics(self.engine.history(iid), self.now).breached
+            breached = incident_metrics(self.engine.history(iid), self.clock.now).breached
             self.compare_sets(problems, "breached", breached, expect.breached, "breached")
         if expect.timers is not None:
             self.compare_sets(problems, "timers", sorted(incident.timers), expect.timers, "running")
@@ -361,7 +347,7 @@ class _Runner:
 
     def situation(self) -> str:
         """What actually holds now, in one line (the hint of every runtime diagnostic)."""
-        at = offset(self.now - self.scenario.start)
+        at = offset(self.clock.now - self.scenario.start)
         if self.incident is None:
             return f"at {at}: no incident is open"
         incident = self.engine.get(self.incident)
