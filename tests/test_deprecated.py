@@ -25,6 +25,8 @@ ALIASES = [
     )
 ] + [
     ("incidentflow.testing", "SimClock", "incidentflow.engine.simclock", "SimulatedClock"),
+    ("incidentflow.testing", "Check", "incidentflow.engine.operations", "CheckItem"),
+    ("incidentflow.testing", "Note", "incidentflow.engine.operations", "AddNote"),
 ]
 
 

@@ -19,12 +19,12 @@ from incidentflow import Engine, MemoryStore, NotAuthorized, Process
 from incidentflow.audit.events import Event
 from incidentflow.testing import (
     START,
+    AddNote,
     Advance,
     Assign,
-    Check,
+    CheckItem,
     EngineFactory,
     Fire,
-    Note,
     SetSeverity,
     SimulatedClock,
     SimulatedEngine,
@@ -254,12 +254,12 @@ def test_run_records_allowed_and_refused_outcomes_without_raising() -> None:
             Fire("acknowledge", "mallory"),  # holds no role
             Assign("commander", "alice", "system"),
             Assign("responder", "alice", "system"),  # policy commander_is_not_fixer
-            Check("impact_confirmed", "system"),  # not an item of `detected`
+            CheckItem("impact_confirmed", "system"),  # not an item of `detected`
             Fire("warp", "alice"),  # no such transition
             Advance(timedelta(minutes=5)),  # ack deadline: the timer escalates
             Unassign("scribe", "bob", "system"),  # bob holds no scribe role
             SetSeverity("SEV2", "alice"),
-            Note("all hands", "alice"),
+            AddNote("all hands", "alice"),
         ),
     )
     run = walk.run(engine)
@@ -458,7 +458,7 @@ class RedactingStore(MemoryStore):
 
 def test_a_refusal_that_writes_is_caught() -> None:
     engine = make_engine(MAJOR, engine_class=LeakyNoteEngine)
-    run = Walk("major-incident", "SEV1", (Note("let me in", "mallory"),)).run(engine)
+    run = Walk("major-incident", "SEV1", (AddNote("let me in", "mallory"),)).run(engine)
     refused = run.outcomes[0]
     assert refused.reason == "role"
     assert refused.after == refused.before + 1
@@ -474,7 +474,7 @@ def test_random_walks_catch_a_refusal_that_writes() -> None:
         return bool(check_run(engine, walk.run(engine)))
 
     found = find(walks(MAJOR), broken, settings=FIND)
-    assert any(isinstance(op, Note) for op in found.ops)
+    assert any(isinstance(op, AddNote) for op in found.ops)
 
 
 def test_a_live_state_the_log_does_not_hold_is_caught() -> None:
@@ -485,7 +485,7 @@ def test_a_live_state_the_log_does_not_hold_is_caught() -> None:
 
 def test_a_tampered_log_is_caught() -> None:
     engine = make_engine(MAJOR, store=RedactingStore())
-    run = Walk("major-incident", "SEV1", (Note("secret", "system"),)).run(engine)
+    run = Walk("major-incident", "SEV1", (AddNote("secret", "system"),)).run(engine)
     seq = run.outcomes[0].after
     assert check_run(engine, run) == [
         f"audit: modified at event {seq}: event {seq} (noted) does not match its hash"

@@ -4,8 +4,9 @@
   in-memory store (also the ``incidentflow_engine`` pytest fixture of
   :mod:`incidentflow.testing.pytest_plugin`);
 - :func:`walks`: Hypothesis strategies of random walks over a Process (sequences of
-  assign, unassign, check, fire, set_severity, advance-and-tick and note), mostly
-  allowed, some refused; ``walk.run(engine)`` performs one and records each outcome;
+  the operations of :mod:`incidentflow.engine.operations`: assign, unassign, check,
+  fire, set_severity, note and advance), mostly allowed, some refused;
+  ``walk.run(engine)`` performs one and records each outcome;
 - :func:`check_invariants`, :func:`check_run`, :func:`assert_invariants`: the
   properties every walk must keep (the audit verifies, replay equals the live state,
   refusals write nothing, no visited state leaves its owner with nothing to do);
@@ -33,6 +34,17 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from incidentflow._deprecated import forward
+from incidentflow.engine.operations import (
+    OPERATION_KINDS,
+    AddNote,
+    Advance,
+    Assign,
+    CheckItem,
+    Fire,
+    Operation,
+    SetSeverity,
+    Unassign,
+)
 from incidentflow.engine.simclock import START, SimulatedClock, advance_and_tick
 from incidentflow.testing.invariants import (
     assert_invariants,
@@ -49,20 +61,7 @@ from incidentflow.testing.sim import (
     load_processes,
     make_engine,
 )
-from incidentflow.testing.walks import (
-    OPERATION_KINDS,
-    Advance,
-    Assign,
-    Check,
-    Fire,
-    Note,
-    Operation,
-    Outcome,
-    SetSeverity,
-    Unassign,
-    Walk,
-    WalkRun,
-)
+from incidentflow.testing.walks import Outcome, Walk, WalkRun
 
 if TYPE_CHECKING:
     from hypothesis.strategies import (  # type: ignore[import-not-found, unused-ignore]
@@ -112,12 +111,12 @@ __all__ = [
     "INSTALL_HINT",
     "OPERATION_KINDS",
     "START",
+    "AddNote",
     "Advance",
     "Assign",
-    "Check",
+    "CheckItem",
     "EngineFactory",
     "Fire",
-    "Note",
     "Operation",
     "Outcome",
     "SetSeverity",
@@ -144,5 +143,7 @@ __getattr__ = forward(
     __name__,
     {
         "SimClock": ("incidentflow.engine.simclock", "SimulatedClock"),
+        "Check": ("incidentflow.engine.operations", "CheckItem"),
+        "Note": ("incidentflow.engine.operations", "AddNote"),
     },
 )

@@ -1,7 +1,8 @@
 """Walks: scripted sequences of operations on one incident, and what became of each.
 
 A :class:`Walk` is plain data (the process, the level it opens at, and its
-operations), so a failing walk prints as a script you can read and replay. Running
+operations, from :mod:`incidentflow.engine.operations`), so a failing walk prints as
+a script you can read and replay. Running
 it on an engine opens the incident and performs each operation in turn, recording
 an :class:`Outcome` for each: allowed, or refused with the engine's reason. A
 refusal is an expected answer, never an exception.
@@ -10,134 +11,11 @@ refusal is an expected answer, never an exception.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
-from typing import ClassVar
 
 from incidentflow.engine.engine import Engine
-from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
-from incidentflow.errors import EngineError, InvalidOperation, OperationRefused
-
-# --- operations ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Assign:
-    """``actor`` gives ``person`` the ``role``."""
-
-    role: str
-    person: str
-    actor: str
-    kind: ClassVar[str] = "assign"
-
-    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
-        engine.assign(incident_id, self.role, self.person, actor=self.actor)
-
-    def __str__(self) -> str:
-        return f"{self.actor}: assign {self.role} to {self.person}"
-
-
-@dataclass(frozen=True, slots=True)
-class Unassign:
-    """``actor`` takes the ``role`` away from ``person``."""
-
-    role: str
-    person: str
-    actor: str
-    kind: ClassVar[str] = "unassign"
-
-    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
-        engine.unassign(incident_id, self.role, self.person, actor=self.actor)
-
-    def __str__(self) -> str:
-        return f"{self.actor}: unassign {self.role} from {self.person}"
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """``actor`` ticks a checklist item of the current state."""
-
-    item: str
-    actor: str
-    kind: ClassVar[str] = "check"
-
-    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
-        engine.check(incident_id, self.item, actor=self.actor)
-
-    def __str__(self) -> str:
-        return f"{self.actor}: check {self.item}"
-
-
-@dataclass(frozen=True, slots=True)
-class Fire:
-    """``actor`` fires a transition by name."""
-
-    transition: str
-    actor: str
-    kind: ClassVar[str] = "fire"
-
-    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
-        engine.fire(incident_id, self.transition, actor=self.actor)
-
-    def __str__(self) -> str:
-        return f"{self.actor}: fire {self.transition}"
-
-
-@dataclass(frozen=True, slots=True)
-class SetSeverity:
-    """``actor`` changes the severity to ``level``."""
-
-    level: str
-    actor: str
-    kind: ClassVar[str] = "set_severity"
-
-    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
-        engine.set_severity(incident_id, self.level, actor=self.actor, reason="rehearsal")
-
-    def __str__(self) -> str:
-        return f"{self.actor}: set severity {self.level}"
-
-
-@dataclass(frozen=True, slots=True)
-class Note:
-    """``actor`` adds a note."""
-
-    text: str
-    actor: str
-    kind: ClassVar[str] = "note"
-
-    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
-        engine.note(incident_id, self.text, actor=self.actor)
-
-    def __str__(self) -> str:
-        return f"{self.actor}: note {self.text!r}"
-
-
-@dataclass(frozen=True, slots=True)
-class Advance:
-    """Time passes by ``delta`` on the simulated clock; each timer fires at its due instant."""
-
-    delta: timedelta
-    kind: ClassVar[str] = "advance"
-
-    def apply(self, engine: Engine, incident_id: str, clock: SimulatedClock | None) -> None:
-        if clock is None:
-            raise TypeError(
-                "an Advance step needs a SimulatedClock: run the walk on an engine from "
-                "incidentflow.testing.make_engine, or pass run(engine, clock=...)"
-            )
-        advance_and_tick(engine, clock, until=clock.now + self.delta)
-
-    def __str__(self) -> str:
-        return f"advance {self.delta} and tick"
-
-
-Operation = Assign | Unassign | Check | Fire | SetSeverity | Note | Advance
-"""One step of a walk."""
-
-OPERATION_KINDS = ("assign", "unassign", "check", "fire", "set_severity", "note", "advance")
-
-
-# --- outcomes -----------------------------------------------------------------------------
+from incidentflow.engine.operations import Open, Operation, perform, refusal
+from incidentflow.engine.simclock import SimulatedClock
+from incidentflow.errors import EngineError
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,14 +43,6 @@ class Outcome:
     def __str__(self) -> str:
         verdict = "ok" if self.allowed else f"refused ({self.reason}): {self.detail}"
         return f"{self.op} -> {verdict} [v{self.before}->v{self.after}, now {self.state}]"
-
-
-def _refusal(error: EngineError) -> tuple[str, str]:
-    if isinstance(error, OperationRefused):
-        return error.reason, error.detail
-    if isinstance(error, InvalidOperation):
-        return "invalid", error.reason
-    return type(error).__name__, str(error)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,9 +93,7 @@ class Walk:
         if clock is None:
             found = getattr(engine, "clock", None)
             clock = found if isinstance(found, SimulatedClock) else None
-        incident = engine.open(
-            self.process, severity=self.level, title=self.title, actor=self.opener
-        )
+        incident = Open(self.process, self.level, self.opener, title=self.title).apply(engine)
         iid = incident.id
         outcomes = []
         for op in self.ops:
@@ -234,9 +102,10 @@ class Walk:
             reason: str | None = None
             detail = ""
             try:
-                op.apply(engine, iid, clock)
+                perform(engine, iid, op, clock)
             except EngineError as error:
-                reason, detail = _refusal(error)
+                refused = refusal(error)
+                reason, detail = refused.reason, refused.detail
             now = engine.get(iid)
             written = len(engine.store.events(iid)) - length
             outcomes.append(

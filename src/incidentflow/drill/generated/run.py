@@ -42,14 +42,17 @@ from incidentflow.drill.generated.report import (
     Problem,
 )
 from incidentflow.engine.engine import ActionRequest, Engine
+from incidentflow.engine.operations import (
+    Assign,
+    CheckItem,
+    Fire,
+    IncidentOperation,
+    Open,
+    refusal,
+)
 from incidentflow.engine.planning import level_of
 from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
-from incidentflow.errors import (
-    ConcurrencyError,
-    EngineError,
-    InvalidOperation,
-    OperationRefused,
-)
+from incidentflow.errors import ConcurrencyError, EngineError, OperationRefused
 from incidentflow.spec.models import Policy
 
 OPENER = "drill"
@@ -148,12 +151,10 @@ class _Session:
         first, second = policy.distinct_holders[:2]
         required = policy.for_severity is None or level in policy.for_severity
         engine = self.engine
-        incident = engine.open(
-            self.process.name, severity=level, actor=OPENER, title=f"probe {policy.id}"
-        )
+        incident = Open(self.process.name, level, OPENER, title=f"probe {policy.id}").apply(engine)
         try:
-            engine.assign(incident.id, first, PROBE, actor=OPENER)
-            engine.assign(incident.id, second, PROBE, actor=OPENER)
+            Assign(first, PROBE, OPENER).apply(engine, incident.id)
+            Assign(second, PROBE, OPENER).apply(engine, incident.id)
         except OperationRefused as exc:
             enforced, detail = exc.reason == "policy", exc.detail
         else:
@@ -224,9 +225,9 @@ class _Walk:
     def run(self) -> PathResult:
         """Open the incident, play every step (stopping at the first failure), verify the log."""
         session, engine = self.session, self.session.engine
-        incident = engine.open(
-            session.process.name, severity=self.path.level, actor=OPENER, title=self.path.purpose
-        )
+        incident = Open(
+            session.process.name, self.path.level, OPENER, title=self.path.purpose
+        ).apply(engine)
         self.iid = incident.id
         self._fold()
         for step in self.path.steps:
@@ -288,18 +289,17 @@ class _Walk:
         engine = self.session.engine
         transition = self.session.process.spec.process.transitions[edge.index]
         person = f"{step.roles[0]}-holder" if step.roles else OPENER
+        ops: list[IncidentOperation] = [Assign(r, person, OPENER) for r in step.roles[:1]]
+        ops += [CheckItem(item, person) for item in transition.requires]
+        ops.append(Fire(edge.name, person))
         try:
-            if step.roles:
-                engine.assign(self.iid, step.roles[0], person, actor=OPENER)
-            for item in transition.requires:
-                engine.check(self.iid, item, actor=person)
-            engine.fire(self.iid, edge.name, actor=person)
+            for op in ops:
+                op.apply(engine, self.iid)
         except EngineError as exc:
             self._fold()
-            reason, detail = _refusal(exc)
-            if step.note:
-                detail += f" ({step.note})"
-            self._fail("transition", edge.key, edge.label(), reason, detail)
+            refused = refusal(exc)
+            detail = str(refused) + (f" ({step.note})" if step.note else "")
+            self._fail("transition", edge.key, edge.label(), refused.reason, detail)
             return
         before = len(self.moves)
         self._fold()
@@ -332,15 +332,6 @@ class _Walk:
             edge = step.edge
             what = f"transition #{taken[0][1]}" if taken else "nothing"
             self._fail("transition", edge.key, edge.label(), "diverged", f"the timers took {what}")
-
-
-def _refusal(exc: EngineError) -> tuple[str, str]:
-    """The engine's reason word and detail for a refused operation."""
-    if isinstance(exc, OperationRefused):
-        return exc.reason, f"{exc.operation}: {exc.detail}"
-    if isinstance(exc, InvalidOperation):
-        return "invalid", f"{exc.operation}: {exc.reason}"
-    return type(exc).__name__, str(exc)
 
 
 def _problems(

@@ -11,6 +11,7 @@ actions, timers) is checked against it, with a did-you-mean hint.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,24 +21,29 @@ from incidentflow.diagnostics import Diagnostic, Note, Position, Severity
 from incidentflow.drill.scenarios.model import (
     BAD_VALUE,
     BREACHABLE,
+    DEFAULT_ACTOR,
     MISSING_KEY,
     NOT_A_SCENARIO,
-    REFUSAL_REASONS,
     STEP_SHAPE,
     UNKNOWN_KEY,
     UNKNOWN_NAME,
-    Action,
+    Expect,
+    Scenario,
+    ScenarioOperation,
+    ScenarioStep,
+    show_value,
+)
+from incidentflow.engine.operations import (
+    REFUSAL_REASONS,
     AddNote,
     Advance,
     Assign,
-    Check,
-    Expect,
+    CheckItem,
     Fire,
     Open,
-    Scenario,
     SetSeverity,
     Signal,
-    Step,
+    Unassign,
 )
 from incidentflow.engine.simclock import START
 from incidentflow.spec.durations import parse_duration
@@ -295,7 +301,7 @@ class _Checker:
             return None
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
-    def steps(self, value: Any) -> list[Step] | None:
+    def steps(self, value: Any) -> list[ScenarioStep] | None:
         if not isinstance(value, list) or not value:
             self.at_value(
                 ("steps",),
@@ -304,10 +310,11 @@ class _Checker:
                 hint="each step is a mapping such as '- fire: acknowledge'",
             )
             return None
-        out: list[Step] = []
+        out: list[ScenarioStep] = []
         opened: int | None = None  # line of the step that opens the incident
+        opener = DEFAULT_ACTOR  # who acts when a step says no 'as': whoever opened it
         for index, raw in enumerate(value):
-            step = self.step(index, raw)
+            step = self.step(index, raw, opener)
             if step is None:
                 continue
             at = Position(step.line, step.column)
@@ -329,10 +336,11 @@ class _Checker:
                 )
             if step.kind in _OPENING and opened is None:
                 opened = step.line
+                opener = step.actor or opener
             out.append(step)
         return out
 
-    def step(self, index: int, raw: Any) -> Step | None:
+    def step(self, index: int, raw: Any, opener: str) -> ScenarioStep | None:
         path: YamlPath = ("steps", index)
         at = self.map.value(path)
         if not isinstance(raw, dict):
@@ -369,10 +377,15 @@ class _Checker:
                 STEP_SHAPE,
                 f"'reason' belongs to a 'severity' step, not to '{kind}'",
             )
-        action = self.action(kind, raw, (*path, kind))
+        acting = None if kind in _NO_ACTOR else actor or opener
+        action = self.action(kind, raw, (*path, kind), acting or "")
         if action is None or len(self.diagnostics) > errors:
             return None
-        return Step(index, at.line, at.column, kind, action, actor, refusal)
+        operations, expect = ((), action) if isinstance(action, Expect) else (action, None)
+        text = _describe(kind, operations, expect, actor, raw[kind], refusal)
+        return ScenarioStep(
+            index, at.line, at.column, kind, operations, expect, acting, refusal, text
+        )
 
     def actor(self, raw: Mapping[str, Any], path: YamlPath, kind: str) -> str | None:
         if "as" not in raw:
@@ -412,35 +425,43 @@ class _Checker:
             return None
         return str(value)
 
-    def action(self, kind: str, step: Mapping[str, Any], path: YamlPath) -> Action | None:
+    def action(
+        self, kind: str, step: Mapping[str, Any], path: YamlPath, actor: str
+    ) -> tuple[ScenarioOperation, ...] | Expect | None:
+        """The step's operations (by ``actor``), or its expectations; None if it has problems."""
         raw = step[kind]
         if kind == "signal":
-            return self.signal(raw, path)
+            signal = self.signal(raw, path, actor)
+            return (signal,) if signal is not None else None
         if kind == "open":
-            return self.open(raw, path)
+            opening = self.open(raw, path, actor)
+            return (opening,) if opening is not None else None
         if kind in ("assign", "unassign"):
-            return self.assign(raw, path, kind)
+            change = self.assign(raw, path, kind, actor)
+            return (change,) if change is not None else None
         if kind == "check":
             items = self.names(raw, path, "'check'")
             if items is None or not self.all_known(
                 items, path, self.pool("item"), "checklist item", "Checklist items"
             ):
                 return None
-            return Check(items)
+            return tuple(CheckItem(item, actor) for item in items)
         if kind == "fire":
             if not isinstance(raw, str) or not raw:
                 self.at_value(path, BAD_VALUE, f"'fire' names a transition, not {_kind(raw)}")
                 return None
             if not self.known(raw, path, self.pool("transition"), "transition", "Transitions"):
                 return None
-            return Fire(raw)
+            return (Fire(raw, actor),)
         if kind == "severity":
-            return self.severity(raw, step, path)
+            level = self.severity(raw, step, path, actor)
+            return (level,) if level is not None else None
         if kind == "note":
             text = self.text(step, "note", path[:-1], empty=False)
-            return AddNote(text) if text is not None else None
+            return (AddNote(text, actor),) if text is not None else None
         if kind == "advance":
-            return self.advance(raw, path)
+            advance = self.advance(raw, path)
+            return (advance,) if advance is not None else None
         return self.expect(raw, path)
 
     def mapping(self, raw: Any, path: YamlPath, kind: str, example: str) -> dict[str, Any] | None:
@@ -451,11 +472,11 @@ class _Checker:
         )
         return None
 
-    def signal(self, raw: Any, path: YamlPath) -> Signal | None:
+    def signal(self, raw: Any, path: YamlPath, actor: str) -> Signal | None:
         fields = self.mapping(raw, path, "signal", "signal: {service: api, availability: 0.4}")
-        return Signal(fields) if fields is not None else None
+        return Signal(fields, actor) if fields is not None else None
 
-    def open(self, raw: Any, path: YamlPath) -> Open | None:
+    def open(self, raw: Any, path: YamlPath, actor: str) -> Open | None:
         data = self.mapping(raw, path, "open", "open: {severity: SEV2}")
         if data is None:
             return None
@@ -488,10 +509,16 @@ class _Checker:
         if len(self.diagnostics) > errors:
             return None
         return Open(
-            values.get("severity"), values.get("impact"), values.get("urgency"), title or "", fields
+            self.process.name if self.process is not None else "",  # the run fills it in
+            values.get("severity"),
+            actor,
+            values.get("impact"),
+            values.get("urgency"),
+            title or "",
+            fields,
         )
 
-    def assign(self, raw: Any, path: YamlPath, kind: str) -> Assign | None:
+    def assign(self, raw: Any, path: YamlPath, kind: str, actor: str) -> Assign | Unassign | None:
         data = self.mapping(raw, path, kind, f"{kind}: {{role: commander, person: carol}}")
         if data is None:
             return None
@@ -506,22 +533,24 @@ class _Checker:
             self.known(role, (*path, "role"), self.pool("role"), "role", "Roles")
         if len(self.diagnostics) > errors or role is None or person is None:
             return None
-        return Assign(role, person, remove=kind == "unassign")
+        return Unassign(role, person, actor) if kind == "unassign" else Assign(role, person, actor)
 
-    def severity(self, raw: Any, step: Mapping[str, Any], path: YamlPath) -> SetSeverity | None:
+    def severity(
+        self, raw: Any, step: Mapping[str, Any], path: YamlPath, actor: str
+    ) -> SetSeverity | None:
         if not isinstance(raw, str) or not raw:
             self.at_value(path, BAD_VALUE, f"'severity' names a level, not {_kind(raw)}")
             return None
         reason = self.text(step, "reason", path[:-1], empty=True) if "reason" in step else ""
         if reason is None or not self.known(raw, path, self.pool("level"), "level", "Levels"):
             return None
-        return SetSeverity(raw, reason)
+        return SetSeverity(raw, actor, reason)
 
     def advance(self, raw: Any, path: YamlPath) -> Advance | None:
         try:
             if not isinstance(raw, str):
                 raise ValueError(f"{_kind(raw)} is not a duration")
-            return Advance(parse_duration(raw), raw.strip())
+            return Advance(parse_duration(raw))
         except ValueError as exc:
             self.at_value(
                 path,
@@ -582,6 +611,64 @@ class _Checker:
             checklist=lists.get("checklist"),
             lines=lines,
         )
+
+
+def _describe(
+    kind: str,
+    operations: tuple[ScenarioOperation, ...],
+    expect: Expect | None,
+    actor: str | None,
+    written: Any,
+    refusal: str | None,
+) -> str:
+    """A step in words, as reports show it (its actor only when the step names one)."""
+    who = f" as {actor}" if actor else ""
+    match operations[0] if operations else expect:
+        case Signal() as signal:
+            fields = ", ".join(f"{k}={_scalar(v)}" for k, v in signal.fields.items())
+            text = f"signal {fields}{who}"
+        case Open() as opening:
+            level = opening.severity or f"{opening.impact} x {opening.urgency}"
+            text = f"open at {level}{who}"
+        case Unassign() as change:
+            text = f"unassign {change.role} from {change.person}{who}"
+        case Assign() as change:
+            text = f"assign {change.role} to {change.person}{who}"
+        case CheckItem():
+            items = [op.item for op in operations if isinstance(op, CheckItem)]
+            text = f"check {', '.join(items)}{who}"
+        case Fire() as fire:
+            text = f"fire {fire.transition}{who}"
+        case SetSeverity() as change:
+            text = f"severity {change.level}{who}"
+        case AddNote() as note:
+            short = note.text if len(note.text) <= 60 else note.text[:57] + "..."
+            text = f"note '{short}'{who}"
+        case Advance():
+            text = f"advance {str(written).strip()}"
+        case _:
+            assert expect is not None, kind
+            text = "expect " + ", ".join(_expectations(expect))
+    if refusal:
+        text += f" (expect refusal: {refusal})"
+    return text
+
+
+def _expectations(expect: Expect) -> list[str]:
+    out = []
+    for key in ("state", "phase", "severity", "closed"):
+        value = getattr(expect, key)
+        if value is not None:
+            out.append(f"{key}={show_value(value).strip(chr(39))}")
+    for key in ("actions", "breached", "timers", "checklist"):
+        value = getattr(expect, key)
+        if value is not None:
+            out.append(f"{key}=[{', '.join(value)}]")
+    return out
+
+
+def _scalar(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _expect_hint() -> str:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from typing import Any, TypeAlias
+from datetime import datetime
+from typing import TypeAlias
+
+from incidentflow.engine.operations import Advance, IncidentOperation, Open, Signal
 
 # Scenario codes live in SCENARIO_CODES below, not in the spec rules table.
 UNKNOWN_KEY = "IF801"
@@ -47,85 +49,10 @@ SCENARIO_CODES: Mapping[str, str] = {
 DEFAULT_ACTOR = "scenario"
 """Who opens the incident when the opening step gives no ``as``."""
 
-REFUSAL_REASONS: tuple[str, ...] = (
-    "state",
-    "role",
-    "checklist",
-    "guard",
-    "terminal",
-    "policy",
-    "invalid",
-)
-"""What ``expect_refusal`` may name: the engine's refusal reasons, plus ``invalid``."""
-
 BREACHABLE: tuple[str, ...] = ("acknowledge_within", "resolve_within")
 """The SLA fields that incident metrics report as breached."""
 
 # --- the typed scenario -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Signal:
-    """Send a signal: the most severe matching trigger opens (or joins) the incident."""
-
-    fields: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Open:
-    """Open the incident at a level, or at the matrix's impact x urgency."""
-
-    severity: str | None
-    impact: str | None
-    urgency: str | None
-    title: str
-    fields: Mapping[str, Any]
-
-
-@dataclass(frozen=True, slots=True)
-class Assign:
-    """Give ``person`` the ``role`` (or, with ``remove``, take it away)."""
-
-    role: str
-    person: str
-    remove: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Check:
-    """Mark checklist items of the current state as done, in order."""
-
-    items: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Fire:
-    """Fire a transition."""
-
-    transition: str
-
-
-@dataclass(frozen=True, slots=True)
-class SetSeverity:
-    """Change the severity."""
-
-    level: str
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class AddNote:
-    """Add a note to the log."""
-
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class Advance:
-    """Move the simulated clock on; timers fire at their due instants on the way."""
-
-    duration: timedelta
-    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,20 +70,36 @@ class Expect:
     lines: Mapping[str, int] = field(default_factory=dict)  # where each key was written
 
 
-Action: TypeAlias = Signal | Open | Assign | Check | Fire | SetSeverity | AddNote | Advance | Expect
+ScenarioOperation: TypeAlias = Open | Signal | IncidentOperation | Advance
+"""What a step asks of the engine (or of the clock): the engine's own operations."""
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
-    """One step of a scenario, where it was written, and who takes it."""
+class ScenarioStep:
+    """One step of a scenario: where it was written, what it asks, and what it expects.
+
+    ``operations`` are performed in order (a ``check`` of two items is two); an
+    ``open`` step's process is the one the scenario runs against. ``actor`` is who
+    takes the step (its ``as``, or else whoever opened the incident); None for
+    ``advance`` and ``expect``. ``text`` is the step in words, as reports show it.
+    """
 
     index: int  # 0-based position in ``steps``
     line: int
     column: int
-    kind: str  # the action key: signal, open, assign, ...
-    action: Action
-    actor: str | None  # ``as``; None: the default (the opener)
+    kind: str  # the action key as written: signal, open, assign, ..., advance, expect
+    operations: tuple[ScenarioOperation, ...]  # none for an expect step
+    expect: Expect | None  # what an expect step checks
+    actor: str | None
     expect_refusal: str | None
+    text: str
+
+
+def show_value(value: object) -> str:
+    """How a value an expectation names reads in a message: ``'triage'``, ``true``, ``none``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"'{value}'" if value is not None else "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,5 +111,5 @@ class Scenario:
     description: str
     process: str | None
     start: datetime
-    steps: tuple[Step, ...]
+    steps: tuple[ScenarioStep, ...]
     text: str

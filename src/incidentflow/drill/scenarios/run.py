@@ -15,12 +15,10 @@ as text, JSON or Markdown.
 from __future__ import annotations
 
 import itertools
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 from incidentflow.api import SPEC_SUFFIXES
 from incidentflow.audit.events import Event
@@ -36,21 +34,27 @@ from incidentflow.drill.scenarios.model import (
     REFUSAL_MISSING,
     STEP_INVALID,
     STEP_REFUSED,
-    AddNote,
-    Advance,
-    Assign,
-    Check,
     Expect,
-    Fire,
-    Open,
     Scenario,
-    SetSeverity,
-    Signal,
-    Step,
+    ScenarioOperation,
+    ScenarioStep,
+    show_value,
 )
 from incidentflow.drill.scenarios.report import ScenarioReport, ScenarioResult, StepResult
 from incidentflow.engine.engine import TIMER, ActionRequest, Engine
-from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
+from incidentflow.engine.operations import (
+    Advance,
+    Assign,
+    CheckItem,
+    Fire,
+    Open,
+    SetSeverity,
+    Signal,
+    Unassign,
+    refusal,
+)
+from incidentflow.engine.simclock import SimulatedClock
+from incidentflow.engine.state import Incident
 from incidentflow.errors import InvalidOperation, OperationRefused
 from incidentflow.timeline import offset
 
@@ -77,7 +81,6 @@ class _Runner:
             new_id=lambda: f"tabletop-{next(ids)}",
         )
         self.incident: str | None = None
-        self.opener = DEFAULT_ACTOR
         self.invoked: list[str] = []  # every action invoked, in order
         self.window_start = 0  # index into ``invoked`` where the current expect window begins
         self.since = "the start"
@@ -93,12 +96,11 @@ class _Runner:
         stopped = False
         for step in self.scenario.steps:
             at = self.clock.now - self.scenario.start
-            text = _describe(step)
             if stopped:
-                results.append(StepResult(*_where(step), text, "skipped", "not run", at))
+                results.append(StepResult(*_where(step), step.text, "skipped", "not run", at))
                 continue
             status, outcome, stopped = self.step(step)
-            results.append(StepResult(*_where(step), text, status, outcome, at))
+            results.append(StepResult(*_where(step), step.text, status, outcome, at))
         return self.result(tuple(results))
 
     def result(self, steps: tuple[StepResult, ...]) -> ScenarioResult:
@@ -121,21 +123,20 @@ class _Runner:
             actions=tuple(self.invoked),
         )
 
-    def step(self, step: Step) -> tuple[str, str, bool]:
+    def step(self, step: ScenarioStep) -> tuple[str, str, bool]:
         """Run a step: (status, outcome, stop the run)."""
-        action = step.action
-        if isinstance(action, Advance):
-            return "ok", self.advance(action.duration), False
-        if isinstance(action, Expect):
-            return self.expect(step, action)
-        actor = step.actor or self.opener
+        if step.expect is not None:
+            return self.expect(step, step.expect)
+        first = step.operations[0]
+        if isinstance(first, Advance):
+            return "ok", self.advance(first), False
+        actor = step.actor or DEFAULT_ACTOR  # the checker gives every other step its actor
         before = len(self.invoked)
         try:
-            outcome = self.perform(action, actor)
-        except OperationRefused as exc:
-            return self.refused(step, actor, exc.reason, exc.detail)
-        except InvalidOperation as exc:
-            return self.refused(step, actor, "invalid", exc.reason)
+            outcome = self.perform(step)
+        except (OperationRefused, InvalidOperation) as exc:
+            refused = refusal(exc)
+            return self.refused(step, actor, refused.reason, refused.detail)
         except _Rejected as exc:
             return self.refused(step, actor, "invalid", str(exc), refusable=False)
         outcome += self.actions_since(before)
@@ -154,7 +155,7 @@ class _Runner:
         return "ok", outcome, False
 
     def refused(
-        self, step: Step, actor: str, reason: str, detail: str, *, refusable: bool = True
+        self, step: ScenarioStep, actor: str, reason: str, detail: str, *, refusable: bool = True
     ) -> tuple[str, str, bool]:
         outcome = f"refused ({reason}): {detail}" if refusable else f"rejected: {detail}"
         expected = step.expect_refusal
@@ -176,7 +177,7 @@ class _Runner:
         return "failed", outcome, True
 
     def fail(
-        self, step: Step, code: str, message: str, hint: str, notes: Iterable[Note] = ()
+        self, step: ScenarioStep, code: str, message: str, hint: str, notes: Iterable[Note] = ()
     ) -> None:
         self.diagnostics.append(
             Diagnostic(
@@ -198,52 +199,29 @@ class _Runner:
         assert self.incident is not None, "the checker makes opening the first engine step"
         return self.incident
 
-    def perform(self, action: Any, actor: str) -> str:
-        engine = self.engine
-        if isinstance(action, Signal):
-            return self.signal(action, actor)
-        if isinstance(action, Open):
-            opened = engine.open(
-                self.process.name,
-                severity=action.severity,
-                impact=action.impact,
-                urgency=action.urgency,
-                title=action.title,
-                fields=action.fields,
-                actor=actor,
-            )
-            self.incident, self.opener = opened.id, actor
+    def perform(self, step: ScenarioStep) -> str:
+        """Perform the step's operations in order; what they did, in words."""
+        first = step.operations[0]
+        if isinstance(first, Signal):
+            return self.signal(first)
+        if isinstance(first, Open):
+            opened = replace(first, process=self.process.name).apply(self.engine)
+            self.incident = opened.id
             return f"opened {opened.id} at {opened.severity} in {opened.state}"
         iid = self.require_incident()
-        if isinstance(action, Assign):
-            if action.remove:
-                engine.unassign(iid, action.role, action.person, actor=actor)
-                return f"{action.person} no longer holds {action.role}"
-            engine.assign(iid, action.role, action.person, actor=actor)
-            return f"{action.person} holds {action.role}"
-        if isinstance(action, Check):
-            for item in action.items:
-                engine.check(iid, item, actor=actor)
-            return "done"
-        if isinstance(action, Fire):
-            before = engine.get(iid).state
-            after = engine.fire(iid, action.transition, actor=actor)
-            return f"{before} -> {after.state}"
-        if isinstance(action, SetSeverity):
-            old = engine.get(iid).severity
-            new = engine.set_severity(iid, action.level, actor=actor, reason=action.reason)
-            return f"{old} -> {new.severity}" if old != new.severity else f"already {old}"
-        assert isinstance(action, AddNote)
-        engine.note(iid, action.text, actor=actor)
-        return "noted"
+        before = after = self.engine.get(iid)
+        for op in step.operations:
+            assert not isinstance(op, Advance | Open | Signal), "one opening or advance per step"
+            after = op.apply(self.engine, iid)
+        return _outcome(first, before, after)
 
-    def signal(self, action: Signal, actor: str) -> str:
-        trigger = self.process.match(action.fields)
-        opened = self.engine.signal(action.fields, actor=actor)
+    def signal(self, signal: Signal) -> str:
+        trigger = self.process.match(signal.fields)
+        opened = signal.apply(self.engine)
         if opened is None or trigger is None:
             raise _Rejected("no trigger of the process matches this signal")
         if self.incident is None:
-            self.incident, self.opener = opened.id, actor
+            self.incident = opened.id
             return (
                 f"opened {opened.id} at {opened.severity} in {opened.state} by trigger {trigger.id}"
             )
@@ -254,9 +232,9 @@ class _Runner:
             "instead of joining the first; a scenario drives one incident"
         )
 
-    def advance(self, duration: timedelta) -> str:
+    def advance(self, advance: Advance) -> str:
         """Move the clock on, firing each timer at its due instant on the way."""
-        written = advance_and_tick(self.engine, self.clock, until=self.clock.now + duration)
+        written = advance.apply(self.engine, self.clock)
         at = offset(self.clock.now - self.scenario.start)
         fired = self.describe_timers(written)
         return f"now {at}; {fired}" if fired else f"now {at}; no timer fell due"
@@ -289,7 +267,7 @@ class _Runner:
 
     # expectations
 
-    def expect(self, step: Step, expect: Expect) -> tuple[str, str, bool]:
+    def expect(self, step: ScenarioStep, expect: Expect) -> tuple[str, str, bool]:
         iid = self.require_incident()
         incident = self.engine.get(iid)
         window = self.invoked[self.window_start :]
@@ -297,7 +275,9 @@ class _Runner:
 
         def same(key: str, actual: object, wanted: object) -> None:
             if wanted is not None and actual != wanted:
-                problems.append((key, f"{key} is {_show(actual)}, expected {_show(wanted)}"))
+                problems.append(
+                    (key, f"{key} is {show_value(actual)}, expected {show_value(wanted)}")
+                )
 
         same("state", incident.state, expect.state)
         same("phase", incident.phase, expect.phase)
@@ -368,14 +348,8 @@ class _Runner:
         )
 
 
-def _where(step: Step) -> tuple[int, int, int, str]:
+def _where(step: ScenarioStep) -> tuple[int, int, int, str]:
     return step.index, step.line, step.column, step.kind
-
-
-def _show(value: object) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    return f"'{value}'" if value is not None else "none"
 
 
 def _listing(names: Sequence[str]) -> str:
@@ -386,75 +360,51 @@ def _listing(names: Sequence[str]) -> str:
     return ", ".join(f"{n} x{counts[n]}" if counts[n] > 1 else n for n in dict.fromkeys(names))
 
 
-def _scalar(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+def _outcome(op: ScenarioOperation, before: Incident, after: Incident) -> str:
+    """What a step on the open incident did, in words (``op`` is its first operation)."""
+    match op:
+        case Assign():
+            return f"{op.person} holds {op.role}"
+        case Unassign():
+            return f"{op.person} no longer holds {op.role}"
+        case CheckItem():
+            return "done"
+        case Fire():
+            return f"{before.state} -> {after.state}"
+        case SetSeverity():
+            changed = before.severity != after.severity
+            return (
+                f"{before.severity} -> {after.severity}"
+                if changed
+                else f"already {before.severity}"
+            )
+        case _:
+            return "noted"
 
 
-def _describe(step: Step) -> str:
-    """A step in words (without its actor for steps that default it)."""
-    action = step.action
-    who = f" as {step.actor}" if step.actor else ""
-    if isinstance(action, Signal):
-        fields = ", ".join(f"{k}={_scalar(v)}" for k, v in action.fields.items())
-        text = f"signal {fields}{who}"
-    elif isinstance(action, Open):
-        level = action.severity or f"{action.impact} x {action.urgency}"
-        text = f"open at {level}{who}"
-    elif isinstance(action, Assign):
-        text = (
-            f"unassign {action.role} from {action.person}{who}"
-            if action.remove
-            else f"assign {action.role} to {action.person}{who}"
-        )
-    elif isinstance(action, Check):
-        text = f"check {', '.join(action.items)}{who}"
-    elif isinstance(action, Fire):
-        text = f"fire {action.transition}{who}"
-    elif isinstance(action, SetSeverity):
-        text = f"severity {action.level}{who}"
-    elif isinstance(action, AddNote):
-        short = action.text if len(action.text) <= 60 else action.text[:57] + "..."
-        text = f"note '{short}'{who}"
-    elif isinstance(action, Advance):
-        text = f"advance {action.text}"
-    else:
-        text = "expect " + ", ".join(_expectations(action))
-    if step.expect_refusal:
-        text += f" (expect refusal: {step.expect_refusal})"
-    return text
-
-
-def _expectations(expect: Expect) -> list[str]:
-    out = []
-    for key in ("state", "phase", "severity", "closed"):
-        value = getattr(expect, key)
-        if value is not None:
-            out.append(f"{key}={_show(value).strip(chr(39))}")
-    for key in ("actions", "breached", "timers", "checklist"):
-        value = getattr(expect, key)
-        if value is not None:
-            out.append(f"{key}=[{', '.join(value)}]")
-    return out
-
-
-def _doing(step: Step, actor: str) -> str:
+def _doing(step: ScenarioStep, actor: str) -> str:
     """``fire 'start_mitigation' as carol``: the step and its actor, for messages."""
-    action = step.action
     subject = {
         "signal": "the signal",
         "open": "opening the incident",
         "severity": "the severity change",
         "note": "the note",
     }.get(step.kind, step.kind)
-    name = ""
-    if isinstance(action, Fire):
-        name = f" '{action.transition}'"
-    elif isinstance(action, Check):
-        name = " " + ", ".join(f"'{i}'" for i in action.items)
-    elif isinstance(action, Assign):
-        name = f" {action.role} {'from' if action.remove else 'to'} {action.person}"
-    elif isinstance(action, SetSeverity):
-        name = f" to {action.level}"
+    match step.operations[0]:
+        case Fire() as fire:
+            name = f" '{fire.transition}'"
+        case CheckItem():
+            name = " " + ", ".join(
+                f"'{op.item}'" for op in step.operations if isinstance(op, CheckItem)
+            )
+        case Assign() as change:
+            name = f" {change.role} to {change.person}"
+        case Unassign() as change:
+            name = f" {change.role} from {change.person}"
+        case SetSeverity() as change:
+            name = f" to {change.level}"
+        case _:
+            name = ""
     return f"{subject}{name} as {actor}"
 
 
