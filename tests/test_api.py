@@ -40,6 +40,7 @@ PUBLIC = {
     "Incident",
     "IndexedStore",
     "InvalidOperation",
+    "LatestStore",
     "MemoryStore",
     "MissingHandlers",
     "NotAuthorized",

@@ -16,10 +16,9 @@ from pathlib import Path
 import pytest
 
 import incidentflow
-from incidentflow import ConcurrencyError, Engine, MemoryStore, SQLiteStore
+from incidentflow import ConcurrencyError, Engine, LatestStore, MemoryStore, SQLiteStore
 from incidentflow.audit.events import Event
 from incidentflow.audit.store import Store
-from incidentflow.drill.generated.run import LatestStore
 from tests.conftest import EXAMPLES
 from tests.helpers.stores import DelegatingStore
 

@@ -33,6 +33,7 @@ from incidentflow.spec.limits import Limits
 
 if _typing.TYPE_CHECKING:
     from incidentflow.audit.events import ChainProblem, Event
+    from incidentflow.audit.latest import LatestStore
     from incidentflow.audit.sqlite import SQLiteStore
     from incidentflow.audit.store import IndexedStore, MemoryStore, Store
     from incidentflow.compiler.process import CompiledTrigger, Process
@@ -50,6 +51,7 @@ _LAZY = {
     "ChainProblem": "incidentflow.audit.events",
     "Event": "incidentflow.audit.events",
     "SQLiteStore": "incidentflow.audit.sqlite",
+    "LatestStore": "incidentflow.audit.latest",
     "MemoryStore": "incidentflow.audit.store",
     "IndexedStore": "incidentflow.audit.store",
     "Store": "incidentflow.audit.store",
@@ -92,6 +94,7 @@ __all__ = [
     "IncidentflowError",
     "IndexedStore",
     "InvalidOperation",
+    "LatestStore",
     "Limits",
     "MemoryStore",
     "MissingHandlers",

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import itertools
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from incidentflow.audit.events import Event
+from incidentflow.audit.latest import LatestStore
 from incidentflow.compiler.process import Process
 from incidentflow.drill.generated.plan import (
     DrillPath,
@@ -52,7 +53,7 @@ from incidentflow.engine.operations import (
 )
 from incidentflow.engine.planning import level_of
 from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
-from incidentflow.errors import ConcurrencyError, EngineError, OperationRefused
+from incidentflow.errors import EngineError, OperationRefused
 from incidentflow.spec.models import Policy
 
 OPENER = "drill"
@@ -61,46 +62,6 @@ PROBE = "probe"
 """The person a separation-of-duties probe tries to give two roles."""
 
 ItemKey = tuple[str, EdgeKey | TimerKey | str]  # (kind, key)
-
-
-class LatestStore:
-    """An in-memory store (the :class:`Store` interface) that holds only the latest incident.
-
-    Paths run one after another, and opening an incident forgets the one before,
-    whose log was verified and read back when its path ended. So
-    :meth:`Engine.tick` and :meth:`Engine.next_deadline` see the incident being
-    drilled alone, as on an engine of its own (an incident left open by a refused
-    step never wakes up later), and a long drill's memory stays flat. For one
-    thread: the drill's own.
-    """
-
-    def __init__(self) -> None:
-        self._id: str | None = None
-        self._log: list[Event] = []
-
-    def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
-        """Append at ``expected_version``; a new incident id replaces the one held."""
-        current = len(self._log) if incident_id == self._id else 0
-        if current != expected_version:
-            raise ConcurrencyError(incident_id, expected_version, current)
-        if incident_id != self._id:
-            self._id, self._log = incident_id, []
-        self._log.extend(events)
-
-    def events(self, incident_id: str, after: int = 0) -> list[Event]:
-        """The held incident's events after ``after`` (none for any other id)."""
-        return self._log[after:] if incident_id == self._id else []
-
-    def incident_ids(self) -> list[str]:
-        """The held incident's id, if any."""
-        return [self._id] if self._id is not None else []
-
-    def all_events(self) -> Iterator[Event]:
-        """The held incident's events."""
-        yield from list(self._log)
-
-    def close(self) -> None:
-        """Nothing to release."""
 
 
 @dataclass
