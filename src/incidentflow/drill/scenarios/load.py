@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from incidentflow.diagnostics import Diagnostic, Note, Position, Severity
+from incidentflow.diagnostics import Diagnostic, Note, Position
 from incidentflow.drill.scenarios.model import (
     BAD_VALUE,
     BREACHABLE,
@@ -31,6 +31,7 @@ from incidentflow.drill.scenarios.model import (
     Scenario,
     ScenarioOperation,
     ScenarioStep,
+    problem,
     show_value,
 )
 from incidentflow.engine.operations import (
@@ -118,16 +119,8 @@ class _Checker:
         notes: tuple[Note, ...] = (),
     ) -> None:
         self.diagnostics.append(
-            Diagnostic(
-                self.filename,
-                at.line,
-                at.column,
-                code,
-                Severity.ERROR,
-                message,
-                hint,
-                notes=notes,
-                length=length,
+            problem(
+                self.filename, at.line, at.column, code, message, hint, notes=notes, length=length
             )
         )
 
@@ -742,16 +735,10 @@ def read_scenario(
         data = Path(path).read_bytes()
     except OSError as exc:
         reason = "it is a directory" if Path(path).is_dir() else (exc.strerror or str(exc)).lower()
-        problem = Diagnostic(
-            name,
-            0,
-            0,
-            NOT_A_SCENARIO,
-            Severity.ERROR,
-            f"cannot read the scenario: {reason}",
-            hint="check the path",
+        unreadable = problem(
+            name, 0, 0, NOT_A_SCENARIO, f"cannot read the scenario: {reason}", "check the path"
         )
-        return [problem], None
+        return [unreadable], None
     text, decode_problem = decode_source(data, name, limits)
     if text is None:
         assert decode_problem is not None
@@ -763,12 +750,11 @@ def _scenario_wording(diagnostic: Diagnostic) -> Diagnostic:
     """The reader speaks of specs; an empty scenario file gets its own code and words."""
     if diagnostic.code != "IF103":
         return diagnostic
-    return Diagnostic(
+    return problem(
         diagnostic.file,
         diagnostic.line,
         diagnostic.column,
         NOT_A_SCENARIO,
-        Severity.ERROR,
         "the file holds no scenario (it is empty or only comments)",
-        hint="start from an example in scenarios/",
+        "start from an example in scenarios/",
     )

@@ -3,7 +3,8 @@
 A scenario file (see ``docs/scenarios.md``) is read and checked by
 :mod:`incidentflow.drill.scenarios.load` into a :class:`Scenario` of typed steps;
 :mod:`incidentflow.drill.scenarios.run` plays it through the engine. Problems are
-:class:`~incidentflow.diagnostics.Diagnostic` s with codes from :data:`SCENARIO_CODES`.
+:class:`~incidentflow.diagnostics.Diagnostic` s with codes from :data:`SCENARIO_CODES`
+(the 8xx family of :mod:`incidentflow.rules`).
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeAlias
 
+from incidentflow.diagnostics import Diagnostic, Note
 from incidentflow.engine.operations import Advance, IncidentOperation, Open, Signal
+from incidentflow.rules import RULES, rule
 
-# Scenario codes live in SCENARIO_CODES below, not in the spec rules table.
+# The codes of the scenario checker and runner: the 8xx family of the rules catalogue.
 UNKNOWN_KEY = "IF801"
 STEP_SHAPE = "IF802"
 UNKNOWN_NAME = "IF803"
@@ -28,23 +31,40 @@ REFUSAL_MISSING = "IF812"
 STEP_INVALID = "IF813"
 
 SCENARIO_CODES: Mapping[str, str] = {
-    UNKNOWN_KEY: "A key the scenario format does not have (the hint names the closest one).",
-    STEP_SHAPE: "A step is not one action: no or several action keys, an option the action "
-    "does not take, or a step that needs an open incident before one is opened.",
-    UNKNOWN_NAME: "A name the process does not have: state, phase, transition, role, "
-    "checklist item, level, action, timer, impact or urgency (or another process).",
-    BAD_VALUE: "A value of the wrong type or form: a bad duration, time, refusal reason "
-    "or an empty list where items are needed.",
-    MISSING_KEY: "A required key is missing (`scenario`, `steps`, `role`, `person`, "
-    "`as` on `fire`, ...).",
-    NOT_A_SCENARIO: "The file cannot be read, is empty, or is not a mapping.",
-    EXPECTATION_FAILED: "An `expect` step did not hold; the message says what actually happened.",
-    STEP_REFUSED: "The engine refused a step that was expected to succeed.",
-    REFUSAL_MISSING: "A step marked `expect_refusal` succeeded, or was refused for another reason.",
-    STEP_INVALID: "The engine rejected a step as invalid now (an item of another state, "
-    "a person who does not hold the role, a signal no trigger matches).",
+    code: RULES[code].summary
+    for code in (
+        UNKNOWN_KEY,
+        STEP_SHAPE,
+        UNKNOWN_NAME,
+        BAD_VALUE,
+        MISSING_KEY,
+        NOT_A_SCENARIO,
+        EXPECTATION_FAILED,
+        STEP_REFUSED,
+        REFUSAL_MISSING,
+        STEP_INVALID,
+    )
 }
-"""Every scenario diagnostic code with its summary (documented in ``docs/scenarios.md``)."""
+"""Every scenario diagnostic code with its summary, from :data:`incidentflow.rules.RULES`
+(documented in ``docs/rules.md``)."""
+
+
+def problem(
+    file: str,
+    line: int,
+    column: int,
+    code: str,
+    message: str,
+    hint: str = "",
+    *,
+    notes: tuple[Note, ...] = (),
+    length: int = 1,
+) -> Diagnostic:
+    """A diagnostic about a scenario file, with the severity the rules catalogue gives ``code``."""
+    return Diagnostic(
+        file, line, column, code, rule(code).severity, message, hint, notes=notes, length=length
+    )
+
 
 DEFAULT_ACTOR = "scenario"
 """Who opens the incident when the opening step gives no ``as``."""

@@ -25,7 +25,7 @@ from incidentflow.audit.events import Event
 from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.store import MemoryStore
 from incidentflow.compiler.process import Process
-from incidentflow.diagnostics import Diagnostic, Note, Severity
+from incidentflow.diagnostics import Diagnostic, Note
 from incidentflow.drill.scenarios.load import load_scenario, read_scenario
 from incidentflow.drill.scenarios.model import (
     DEFAULT_ACTOR,
@@ -38,6 +38,7 @@ from incidentflow.drill.scenarios.model import (
     Scenario,
     ScenarioOperation,
     ScenarioStep,
+    problem,
     show_value,
 )
 from incidentflow.drill.scenarios.report import ScenarioReport, ScenarioResult, StepResult
@@ -180,12 +181,11 @@ class _Runner:
         self, step: ScenarioStep, code: str, message: str, hint: str, notes: Iterable[Note] = ()
     ) -> None:
         self.diagnostics.append(
-            Diagnostic(
+            problem(
                 self.scenario.file,
                 step.line,
                 step.column,
                 code,
-                Severity.ERROR,
                 message,
                 hint,
                 notes=tuple(notes),
@@ -423,14 +423,13 @@ def _expand(paths: Iterable[str | Path]) -> tuple[list[tuple[Path, bool]], list[
             found = sorted(p for p in path.rglob("*") if p.suffix in SPEC_SUFFIXES and p.is_file())
             if not found:
                 problems.append(
-                    Diagnostic(
+                    problem(
                         str(path),
                         0,
                         0,
                         NOT_A_SCENARIO,
-                        Severity.ERROR,
                         "the directory holds no scenario files (*.yaml, *.yml)",
-                        hint="name scenario files, or a directory that holds some",
+                        "name scenario files, or a directory that holds some",
                     )
                 )
             files.extend((p, True) for p in found)
