@@ -27,6 +27,8 @@ ALIASES = [
     ("incidentflow.testing", "SimClock", "incidentflow.engine.simclock", "SimulatedClock"),
     ("incidentflow.testing", "Check", "incidentflow.engine.operations", "CheckItem"),
     ("incidentflow.testing", "Note", "incidentflow.engine.operations", "AddNote"),
+    ("incidentflow.render", "Edge", "incidentflow.render.model", "TransitionEdge"),
+    ("incidentflow.render.model", "Edge", "incidentflow.render.model", "TransitionEdge"),
 ]
 
 

@@ -17,7 +17,7 @@ from incidentflow.engine.operations import (
     CheckItem,
     Fire,
     Open,
-    Refusal,
+    Refused,
     SetSeverity,
     Signal,
     Unassign,
@@ -99,8 +99,8 @@ def test_a_refusal_keeps_the_engines_reason_operation_and_detail() -> None:
     assert str(found) == f"fire 'acknowledge': {refused.value.detail}"
     with pytest.raises(InvalidOperation) as invalid:
         CheckItem("not_an_item", "alice").apply(engine, iid)
-    assert refusal(invalid.value) == Refusal("invalid", "check", invalid.value.reason)
+    assert refusal(invalid.value) == Refused("invalid", "check", invalid.value.reason)
     other = refusal(UnknownIncident("nope"))
-    assert other == Refusal("UnknownIncident", "", "no incident with id 'nope'")
+    assert other == Refused("UnknownIncident", "", "no incident with id 'nope'")
     assert str(other) == "no incident with id 'nope'"
     assert {"role", "invalid"} <= set(REFUSAL_REASONS)

@@ -29,7 +29,7 @@ from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.sqlite import SQLiteStore
 from incidentflow.compiler.process import Process
 from incidentflow.compiler.witness import example_signal
-from incidentflow.drill.generated.plan import DrillPath, LevelModel, Step
+from incidentflow.drill.generated.plan import DrillPath, LevelModel, PathStep
 from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
 from incidentflow.engine.planning import timer
 from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
@@ -180,7 +180,7 @@ class _Run:
         if target > self.clock.now:
             advance_and_tick(self.engine, self.clock, until=target)
 
-    def fire(self, step: Step, *, first: bool, hurried: bool) -> None:
+    def fire(self, step: PathStep, *, first: bool, hurried: bool) -> None:
         assert step.edge is not None
         name = step.edge.name
         person = self.people[step.roles[0]] if step.roles else SYSTEM
@@ -201,7 +201,7 @@ class _Run:
                 self.engine.check(self.iid, item.id, actor=person)
         self.engine.fire(self.iid, name, actor=person)
 
-    def wait(self, step: Step) -> None:
+    def wait(self, step: PathStep) -> None:
         """Advance to each deadline and tick, until the step's timers have fired (and the
         last one moved the incident, when it does)."""
 

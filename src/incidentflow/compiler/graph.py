@@ -20,21 +20,11 @@ from dataclasses import dataclass
 import networkx as nx
 
 from incidentflow.compiler.context import CheckContext
+from incidentflow.compiler.process import Edge
 from incidentflow.diagnostics import Note
 from incidentflow.spec.models import Spec
 
 SINK = ("__terminal__",)  # a virtual node every terminal state leads to; never a valid state id
-
-
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """One transition's move from one source state, with the levels its guard admits."""
-
-    source: str
-    target: str
-    index: int  # position of the transition in process.transitions
-    name: str
-    levels: frozenset[str]
 
 
 def build_edges(spec: Spec) -> list[Edge]:

@@ -3,7 +3,7 @@
 Each operation is a frozen dataclass that says what to do and who does it, so a
 sequence of them is a script that prints, compares and replays. ``apply`` asks the
 engine; a refusal raises the engine's own exception and writes nothing.
-:func:`refusal` turns any :class:`~incidentflow.EngineError` into a :class:`Refusal`:
+:func:`refusal` turns any :class:`~incidentflow.EngineError` into a :class:`Refused`:
 the stable reason word and the detail that reports show.
 
 - opening: :class:`Open` (at a level, or at the matrix's impact x urgency) and
@@ -243,7 +243,7 @@ REFUSAL_REASONS: tuple[str, ...] = (
 
 
 @dataclass(frozen=True, slots=True)
-class Refusal:
+class Refused:
     """Why the engine did not perform an operation.
 
     ``reason``: one of :data:`REFUSAL_REASONS`, or the exception's class name for any
@@ -261,10 +261,10 @@ class Refusal:
         return f"{self.operation}: {self.detail}" if self.operation else self.detail
 
 
-def refusal(error: EngineError) -> Refusal:
-    """The :class:`Refusal` an engine error stands for."""
+def refusal(error: EngineError) -> Refused:
+    """The :class:`Refused` an engine error stands for."""
     if isinstance(error, OperationRefused):
-        return Refusal(error.reason, error.operation, error.detail)
+        return Refused(error.reason, error.operation, error.detail)
     if isinstance(error, InvalidOperation):
-        return Refusal("invalid", error.operation, error.reason)
-    return Refusal(type(error).__name__, "", str(error))
+        return Refused("invalid", error.operation, error.reason)
+    return Refused(type(error).__name__, "", str(error))

@@ -61,7 +61,7 @@ from incidentflow.testing.sim import (
     load_processes,
     make_engine,
 )
-from incidentflow.testing.walks import Outcome, Walk, WalkRun
+from incidentflow.testing.walk import Outcome, Walk, WalkRun
 
 if TYPE_CHECKING:
     from hypothesis.strategies import (  # type: ignore[import-not-found, unused-ignore]

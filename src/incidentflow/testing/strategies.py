@@ -41,7 +41,7 @@ from incidentflow.engine.simclock import SimulatedClock
 from incidentflow.engine.state import Incident
 from incidentflow.errors import EngineError
 from incidentflow.testing.sim import SimulatedEngine
-from incidentflow.testing.walks import Walk
+from incidentflow.testing.walk import Walk
 
 PEOPLE = ("alice", "bob", "carol", "dave", "erin")
 """Who walks assign roles to, unless told otherwise."""

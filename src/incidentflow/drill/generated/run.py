@@ -30,7 +30,7 @@ from incidentflow.drill.generated.plan import (
     EdgeKey,
     Finding,
     LevelModel,
-    Step,
+    PathStep,
     TimerKey,
     timer_label,
 )
@@ -244,7 +244,7 @@ class _Walk:
         problem = Problem(self.path.level, kind, item, reason, detail)
         self.failures.append(((kind, key), problem))
 
-    def _fire(self, step: Step) -> None:
+    def _fire(self, step: PathStep) -> None:
         edge = step.edge
         assert edge is not None
         engine = self.session.engine
@@ -268,7 +268,7 @@ class _Walk:
             taken = ", ".join(f"{s} #{i}" for s, i in self.moves[before:]) or "nothing"
             self._fail("transition", edge.key, edge.label(), "diverged", f"the engine took {taken}")
 
-    def _wait(self, step: Step) -> None:
+    def _wait(self, step: PathStep) -> None:
         moved, fired = len(self.moves), len(self.fired)
         expected = set(step.timers)
 
