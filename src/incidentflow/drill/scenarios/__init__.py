@@ -1,7 +1,8 @@
 """Scripted tabletop scenarios: a YAML script of steps and expectations, run through the engine.
 
 - :mod:`.model`: the typed scenario (steps, expectations) and its diagnostic codes;
-- :mod:`.load`: read and check a scenario file like a spec (every problem, with its position);
+- :mod:`.load`: read and check a scenario file like a spec (every problem, with its position),
+  each step by :mod:`.steps`, on the shared checks of :mod:`.check`;
 - :mod:`.run`: play a scenario on a fresh engine with a simulated clock;
 - :mod:`.report`: what happened, as text, JSON or Markdown.
 
