@@ -3,7 +3,7 @@
 For 50, 200 and 800 states (the spec of ``benchmarks/generate.py``: about 2.5
 transitions per state, four levels), each round compiles the YAML text with
 ``incidentflow.loads`` (the compile time) and drills the fresh Process at all
-four levels with ``incidentflow.drill.runner.drill`` (the drill time: paths
+four levels with ``incidentflow.drill.generated.drill`` (the drill time: paths
 planned, each run on its own incident through an Engine with a MemoryStore and
 a simulated clock, every audit log verified). Every round must cover every
 transition at every level. Medians of ``REPEAT`` rounds.
@@ -25,8 +25,7 @@ from dataclasses import dataclass
 import incidentflow
 from benchmarks.common import Outcome, ms, table
 from benchmarks.generate import LEVELS, spec_text
-from incidentflow.drill.report import DrillReport
-from incidentflow.drill.runner import drill
+from incidentflow.drill.generated import DrillReport, drill
 
 SIZES = (50, 200, 800)
 REPEAT = 3

@@ -27,6 +27,9 @@ pytest.register_assert_rewrite("incidentflow.testing.store_contract")
 
 ROOT = Path(__file__).resolve().parents[1]
 SPECS = ROOT / "tests" / "specs"
+SCENARIO_FIXTURES = (
+    ROOT / "tests" / "scenarios"
+)  # scenario files, run against EXAMPLES/major-incident.yaml
 EXAMPLES = ROOT / "process_specs"
 MINIMAL = SPECS / "valid" / "minimal.yaml"
 MERMAID_JS = ROOT / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"

@@ -48,6 +48,7 @@ PUBLIC = {
     "IndexedStore",
     "InvalidArgument",
     "InvalidOperation",
+    "LatestStore",
     "MemoryStore",
     "MissingHandlers",
     "NotAuthorized",

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 import incidentflow
-from incidentflow.drill.generate import LevelModel
-from incidentflow.drill.runner import drill
+from incidentflow.drill.generated.plan import LevelModel
+from incidentflow.drill.generated.run import drill
 from tests.conftest import EXAMPLES
 
 EXAMPLE_SPECS = sorted(EXAMPLES.glob("*.yaml"))
@@ -329,9 +329,9 @@ def test_scenarios_are_run_by_the_scenario_module(cli, monkeypatch) -> None:
         calls.append((process.name, paths))
         return Report()
 
-    fake = types.ModuleType("incidentflow.drill.scenario")
+    fake = types.ModuleType("incidentflow.drill.scenarios.run")
     fake.run_scenarios = run_scenarios  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "incidentflow.drill.scenario", fake)
+    monkeypatch.setitem(sys.modules, "incidentflow.drill.scenarios.run", fake)
     spec = str(EXAMPLES / "major-incident.yaml")
     result = cli("drill", spec, "--scenario", "a.yaml", "b.yaml", "--format", "markdown")
     assert result.code == 1

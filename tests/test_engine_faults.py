@@ -27,6 +27,7 @@ from incidentflow import (
     InvalidOperation,
     MemoryStore,
     SQLiteStore,
+    StoreClosed,
     StoreError,
     TransitionNotAllowed,
 )
@@ -470,8 +471,20 @@ def test_sqlite_store_errors_surface_as_store_errors(tmp_path: Path) -> None:
     store = SQLiteStore(tmp_path / "x.db")
     engine = Engine(MAJOR, store, clock=lambda: T0)
     iid = engine.open("major-incident", severity="SEV1", actor="svc").id
-    store.close()
+    store._local.conn.close()  # as if the connection broke: the store will reconnect...
+    store._local.conn = None
     (tmp_path / "x.db").unlink()
-    (tmp_path / "x.db").mkdir()  # the file is gone and cannot be recreated
-    with pytest.raises(StoreError):
+    (tmp_path / "x.db").mkdir()  # ...to a file that is gone and cannot be recreated
+    with pytest.raises(StoreError) as failed:
         engine.note(iid, "hello", actor="svc")
+    assert isinstance(failed.value.__cause__, sqlite3.Error)
+
+
+def test_a_closed_store_is_a_store_error_through_the_engine(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "x.db")
+    engine = Engine(MAJOR, store, clock=lambda: T0)
+    iid = engine.open("major-incident", severity="SEV1", actor="svc").id
+    store.close()
+    with pytest.raises(StoreClosed):
+        engine.note(iid, "hello", actor="svc")
+    assert issubclass(StoreClosed, StoreError)

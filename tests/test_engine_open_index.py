@@ -16,10 +16,16 @@ from pathlib import Path
 import pytest
 
 import incidentflow
-from incidentflow import ConcurrencyError, Engine, MemoryStore, SQLiteStore, StoreError
+from incidentflow import (
+    ConcurrencyError,
+    Engine,
+    LatestStore,
+    MemoryStore,
+    SQLiteStore,
+    StoreError,
+)
 from incidentflow.audit.events import Event
 from incidentflow.audit.store import Store
-from incidentflow.drill.runner import LatestStore
 from tests.conftest import EXAMPLES
 from tests.helpers.stores import DelegatingStore
 

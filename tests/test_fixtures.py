@@ -1,7 +1,9 @@
 """Fixture specs: valid ones compile cleanly; each invalid one reports exactly what it expects.
 
 An invalid fixture starts with ``# expect: CODE LINE:COLUMN`` lines; the
-diagnostics reported for it must be exactly those (code and position).
+diagnostics reported for it must be exactly those (code and position). Invalid
+scenario fixtures (``tests/scenarios/invalid``, the 8xx codes) do the same when run
+against ``process_specs/major-incident.yaml``.
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from pathlib import Path
 
 import pytest
 
+import incidentflow
 from incidentflow.api import check_file, check_set
-from tests.conftest import SPECS
+from incidentflow.drill.scenarios import run_scenarios
+from tests.conftest import EXAMPLES, SCENARIO_FIXTURES, SPECS
 
 EXPECT = re.compile(rb"^# expect: (IF\d{3}) (\d+):(\d+)\s*$", re.MULTILINE)
 INVALID = sorted((SPECS / "invalid").iterdir())
 VALID = sorted((SPECS / "valid").glob("*.yaml"))
+INVALID_SCENARIOS = sorted((SCENARIO_FIXTURES / "invalid").iterdir())
 
 
 def _expected(path: Path) -> set[tuple[str, int, int]]:
@@ -44,4 +49,11 @@ def test_invalid_fixture_reports_exactly_its_expectations(path: Path) -> None:
 
 @pytest.mark.parametrize("path", INVALID, ids=lambda p: p.name)
 def test_fixture_is_named_after_its_code(path: Path) -> None:
+    assert path.name[:5] in {code for code, _, _ in _expected(path)}
+
+
+@pytest.mark.parametrize("path", INVALID_SCENARIOS, ids=lambda p: p.name)
+def test_invalid_scenario_reports_exactly_its_expectations(path: Path) -> None:
+    report = run_scenarios(incidentflow.load(EXAMPLES / "major-incident.yaml"), [path])
+    assert {(d.code, d.line, d.column) for d in report.diagnostics} == _expected(path)
     assert path.name[:5] in {code for code, _, _ in _expected(path)}

@@ -13,11 +13,11 @@ import incidentflow
 from incidentflow.render import (
     Cluster,
     Diagram,
-    Edge,
     GraphvizNotFoundError,
     Node,
     RenderError,
     TimerEdge,
+    TransitionEdge,
     UnknownLevelError,
     UnknownPhaseError,
     diagram,
@@ -38,8 +38,8 @@ HAND = Diagram(
         Node("gone-away", "Gone", "terminal"),
     ),
     edges=(
-        Edge("open", "end", "finish", ("lead",), ("fixed",), ("SEV1",)),
-        Edge("end", "gone-away", "close"),
+        TransitionEdge("open", "end", "finish", ("lead",), ("fixed",), ("SEV1",)),
+        TransitionEdge("end", "gone-away", "close"),
     ),
     timer_edges=(TimerEdge("open", "gone-away", "stale", "expire", "after 2h"),),
     clusters=(Cluster("work", ("open", "end")),),

@@ -12,9 +12,7 @@ import pytest
 import incidentflow
 from incidentflow.compiler.process import Process
 from incidentflow.diagnostics import Diagnostic
-from incidentflow.drill import scenario as scenario_module
-from incidentflow.drill import scenario_model
-from incidentflow.drill.scenario import (
+from incidentflow.drill.scenarios import (
     SCENARIO_CODES,
     Scenario,
     ScenarioReport,
@@ -22,6 +20,10 @@ from incidentflow.drill.scenario import (
     run_scenarios,
     scenario_from_text,
 )
+from incidentflow.drill.scenarios import load as scenario_load
+from incidentflow.drill.scenarios import model as scenario_model
+from incidentflow.drill.scenarios import run as scenario_run
+from incidentflow.engine.simclock import START
 from tests.conftest import EXAMPLES, ROOT
 
 SCENARIOS = ROOT / "scenarios"
@@ -304,7 +306,7 @@ def test_without_a_process_only_the_format_is_checked() -> None:
     loaded = scenario_from_text(text, "s.yaml")
     assert isinstance(loaded, Scenario)
     assert [s.kind for s in loaded.steps] == ["open", "fire"]
-    assert loaded.start == scenario_model.DEFAULT_START
+    assert loaded.start == START
 
 
 def test_start_accepts_offsets_and_naive_times_as_utc(major: Process) -> None:
@@ -659,19 +661,21 @@ def test_markdown_escapes_table_cells(major: Process, tmp_path: Path) -> None:
 # --- the codes --------------------------------------------------------------------------------
 
 
-def test_scenario_codes_are_their_own_family_and_documented() -> None:
+def test_scenario_codes_are_the_8xx_family_of_the_rules_catalogue() -> None:
     from incidentflow.rules import RULES
 
     assert all(re.fullmatch(r"IF8\d\d", code) for code in SCENARIO_CODES)
-    assert set(SCENARIO_CODES).isdisjoint(RULES)
+    assert dict(SCENARIO_CODES) == {c: r.summary for c, r in RULES.items() if c.startswith("IF8")}
     docs = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
-    documented = dict(re.findall(r"^\| (IF8\d\d) \| (.+) \|$", docs, flags=re.MULTILINE))
+    documented = dict(
+        re.findall(r"^\| \[(IF8\d\d)\]\(rules\.md#if8\d\d\) \| (.+) \|$", docs, flags=re.M)
+    )
     assert documented == dict(SCENARIO_CODES)
 
 
 def test_every_code_a_scenario_reports_is_in_the_table() -> None:
     used = set()
-    for module in (scenario_model, scenario_module):
+    for module in (scenario_model, scenario_load, scenario_run):
         for name, value in vars(module).items():
             if name.isupper() and isinstance(value, str) and value.startswith("IF8"):
                 used.add(value)

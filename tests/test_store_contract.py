@@ -21,8 +21,15 @@ from typing import cast
 import pytest
 
 import incidentflow
-from incidentflow import Engine, IncidentIndex, IndexedStore, MemoryStore, SQLiteStore, Store
-from incidentflow.drill.runner import LatestStore  # the drills' store (issue 10.6 moves it)
+from incidentflow import (
+    Engine,
+    IncidentIndex,
+    IndexedStore,
+    LatestStore,
+    MemoryStore,
+    SQLiteStore,
+    Store,
+)
 from incidentflow.testing.store_contract import (
     CrashContract,
     IncidentIndexContract,

@@ -19,14 +19,14 @@ from incidentflow import Engine, MemoryStore, NotAuthorized, Process
 from incidentflow.audit.events import Event
 from incidentflow.testing import (
     START,
+    AddNote,
     Advance,
     Assign,
-    Check,
+    CheckItem,
     EngineFactory,
     Fire,
-    Note,
     SetSeverity,
-    SimClock,
+    SimulatedClock,
     SimulatedEngine,
     Unassign,
     Walk,
@@ -254,12 +254,12 @@ def test_run_records_allowed_and_refused_outcomes_without_raising() -> None:
             Fire("acknowledge", "mallory"),  # holds no role
             Assign("commander", "alice", "system"),
             Assign("responder", "alice", "system"),  # policy commander_is_not_fixer
-            Check("impact_confirmed", "system"),  # not an item of `detected`
+            CheckItem("impact_confirmed", "system"),  # not an item of `detected`
             Fire("warp", "alice"),  # no such transition
             Advance(timedelta(minutes=5)),  # ack deadline: the timer escalates
             Unassign("scribe", "bob", "system"),  # bob holds no scribe role
             SetSeverity("SEV2", "alice"),
-            Note("all hands", "alice"),
+            AddNote("all hands", "alice"),
         ),
     )
     run = walk.run(engine)
@@ -286,26 +286,29 @@ def test_run_records_allowed_and_refused_outcomes_without_raising() -> None:
 
 def test_advance_needs_a_simulated_clock() -> None:
     engine = Engine(MAJOR)  # the system clock: walks cannot move it
-    with pytest.raises(TypeError, match="SimClock"):
+    with pytest.raises(TypeError, match="SimulatedClock"):
         Walk("major-incident", "SEV1", (Advance(timedelta(minutes=1)),)).run(engine)
-    clock = SimClock()
+    clock = SimulatedClock()
     on_clock = Engine(MAJOR, clock=clock)
     run = Walk("major-incident", "SEV1", (Advance(timedelta(minutes=6)),)).run(on_clock, clock)
     assert run.outcomes[0].state == "triage"
+    # the ack deadline (5m) fired when it fell due, not when the walk's minute ran out
+    assert on_clock.get(run.incident_id).state_entered_at == clock.now - timedelta(minutes=1)
 
 
 # --- the simulated engine and the fixture -------------------------------------------------
 
 
 def test_sim_clock_moves_only_forward() -> None:
-    clock = SimClock(datetime(2030, 1, 1, tzinfo=UTC))
+    clock = SimulatedClock(datetime(2030, 1, 1, tzinfo=UTC))
     assert clock() == clock.now == datetime(2030, 1, 1, tzinfo=UTC)
     assert clock.advance(timedelta(hours=2)) == datetime(2030, 1, 1, 2, tzinfo=UTC)
-    assert clock.set(datetime(2030, 1, 2, tzinfo=UTC)) == clock.now
+    assert clock.advance_to(datetime(2030, 1, 2, tzinfo=UTC)) == clock.now
+    assert clock.advance_to(datetime(2030, 1, 1, tzinfo=UTC)) == datetime(2030, 1, 2, tzinfo=UTC)
     with pytest.raises(ValueError, match="never goes back"):
         clock.advance(timedelta(seconds=-1))
     with pytest.raises(ValueError, match="aware"):
-        SimClock(datetime(2030, 1, 1))
+        SimulatedClock(datetime(2030, 1, 1))
     assert "2030-01-02" in repr(clock)
 
 
@@ -455,7 +458,7 @@ class RedactingStore(MemoryStore):
 
 def test_a_refusal_that_writes_is_caught() -> None:
     engine = make_engine(MAJOR, engine_class=LeakyNoteEngine)
-    run = Walk("major-incident", "SEV1", (Note("let me in", "mallory"),)).run(engine)
+    run = Walk("major-incident", "SEV1", (AddNote("let me in", "mallory"),)).run(engine)
     refused = run.outcomes[0]
     assert refused.reason == "role"
     assert refused.after == refused.before + 1
@@ -471,7 +474,7 @@ def test_random_walks_catch_a_refusal_that_writes() -> None:
         return bool(check_run(engine, walk.run(engine)))
 
     found = find(walks(MAJOR), broken, settings=FIND)
-    assert any(isinstance(op, Note) for op in found.ops)
+    assert any(isinstance(op, AddNote) for op in found.ops)
 
 
 def test_a_live_state_the_log_does_not_hold_is_caught() -> None:
@@ -482,7 +485,7 @@ def test_a_live_state_the_log_does_not_hold_is_caught() -> None:
 
 def test_a_tampered_log_is_caught() -> None:
     engine = make_engine(MAJOR, store=RedactingStore())
-    run = Walk("major-incident", "SEV1", (Note("secret", "system"),)).run(engine)
+    run = Walk("major-incident", "SEV1", (AddNote("secret", "system"),)).run(engine)
     seq = run.outcomes[0].after
     assert check_run(engine, run) == [
         f"audit: modified at event {seq}: event {seq} (noted) does not match its hash"

@@ -40,6 +40,7 @@ from incidentflow.spec.limits import Limits
 if _typing.TYPE_CHECKING:
     from incidentflow.audit.anchor import Anchor
     from incidentflow.audit.events import ChainProblem, Event
+    from incidentflow.audit.latest import LatestStore
     from incidentflow.audit.postgres import PostgresStore
     from incidentflow.audit.sqlite import SQLiteStore
     from incidentflow.audit.store import IncidentIndex, IndexedStore, MemoryStore, Store
@@ -62,6 +63,7 @@ _LAZY = {
     "Event": "incidentflow.audit.events",
     "SQLiteStore": "incidentflow.audit.sqlite",
     "PostgresStore": "incidentflow.audit.postgres",
+    "LatestStore": "incidentflow.audit.latest",
     "MemoryStore": "incidentflow.audit.store",
     "IndexedStore": "incidentflow.audit.store",
     "IncidentIndex": "incidentflow.audit.store",
@@ -113,6 +115,7 @@ __all__ = [
     "InvalidArgument",
     "InvalidOperation",
     "InvalidSuppression",
+    "LatestStore",
     "Limits",
     "MemoryStore",
     "MissingHandlers",

@@ -405,7 +405,7 @@ def _drill(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(format_text(result.diagnostics, {result.file: result.text}))
         return EXIT_SPEC_ERRORS
     if args.scenario:
-        from incidentflow.drill.scenario import run_scenarios
+        from incidentflow.drill.scenarios.run import run_scenarios
 
         try:
             report = run_scenarios(process, [Path(p) for p in args.scenario])
@@ -414,7 +414,7 @@ def _drill(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return EXIT_USAGE
         stdout.write(report.format(args.format))
         return EXIT_OK if report.ok else EXIT_SPEC_ERRORS
-    from incidentflow.drill.runner import drill
+    from incidentflow.drill.generated.run import drill
 
     try:
         drilled = drill(process, args.level)

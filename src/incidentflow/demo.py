@@ -4,7 +4,7 @@ The incident opens from a signal built from the spec's own triggers (the most se
 trigger for which :meth:`~incidentflow.compiler.process.Process.example_signal` finds one),
 or, when the spec has no trigger or none yields a signal, directly at the most severe
 level, saying why. Every role gets a person of its own (so ``distinct_holders``
-policies hold). The walk is a path the drill planner (:mod:`incidentflow.drill.generate`)
+policies hold). The walk is a path the drill planner (:mod:`incidentflow.drill.generated.plan`)
 plans at the incident's level, to a terminal state: on the way a stranger and a hurried
 holder are refused (a role, a missing checklist item); each holder ticks the state's
 checklist and fires; wait steps let the timers that move the incident fire. Between
@@ -18,24 +18,23 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from incidentflow.audit.events import Event
 from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.report import incident_metrics_lines
 from incidentflow.audit.sqlite import SQLiteStore
 from incidentflow.audit.timeline import timeline
 from incidentflow.compiler.process import Process
-from incidentflow.drill.generate import DrillPath, LevelModel, Step
-from incidentflow.drill.runner import SimulatedClock
+from incidentflow.drill.generated.plan import DrillPath, LevelModel, PathStep
 from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
+from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
 from incidentflow.errors import EngineError, IncidentflowError, OperationRefused
 
-START = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
-"""When the demo's simulated clock starts."""
 PACE = timedelta(minutes=4)
 """How long people take between two steps: longer to let a timer that only acts fire within
 LINGER, never up to a timer that would move the incident."""
@@ -43,7 +42,6 @@ LINGER = timedelta(hours=1)
 STRANGER = "mallory"
 """Someone who holds no role: the first refusal."""
 _NAMES = ("rita", "carol", "sam", "cora", "dave", "erin", "finn", "gwen", "hugo", "iris")
-_MAX_WAITS = 10_000  # ticks for one wait step: a bound, never reached by a valid spec
 
 
 class CannotDemo(IncidentflowError):
@@ -128,7 +126,7 @@ class _Run:
     def __init__(self, process: Process, store: SQLiteStore, out: TextIO) -> None:
         self.process = process
         self.out = out
-        self.clock = SimulatedClock(START)
+        self.clock = SimulatedClock()
         self.said: list[str] = []
         self.engine = Engine(
             process,
@@ -178,10 +176,9 @@ class _Run:
         target = max(now + PACE, min(acting, default=now))
         target = min([target, *(due - timedelta(minutes=1) for due in moving)])
         if target > self.clock.now:
-            self.clock.advance_to(target)
-            self.engine.tick()
+            advance_and_tick(self.engine, self.clock, until=target)
 
-    def fire(self, step: Step, *, first: bool, hurried: bool) -> None:
+    def fire(self, step: PathStep, *, first: bool, hurried: bool) -> None:
         assert step.edge is not None
         name = step.edge.name
         person = self.people[step.roles[0]] if step.roles else SYSTEM
@@ -202,21 +199,16 @@ class _Run:
                 self.engine.check(self.iid, item.id, actor=person)
         self.engine.fire(self.iid, name, actor=person)
 
-    def wait(self, step: Step) -> None:
+    def wait(self, step: PathStep) -> None:
         """Advance to each deadline and tick, until the step's timers have fired (and the
         last one moved the incident, when it does)."""
-        start = len(self.engine.history(self.iid))
-        for _ in range(_MAX_WAITS):
-            events = self.engine.history(self.iid)[start:]
-            fired = {e.data["timer"] for e in events if e.kind == "timer_fired"}
-            moved = any(e.kind == "transitioned" for e in events)
-            if moved if step.edge is not None else set(step.timers) <= fired:
-                return
-            due = self.engine.next_deadline()
-            if due is None:
-                return
-            self.clock.advance_to(due)
-            self.engine.tick()
+
+        def waited(written: Sequence[Event]) -> bool:
+            if step.edge is not None:
+                return any(e.kind == "transitioned" for e in written)
+            return set(step.timers) <= {e.data["timer"] for e in written if e.kind == "timer_fired"}
+
+        advance_and_tick(self.engine, self.clock, done=waited)
 
     def play(self, path: DrillPath) -> None:
         fires = [s for s in path.steps if s.kind == "fire"]

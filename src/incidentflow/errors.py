@@ -7,7 +7,6 @@
     ├── SpecFileError         a spec path cannot be read (missing, a directory, permissions)
     ├── AuditError            an audit cannot run: not an event store, unreadable, a malformed anchor
     ├── InvalidSuppression    a code given to disable is unknown, or cannot be turned off
-    ├── StoreClosed           a store was used after close()
     ├── EngineError           the engine refused an operation; nothing was written
     │   ├── UnknownIncident       no incident has this id
     │   ├── UnknownProcess        no loaded process has this name
@@ -21,7 +20,8 @@
     │   └── MissingHandlers       require_handlers=True and actions lack a handler
     └── StoreError            the store failed to read or write (I/O, lock timeout); the
         │                     store's own exception is the ``__cause__``
-        └── StoreSchemaError      the database has no store schema, or an older or newer one
+        ├── StoreSchemaError      the database has no store schema, or an older or newer one
+        └── StoreClosed           a store was used after close()
 
 Exceptions carry data, not only text: ``SpecError.diagnostics`` is the full list
 (errors and warnings) so a caller can show or serialise every problem at once.
@@ -88,14 +88,6 @@ class InvalidSuppression(IncidentflowError, ValueError):
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = tuple(problems)
         super().__init__("; ".join(self.problems))
-
-
-class StoreClosed(IncidentflowError):
-    """A store was used after its ``close()``. ``store`` names it. Nothing was written."""
-
-    def __init__(self, store: str) -> None:
-        self.store = store
-        super().__init__(f"{store} is closed: nothing can be read from it or written to it")
 
 
 class EngineError(IncidentflowError):
@@ -218,6 +210,18 @@ class StoreError(IncidentflowError):
         self.incident_id = incident_id
         where = f" for {incident_id}" if incident_id is not None else ""
         super().__init__(f"the store failed to {operation}{where}: {type(error).__name__}: {error}")
+
+
+class StoreClosed(StoreError):
+    """A store was used after its ``close()``. ``store`` names it. Nothing was written."""
+
+    def __init__(self, store: str) -> None:
+        self.store = store
+        self.operation = "use the store"
+        self.incident_id = None
+        IncidentflowError.__init__(
+            self, f"{store} is closed: nothing can be read from it or written to it"
+        )
 
 
 class StoreSchemaError(StoreError):

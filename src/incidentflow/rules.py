@@ -1,9 +1,12 @@
-"""The catalogue of diagnostic codes: every check the loader and compiler make.
+"""The catalogue of diagnostic codes: every check the loader, the compiler and the scenario
+checker make.
 
 Codes are stable and grouped by family: 1xx format, 2xx references, 3xx graph,
-4xx triggers and severity, 5xx roles, 6xx timers, 7xx policies. ``docs/rules.md``
-is generated from this table plus one example fixture per code
-(``tests/specs/invalid/IFxxx-*.yaml``); a test keeps the three in step.
+4xx triggers and severity, 5xx roles, 6xx timers, 7xx policies, 8xx scenario files
+(checked like specs, then run). ``docs/rules.md`` is generated from this table plus
+one example fixture per code (``tests/specs/invalid/IFxxx-*.yaml``, or
+``tests/scenarios/invalid/IF8xx-*.yaml`` run against ``process_specs/major-incident.yaml``);
+a test keeps the three in step.
 """
 
 from __future__ import annotations
@@ -393,6 +396,77 @@ _TABLE: tuple[Rule, ...] = (
         "A backup can never stand in for the role it backs up: a `distinct_holders` policy "
         "keeps the two roles apart (a person never acts in both on one incident).",
         "Name a backup outside the policy (for example a deputy), or remove this one.",
+    ),
+    # 8xx: scenario files (docs/scenarios.md), checked like specs, then run
+    Rule(
+        "IF801",
+        E,
+        "A key the scenario format does not have (the hint names the closest one).",
+        "Check the spelling against `docs/scenarios.md`.",
+    ),
+    Rule(
+        "IF802",
+        E,
+        "A step is not one action: no or several action keys, an option the action "
+        "does not take, or a step that needs an open incident before one is opened.",
+        "Write one action per step, with only the options it takes, and open the incident "
+        "(`signal` or `open`) before the steps that need it.",
+    ),
+    Rule(
+        "IF803",
+        E,
+        "A name the process does not have: state, phase, transition, role, "
+        "checklist item, level, action, timer, impact or urgency (or another process).",
+        "Use a name of the process (the hint names the closest), or run the scenario against "
+        "the process it was written for.",
+    ),
+    Rule(
+        "IF804",
+        E,
+        "A value of the wrong type or form: a bad duration, time, refusal reason "
+        "or an empty list where items are needed.",
+        "Write the value in the form the message names: durations as `20m` or `PT20M`, "
+        "times in ISO 8601, a refusal reason from the list.",
+    ),
+    Rule(
+        "IF805",
+        E,
+        "A required key is missing (`scenario`, `steps`, `role`, `person`, `as` on `fire`, ...).",
+        "Add the key named in the message.",
+    ),
+    Rule(
+        "IF806",
+        E,
+        "The file cannot be read, is empty, or is not a mapping.",
+        "Name a YAML file (or a directory of them) that starts with `scenario: NAME` and "
+        "lists its `steps:`.",
+    ),
+    Rule(
+        "IF810",
+        E,
+        "An `expect` step did not hold; the message says what actually happened.",
+        "Fix the process or the expectation; the hint says what held at that moment.",
+    ),
+    Rule(
+        "IF811",
+        E,
+        "The engine refused a step that was expected to succeed.",
+        "Take the step as someone the process allows, once what it requires is done; if the "
+        "refusal is the point of the step, add `expect_refusal: REASON`.",
+    ),
+    Rule(
+        "IF812",
+        E,
+        "A step marked `expect_refusal` succeeded, or was refused for another reason.",
+        "Correct the expected reason, or remove `expect_refusal` if the step should succeed.",
+    ),
+    Rule(
+        "IF813",
+        E,
+        "The engine rejected a step as invalid now (an item of another state, "
+        "a person who does not hold the role, a signal no trigger matches).",
+        "Name what exists at that moment: an item of the current state, a person who holds "
+        "the role, a signal that one trigger matches.",
     ),
 )
 

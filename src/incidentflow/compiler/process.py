@@ -35,6 +35,30 @@ __all__ = ["CompiledTrigger", "Edge", "LevelView", "Process", "delay_at"]
 
 
 @dataclass(frozen=True, slots=True)
+class Edge:
+    """One transition's move from one of its source states, with the levels its guard admits.
+
+    A transition with two sources is two edges; ``index`` is its position in
+    ``spec.process.transitions`` (two transitions may share a name).
+    """
+
+    source: str
+    target: str
+    index: int
+    name: str
+    levels: frozenset[str]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(source, transition index): unique within a process."""
+        return (self.source, self.index)
+
+    def label(self) -> str:
+        """``name (source -> target)``."""
+        return f"{self.name} ({self.source} -> {self.target})"
+
+
+@dataclass(frozen=True, slots=True)
 class CompiledTrigger:
     """A trigger with its condition compiled to a predicate and its level resolved."""
 
@@ -44,17 +68,6 @@ class CompiledTrigger:
     rank: int
     predicate: Predicate
     dedupe_by: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """One transition's move from one source state, with the levels its guard admits."""
-
-    source: str
-    target: str
-    index: int  # position of the transition in spec.process.transitions
-    name: str
-    levels: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)

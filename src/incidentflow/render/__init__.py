@@ -1,5 +1,6 @@
 """Rendering: a neutral diagram model built from a Process, drawn as Mermaid, DOT, SVG or PNG."""
 
+from incidentflow._deprecated import forward
 from incidentflow.render.dot import to_dot
 from incidentflow.render.graphviz import (
     GraphvizFailedError,
@@ -11,10 +12,10 @@ from incidentflow.render.mermaid import to_mermaid
 from incidentflow.render.model import (
     Cluster,
     Diagram,
-    Edge,
     Node,
     RenderError,
     TimerEdge,
+    TransitionEdge,
     UnknownLevelError,
     UnknownPhaseError,
     diagram,
@@ -23,12 +24,12 @@ from incidentflow.render.model import (
 __all__ = [
     "Cluster",
     "Diagram",
-    "Edge",
     "GraphvizFailedError",
     "GraphvizNotFoundError",
     "Node",
     "RenderError",
     "TimerEdge",
+    "TransitionEdge",
     "UnknownLevelError",
     "UnknownPhaseError",
     "diagram",
@@ -37,3 +38,6 @@ __all__ = [
     "to_dot",
     "to_mermaid",
 ]
+
+# Old names: they warn (DeprecationWarning) and give the new object; see CHANGELOG.md.
+__getattr__ = forward(__name__, {"Edge": ("incidentflow.render.model", "TransitionEdge")})

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from incidentflow._moved import forward
+from incidentflow._deprecated import forward, moved
 from incidentflow.engine.authz import fire_roles
 from incidentflow.render.handbook_text import condition_english, table, value_text, words
 from incidentflow.render.mermaid import to_mermaid
@@ -360,5 +360,6 @@ def handbook(process: Process) -> str:
 
 
 __getattr__ = forward(
-    __name__, "incidentflow.publish", ("handbook_results", "write_results", "write_handbooks")
+    __name__,
+    moved("incidentflow.publish", ("handbook_results", "write_results", "write_handbooks")),
 )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
+from incidentflow._deprecated import forward
 from incidentflow.errors import IncidentflowError
 from incidentflow.spec.durations import format_duration
 
@@ -77,8 +78,9 @@ class Node:
 
 
 @dataclass(frozen=True, slots=True)
-class Edge:
-    """A transition's move from one source state."""
+class TransitionEdge:
+    """A transition's move from one source state, as drawn: its label's name, roles,
+    required items and severity guard."""
 
     source: str
     target: str
@@ -130,13 +132,13 @@ class Diagram:
 
     title: str
     nodes: tuple[Node, ...]
-    edges: tuple[Edge, ...] = ()
+    edges: tuple[TransitionEdge, ...] = ()
     timer_edges: tuple[TimerEdge, ...] = ()
     clusters: tuple[Cluster, ...] = ()
     severity: str | None = None
     detail: Detail = "full"
 
-    def label_of(self, item: Node | Edge | TimerEdge) -> tuple[str, ...]:
+    def label_of(self, item: Node | TransitionEdge | TimerEdge) -> tuple[str, ...]:
         """The lines to write on ``item`` at this diagram's detail; ``()`` means no label."""
         if isinstance(item, Node) and item.context:
             return (item.label,)  # a neighbour: its title says where the edge goes
@@ -146,7 +148,7 @@ class Diagram:
             return (item.label,)
         if self.detail == "outline":
             return ()
-        return (item.name,) if isinstance(item, Edge) else (f"timer {item.timer}",)
+        return (item.name,) if isinstance(item, TransitionEdge) else (f"timer {item.timer}",)
 
 
 def _after(timer: Timer) -> str:
@@ -252,6 +254,10 @@ def diagram(
     )
 
 
-def _edge(source: str, target: str, tr: Transition) -> Edge:
+def _edge(source: str, target: str, tr: Transition) -> TransitionEdge:
     guard = tr.when.severity if tr.when is not None else ()
-    return Edge(source, target, tr.name, tr.by, tr.requires, guard)
+    return TransitionEdge(source, target, tr.name, tr.by, tr.requires, guard)
+
+
+# Old names: they warn (DeprecationWarning) and give the new object; see CHANGELOG.md.
+__getattr__ = forward(__name__, {"Edge": (__name__, "TransitionEdge")})

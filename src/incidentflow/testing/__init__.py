@@ -1,11 +1,12 @@
 """A testing kit for host applications: rehearse a process in your own test suite.
 
-- :class:`SimClock` and :func:`make_engine`: an engine on a simulated clock with an
+- :class:`SimulatedClock` and :func:`make_engine`: an engine on a simulated clock with an
   in-memory store (also the ``incidentflow_engine`` pytest fixture of
   :mod:`incidentflow.testing.pytest_plugin`);
 - :func:`walks`: Hypothesis strategies of random walks over a Process (sequences of
-  assign, unassign, check, fire, set_severity, advance-and-tick and note), mostly
-  allowed, some refused; ``walk.run(engine)`` performs one and records each outcome;
+  the operations of :mod:`incidentflow.engine.operations`: assign, unassign, check,
+  fire, set_severity, note and advance), mostly allowed, some refused;
+  ``walk.run(engine)`` performs one and records each outcome;
 - :func:`check_invariants`, :func:`check_run`, :func:`assert_invariants`: the
   properties every walk must keep (the audit verifies, replay equals the live state,
   refusals write nothing, no visited state leaves its owner with nothing to do);
@@ -32,6 +33,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from incidentflow._deprecated import forward
+from incidentflow.engine.operations import (
+    OPERATION_KINDS,
+    AddNote,
+    Advance,
+    Assign,
+    CheckItem,
+    Fire,
+    Operation,
+    SetSeverity,
+    Unassign,
+)
+from incidentflow.engine.simclock import START, SimulatedClock, advance_and_tick
 from incidentflow.testing.invariants import (
     assert_invariants,
     check_invariants,
@@ -42,27 +56,12 @@ from incidentflow.testing.invariants import (
     visited,
 )
 from incidentflow.testing.sim import (
-    START,
     EngineFactory,
-    SimClock,
     SimulatedEngine,
     load_processes,
     make_engine,
 )
-from incidentflow.testing.walks import (
-    OPERATION_KINDS,
-    Advance,
-    Assign,
-    Check,
-    Fire,
-    Note,
-    Operation,
-    Outcome,
-    SetSeverity,
-    Unassign,
-    Walk,
-    WalkRun,
-)
+from incidentflow.testing.walk import Outcome, Walk, WalkRun
 
 if TYPE_CHECKING:
     from hypothesis.strategies import (  # type: ignore[import-not-found, unused-ignore]
@@ -112,20 +111,21 @@ __all__ = [
     "INSTALL_HINT",
     "OPERATION_KINDS",
     "START",
+    "AddNote",
     "Advance",
     "Assign",
-    "Check",
+    "CheckItem",
     "EngineFactory",
     "Fire",
-    "Note",
     "Operation",
     "Outcome",
     "SetSeverity",
-    "SimClock",
+    "SimulatedClock",
     "SimulatedEngine",
     "Unassign",
     "Walk",
     "WalkRun",
+    "advance_and_tick",
     "assert_invariants",
     "check_invariants",
     "check_run",
@@ -137,3 +137,13 @@ __all__ = [
     "visited",
     "walks",
 ]
+
+# Old names: they warn (DeprecationWarning) and give the new object; see CHANGELOG.md.
+__getattr__ = forward(
+    __name__,
+    {
+        "SimClock": ("incidentflow.engine.simclock", "SimulatedClock"),
+        "Check": ("incidentflow.engine.operations", "CheckItem"),
+        "Note": ("incidentflow.engine.operations", "AddNote"),
+    },
+)

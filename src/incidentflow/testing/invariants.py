@@ -21,11 +21,11 @@ from incidentflow.audit.store import MemoryStore
 from incidentflow.compiler.process import Process
 from incidentflow.engine import authz
 from incidentflow.engine.engine import Engine
+from incidentflow.engine.simclock import START
 from incidentflow.engine.state import IncidentState, replay
 from incidentflow.errors import EngineError
 from incidentflow.spec.models import Transition
-from incidentflow.testing.sim import START
-from incidentflow.testing.walks import WalkRun
+from incidentflow.testing.walk import WalkRun
 
 PROBE = "probe/"
 """Prefix of the hypothetical people the liveness check assigns (one per role)."""
@@ -96,7 +96,7 @@ def visited(events: list[Event]) -> list[tuple[str, str, bool, int]]:
     return list(seen.values())
 
 
-class _Probe:
+class _ExitProbe:
     """A scratch engine that answers "could anyone leave this state?" by asking ``allowed()``.
 
     The incident's log up to the visit is copied into a private in-memory store; the
@@ -174,11 +174,11 @@ def check_invariants(engine: Engine, incident_id: str) -> list[str]:
     if process is None:
         problems.append(f"the engine does not run the process {live.process!r}")
         return problems
-    probe: _Probe | None = None
+    probe: _ExitProbe | None = None
     for state, severity, closed, seq in visited(events):
         if closed or state not in process.states:
             continue
-        probe = probe or _Probe(process)
+        probe = probe or _ExitProbe(process)
         stuck = probe.nothing_to_do(events[:seq])
         if stuck is not None:
             problems.append(

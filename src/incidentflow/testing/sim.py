@@ -1,56 +1,24 @@
-"""A simulated clock, and an Engine that runs on it with an in-memory store."""
+"""An Engine on a simulated clock with an in-memory store, and a factory of them for tests."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Protocol
 
 import incidentflow
 from incidentflow.audit.store import Store
 from incidentflow.compiler.process import Process
 from incidentflow.engine.engine import ActionHandler, ActionRequest, Engine
-
-START = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
-"""Where simulated clocks start unless told otherwise (an arbitrary, fixed instant)."""
+from incidentflow.engine.simclock import START, SimulatedClock
 
 ProcessSource = Process | str | os.PathLike[str]
 """A compiled process, or the path of a spec to load."""
 
 
-class SimClock:
-    """A clock that moves only when told to: pass it as an Engine's ``clock``.
-
-    ``clock.now`` is the current simulated time; ``clock.advance(timedelta(minutes=5))``
-    moves it forward; calling the clock (as the engine does) returns ``now``.
-    """
-
-    def __init__(self, start: datetime = START) -> None:
-        if start.tzinfo is None:
-            raise ValueError("a SimClock needs an aware start time (for example with tzinfo=UTC)")
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, delta: timedelta) -> datetime:
-        """Move the clock forward by ``delta`` (never backwards) and return the new time."""
-        if delta < timedelta(0):
-            raise ValueError(f"a simulated clock never goes back (asked to advance by {delta})")
-        self.now += delta
-        return self.now
-
-    def set(self, when: datetime) -> datetime:
-        """Move the clock forward to ``when`` (never backwards) and return it."""
-        return self.advance(when - self.now)
-
-    def __repr__(self) -> str:
-        return f"SimClock({self.now.isoformat()})"
-
-
 class SimulatedEngine(Engine):
-    """An :class:`~incidentflow.Engine` on a :class:`SimClock`, reachable as ``engine.clock``.
+    """An :class:`~incidentflow.Engine` on a :class:`SimulatedClock`, reachable as ``engine.clock``.
 
     Unless ``record_actions`` is False, every declared action without a handler of
     ``handlers`` gets one that succeeds and appends its request to ``engine.requests``,
@@ -61,14 +29,14 @@ class SimulatedEngine(Engine):
         self,
         processes: Process | Iterable[Process],
         store: Store | None = None,
-        clock: SimClock | None = None,
+        clock: SimulatedClock | None = None,
         *,
         handlers: Mapping[str, ActionHandler] | None = None,
         record_actions: bool = True,
         require_handlers: bool = False,
         new_id: Callable[[], str] | None = None,
     ) -> None:
-        self.clock = clock if clock is not None else SimClock()
+        self.clock = clock if clock is not None else SimulatedClock()
         self.requests: list[ActionRequest] = []
         listed = [processes] if isinstance(processes, Process) else list(processes)
         chosen = dict(handlers or {})
@@ -101,7 +69,7 @@ def make_engine(
     record_actions: bool = True,
     engine_class: type[SimulatedEngine] = SimulatedEngine,
 ) -> SimulatedEngine:
-    """A fresh engine on a new :class:`SimClock` at ``start``, in memory unless ``store`` is given.
+    """A fresh engine on a new :class:`SimulatedClock` at ``start``, in memory unless ``store`` is given.
 
     ``processes``: a Process, a spec path, or a list of them. ``engine_class`` lets a
     test substitute a subclass (to inject a fault, say).
@@ -109,7 +77,7 @@ def make_engine(
     return engine_class(
         load_processes(processes),
         store,
-        SimClock(start),
+        SimulatedClock(start),
         handlers=handlers,
         record_actions=record_actions,
     )

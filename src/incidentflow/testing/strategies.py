@@ -26,20 +26,22 @@ except ImportError as _error:  # pragma: no cover - exercised by a test with hyp
 
 from incidentflow.compiler.process import Process
 from incidentflow.engine import authz
-from incidentflow.engine.state import Incident
-from incidentflow.errors import EngineError
-from incidentflow.testing.sim import SimClock, SimulatedEngine
-from incidentflow.testing.walks import (
+from incidentflow.engine.operations import (
+    AddNote,
     Advance,
     Assign,
-    Check,
+    CheckItem,
     Fire,
-    Note,
     Operation,
     SetSeverity,
     Unassign,
-    Walk,
+    perform,
 )
+from incidentflow.engine.simclock import SimulatedClock
+from incidentflow.engine.state import Incident
+from incidentflow.errors import EngineError
+from incidentflow.testing.sim import SimulatedEngine
+from incidentflow.testing.walk import Walk
 
 PEOPLE = ("alice", "bob", "carol", "dave", "erin")
 """Who walks assign roles to, unless told otherwise."""
@@ -103,7 +105,7 @@ class _Rehearsal:
         self.opener = opener
         self.people = tuple(people)
         self.everyone = tuple(dict.fromkeys((opener, *people, *others)))
-        self.clock = SimClock()
+        self.clock = SimulatedClock()
         self.engine = SimulatedEngine(process, clock=self.clock)
         self.id = self.engine.open(process.name, severity=level, actor=opener).id
         self.names = sorted({t.name for t in process.spec.process.transitions})
@@ -116,7 +118,7 @@ class _Rehearsal:
 
     def perform(self, op: Operation) -> None:
         with contextlib.suppress(EngineError):  # a refusal is one outcome a walk explores
-            op.apply(self.engine, self.id, self.clock)
+            perform(self.engine, self.id, op, self.clock)
 
     # --- who may do what now -----------------------------------------------------------------
 
@@ -149,7 +151,7 @@ class _Rehearsal:
             if c.id not in incident.checklist
         ]
         actors = self._holders(incident, authz.manage_roles(self.process, incident))
-        return [Check(item, actor) for item in todo for actor in actors]
+        return [CheckItem(item, actor) for item in todo for actor in actors]
 
     def assigns(self, incident: Incident, *, any_role: bool) -> list[Operation]:
         """Assignments of the roles the way out needs (or of any role), avoiding clashes."""
@@ -207,7 +209,7 @@ class _Rehearsal:
             return Advance(draw(st.sampled_from(self.delays(incident))))
         if kind == "note":
             actors = sorted({p for ps in incident.assignments.values() for p in ps} | {self.opener})
-            return Note(draw(_TEXT), draw(st.sampled_from(actors)))
+            return AddNote(draw(_TEXT), draw(st.sampled_from(actors)))
         options: list[Operation] = []
         if kind == "fire":
             fires = self.fires(incident)
@@ -250,11 +252,11 @@ class _Rehearsal:
         if kind == "fire":
             return Fire(draw(st.sampled_from([*self.names, "warp"])), actor)
         if kind == "check":
-            return Check(draw(st.sampled_from([*self.items, "not_an_item"])), actor)
+            return CheckItem(draw(st.sampled_from([*self.items, "not_an_item"])), actor)
         if kind == "set_severity":
             return SetSeverity(draw(st.sampled_from([*self.process.level_ids, "SEV0"])), actor)
         if kind == "note":
-            return Note(draw(_TEXT), actor)
+            return AddNote(draw(_TEXT), actor)
         person = draw(st.sampled_from(self.everyone))
         if kind == "assign":
             return Assign(draw(st.sampled_from([*roles, "janitor"])), person, actor)

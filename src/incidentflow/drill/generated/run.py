@@ -10,32 +10,31 @@ gets a handler that only counts. For every ``distinct_holders`` policy and level
 a probe incident checks that the engine refuses to give one person two of its
 roles where the policy applies. What the engine refuses is recorded with its
 reason and detail; the refused transition is then avoided, the rest is planned
-again around it (:mod:`incidentflow.drill.generate`), until nothing is left
+again around it (:mod:`incidentflow.drill.generated.plan`), until nothing is left
 to try. Every drilled incident's audit log is verified.
 """
 
 from __future__ import annotations
 
 import itertools
-import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from incidentflow.audit.events import Event
-from incidentflow.audit.store import checked_batch
+from incidentflow.audit.latest import LatestStore
 from incidentflow.compiler.process import Process
-from incidentflow.drill.generate import (
+from incidentflow.drill.generated.plan import (
     DrillPath,
     EdgeKey,
     Finding,
     LevelModel,
-    Step,
+    PathStep,
     TimerKey,
     timer_label,
 )
-from incidentflow.drill.report import (
+from incidentflow.drill.generated.report import (
     Count,
     DrillReport,
     LevelResult,
@@ -44,95 +43,24 @@ from incidentflow.drill.report import (
     Problem,
 )
 from incidentflow.engine.engine import ActionRequest, Engine
-from incidentflow.errors import (
-    ConcurrencyError,
-    EngineError,
-    InvalidOperation,
-    OperationRefused,
-    StoreClosed,
+from incidentflow.engine.operations import (
+    Assign,
+    CheckItem,
+    Fire,
+    IncidentOperation,
+    Open,
+    refusal,
 )
+from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
+from incidentflow.errors import EngineError, OperationRefused
 from incidentflow.spec.models import Policy
 
 OPENER = "drill"
 """The actor that opens every drilled incident (and so may assign roles on it)."""
 PROBE = "probe"
 """The person a separation-of-duties probe tries to give two roles."""
-EPOCH = datetime(2024, 1, 1, tzinfo=UTC)
-"""Where the simulated clock starts: reports never depend on the wall clock."""
-_MAX_WAITS = 10_000  # ticks for one wait step: a bound, never reached by a valid spec
 
 ItemKey = tuple[str, EdgeKey | TimerKey | str]  # (kind, key)
-
-
-class SimulatedClock:
-    """A clock for the Engine that moves only when told to."""
-
-    def __init__(self, start: datetime = EPOCH) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance_to(self, when: datetime) -> None:
-        """Move to ``when`` (never backwards)."""
-        self.now = max(self.now, when)
-
-
-class LatestStore:
-    """An in-memory store (the :class:`Store` interface) that holds only the latest incident.
-
-    Paths run one after another, and opening an incident forgets the one before,
-    whose log was verified and read back when its path ended. So
-    :meth:`Engine.tick` and :meth:`Engine.next_deadline` see the incident being
-    drilled alone, as on an engine of its own (an incident left open by a refused
-    step never wakes up later), and a long drill's memory stays flat. Safe to share
-    between threads, like every store.
-    """
-
-    def __init__(self) -> None:
-        self._id: str | None = None
-        self._log: list[Event] = []
-        self._lock = threading.Lock()
-        self._closed = False
-
-    def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
-        """Append at ``expected_version``; a new incident id replaces the one held."""
-        batch = checked_batch(incident_id, expected_version, events)
-        with self._lock:
-            self._check_open()
-            current = len(self._log) if incident_id == self._id else 0
-            if current != expected_version:
-                raise ConcurrencyError(incident_id, expected_version, current)
-            if incident_id != self._id:
-                self._id, self._log = incident_id, []
-            self._log.extend(batch)
-
-    def events(self, incident_id: str, after: int = 0) -> list[Event]:
-        """The held incident's events after ``after`` (none for any other id)."""
-        with self._lock:
-            self._check_open()
-            return self._log[max(after, 0) :] if incident_id == self._id else []
-
-    def incident_ids(self) -> list[str]:
-        """The held incident's id, if any."""
-        with self._lock:
-            self._check_open()
-            return [self._id] if self._id is not None else []
-
-    def all_events(self) -> Iterator[Event]:
-        """The held incident's events."""
-        with self._lock:
-            self._check_open()
-            log = list(self._log)
-        yield from log
-
-    def close(self) -> None:
-        """Refuse every later call."""
-        self._closed = True
-
-    def _check_open(self) -> None:
-        if self._closed:
-            raise StoreClosed(type(self).__name__)
 
 
 @dataclass
@@ -183,12 +111,10 @@ class _Session:
         first, second = policy.distinct_holders[:2]
         required = policy.for_severity is None or level in policy.for_severity
         engine = self.engine
-        incident = engine.open(
-            self.process.name, severity=level, actor=OPENER, title=f"probe {policy.id}"
-        )
+        incident = Open(self.process.name, level, OPENER, title=f"probe {policy.id}").apply(engine)
         try:
-            engine.assign(incident.id, first, PROBE, actor=OPENER)
-            engine.assign(incident.id, second, PROBE, actor=OPENER)
+            Assign(first, PROBE, OPENER).apply(engine, incident.id)
+            Assign(second, PROBE, OPENER).apply(engine, incident.id)
         except OperationRefused as exc:
             enforced, detail = exc.reason == "policy", exc.detail
         else:
@@ -259,9 +185,9 @@ class _Walk:
     def run(self) -> PathResult:
         """Open the incident, play every step (stopping at the first failure), verify the log."""
         session, engine = self.session, self.session.engine
-        incident = engine.open(
-            session.process.name, severity=self.path.level, actor=OPENER, title=self.path.purpose
-        )
+        incident = Open(
+            session.process.name, self.path.level, OPENER, title=self.path.purpose
+        ).apply(engine)
         self.iid = incident.id
         self._fold()
         for step in self.path.steps:
@@ -317,24 +243,23 @@ class _Walk:
         problem = Problem(self.path.level, kind, item, reason, detail)
         self.failures.append(((kind, key), problem))
 
-    def _fire(self, step: Step) -> None:
+    def _fire(self, step: PathStep) -> None:
         edge = step.edge
         assert edge is not None
         engine = self.session.engine
         transition = self.session.process.spec.process.transitions[edge.index]
         person = f"{step.roles[0]}-holder" if step.roles else OPENER
+        ops: list[IncidentOperation] = [Assign(r, person, OPENER) for r in step.roles[:1]]
+        ops += [CheckItem(item, person) for item in transition.requires]
+        ops.append(Fire(edge.name, person))
         try:
-            if step.roles:
-                engine.assign(self.iid, step.roles[0], person, actor=OPENER)
-            for item in transition.requires:
-                engine.check(self.iid, item, actor=person)
-            engine.fire(self.iid, edge.name, actor=person)
+            for op in ops:
+                op.apply(engine, self.iid)
         except EngineError as exc:
             self._fold()
-            reason, detail = _refusal(exc)
-            if step.note:
-                detail += f" ({step.note})"
-            self._fail("transition", edge.key, edge.label(), reason, detail)
+            refused = refusal(exc)
+            detail = str(refused) + (f" ({step.note})" if step.note else "")
+            self._fail("transition", edge.key, edge.label(), refused.reason, detail)
             return
         before = len(self.moves)
         self._fold()
@@ -342,20 +267,16 @@ class _Walk:
             taken = ", ".join(f"{s} #{i}" for s, i in self.moves[before:]) or "nothing"
             self._fail("transition", edge.key, edge.label(), "diverged", f"the engine took {taken}")
 
-    def _wait(self, step: Step) -> None:
-        engine, clock = self.session.engine, self.session.clock
+    def _wait(self, step: PathStep) -> None:
         moved, fired = len(self.moves), len(self.fired)
         expected = set(step.timers)
-        for _ in range(_MAX_WAITS):
-            done = {t for _, t in self.fired[fired:]}
-            if len(self.moves) > moved or expected <= done:
-                break
-            due = engine.next_deadline()
-            if due is None:
-                break
-            clock.advance_to(due)
-            engine.tick()
-            self._fold()
+
+        def waited(written: Sequence[Event]) -> bool:  # moved on, or every expected timer fired
+            timers = {e.data["timer"] for e in written if e.kind == "timer_fired"}
+            return any(e.kind == "transitioned" for e in written) or expected <= timers
+
+        advance_and_tick(self.session.engine, self.session.clock, done=waited)
+        self._fold()
         done = {t for _, t in self.fired[fired:]}
         taken = self.moves[moved:]
         for timer in step.timers:
@@ -371,15 +292,6 @@ class _Walk:
             edge = step.edge
             what = f"transition #{taken[0][1]}" if taken else "nothing"
             self._fail("transition", edge.key, edge.label(), "diverged", f"the timers took {what}")
-
-
-def _refusal(exc: EngineError) -> tuple[str, str]:
-    """The engine's reason word and detail for a refused operation."""
-    if isinstance(exc, OperationRefused):
-        return exc.reason, f"{exc.operation}: {exc.detail}"
-    if isinstance(exc, InvalidOperation):
-        return "invalid", f"{exc.operation}: {exc.reason}"
-    return type(exc).__name__, str(exc)
 
 
 def _problems(

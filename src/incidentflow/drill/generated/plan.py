@@ -15,7 +15,7 @@ with two sources is two edges) and *timers* (a timer of a state, at a level
 where it runs). A timer is exercised by a ``wait`` step: the incident stays in
 the state until the timer fires. Timers of one state fire in order of delay
 (ties by id) until one moves the incident: those after it can never fire there,
-and are reported as such. Planning is pure; :mod:`incidentflow.drill.runner`
+and are reported as such. Planning is pure; :mod:`incidentflow.drill.generated.run`
 runs the paths and plans again around what the engine refused.
 """
 
@@ -30,10 +30,10 @@ from typing import Literal
 import networkx as nx
 
 from incidentflow.audit.timeline import duration
-from incidentflow.compiler.process import Process
+from incidentflow.compiler.process import Edge, Process
 from incidentflow.engine.authz import fire_roles
 
-StepKind = Literal["fire", "wait"]
+PathStepKind = Literal["fire", "wait"]
 ItemKind = Literal["state", "transition", "timer"]
 EdgeKey = tuple[str, int]
 """An edge's identity: (source state, index of the transition in ``process.transitions``)."""
@@ -41,25 +41,6 @@ TimerKey = tuple[str, str]
 """A timer's identity: (state, timer id)."""
 
 _SINK = ("__terminal__",)  # a virtual node after every terminal state; never a state id
-
-
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """One transition leaving one of its source states."""
-
-    source: str
-    index: int
-    name: str
-    target: str
-
-    @property
-    def key(self) -> EdgeKey:
-        """(source, transition index): unique within a process."""
-        return (self.source, self.index)
-
-    def label(self) -> str:
-        """``name (source -> target)``."""
-        return f"{self.name} ({self.source} -> {self.target})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +64,7 @@ def timer_label(key: TimerKey) -> str:
 
 
 @dataclass(frozen=True, slots=True)
-class Step:
+class PathStep:
     """One move of a path, from ``state``.
 
     ``fire``: a holder of ``roles[0]`` (or the opener, when ``roles`` is empty and
@@ -93,7 +74,7 @@ class Step:
     ``note`` says why a step is expected to be refused.
     """
 
-    kind: StepKind
+    kind: PathStepKind
     state: str
     edge: Edge | None = None
     roles: tuple[str, ...] = ()
@@ -115,7 +96,7 @@ class DrillPath:
 
     level: str
     purpose: str
-    steps: tuple[Step, ...]
+    steps: tuple[PathStep, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +138,7 @@ class LevelModel:
         self.level = level
         self._order = {sid: i for i, sid in enumerate(process.states)}
         edges = [
-            Edge(u, k, data["name"], v)
+            Edge(u, v, k, data["name"], data["levels"])
             for u, v, k, data in process.graph.edges(keys=True, data=True)
             if level in data["levels"]
         ]
@@ -199,7 +180,7 @@ class LevelModel:
                 return timers[: i + 1], timers[i + 1 :]
         return timers, ()
 
-    def _mode(self, edge: Edge) -> tuple[StepKind | None, str]:
+    def _mode(self, edge: Edge) -> tuple[PathStepKind | None, str]:
         """How the drill takes ``edge`` (None: nobody can), and why not, if not."""
         tr = self.process.spec.process.transitions[edge.index]
         if fire_roles(self.process, tr, self.level):
@@ -220,18 +201,18 @@ class LevelModel:
             )
         return None, f"only timer '{named[0].id}' fires it, and it does not run at {self.level}"
 
-    def mode(self, edge: Edge) -> StepKind | None:
+    def mode(self, edge: Edge) -> PathStepKind | None:
         """``fire``, ``wait`` or None (nobody can take ``edge`` at this level)."""
         return self._modes[edge.key][0]
 
-    def step(self, edge: Edge) -> Step:
+    def step(self, edge: Edge) -> PathStep:
         """The step that takes ``edge`` (a fire step by nobody when nobody can)."""
         kind, note = self._modes[edge.key]
         if kind == "wait":
             fires, _ = self.firing(edge.source)
-            return Step("wait", edge.source, edge, timers=tuple(t.id for t in fires))
+            return PathStep("wait", edge.source, edge, timers=tuple(t.id for t in fires))
         tr = self.process.spec.process.transitions[edge.index]
-        return Step("fire", edge.source, edge, roles=tr.by if kind else (), note=note)
+        return PathStep("fire", edge.source, edge, roles=tr.by if kind else (), note=note)
 
     # --- planning ---------------------------------------------------------------------
 
@@ -284,7 +265,7 @@ class LevelModel:
                 )
                 continue
             mover = fires[-1].edge
-            wait = Step("wait", sid, mover, timers=tuple(t.id for t in fires))
+            wait = PathStep("wait", sid, mover, timers=tuple(t.id for t in fires))
             steps += [wait, *routes.finish(mover.target if mover else sid)]
             paths.append(DrillPath(self.level, f"timers of {sid}", tuple(steps)))
             _mark(steps, done_edges, done_timers)
@@ -310,7 +291,7 @@ def _preempted(fires: tuple[TimerAt, ...], never: tuple[TimerAt, ...]) -> list[F
     ]
 
 
-def _mark(steps: Iterable[Step], edges: set[EdgeKey], timers: set[TimerKey]) -> None:
+def _mark(steps: Iterable[PathStep], edges: set[EdgeKey], timers: set[TimerKey]) -> None:
     for step in steps:
         if step.edge is not None:
             edges.add(step.edge.key)
@@ -347,15 +328,15 @@ class _Routes:
         route = self._from.get(state)
         return len(route) - 1 if route is not None else 1 << 30
 
-    def _steps(self, nodes: list[str]) -> list[Step]:
+    def _steps(self, nodes: list[str]) -> list[PathStep]:
         return [self._model.step(self._best[(a, b)]) for a, b in itertools.pairwise(nodes)]
 
-    def to(self, state: str) -> list[Step] | None:
+    def to(self, state: str) -> list[PathStep] | None:
         """The steps from the initial state to ``state``, or None if there is no route."""
         route = self._from.get(state)
         return None if route is None else self._steps(route)
 
-    def finish(self, state: str) -> list[Step]:
+    def finish(self, state: str) -> list[PathStep]:
         """The steps from ``state`` to the nearest terminal state (none if there is no way)."""
         route = self._home.get(state)
         if route is None:
