@@ -60,6 +60,10 @@ PUBLIC = {
     "UnknownIncident",
     "UnknownProcess",
     "VerifyReport",
+    # workers sharing a store
+    "Worker",
+    "ClockedStore",
+    "NotifyingStore",
 }
 
 

@@ -39,12 +39,19 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.anchor import Anchor
     from incidentflow.audit.events import ChainProblem, Event
     from incidentflow.audit.sqlite import SQLiteStore
-    from incidentflow.audit.store import IndexedStore, MemoryStore, Store
+    from incidentflow.audit.store import (
+        ClockedStore,
+        IndexedStore,
+        MemoryStore,
+        NotifyingStore,
+        Store,
+    )
     from incidentflow.audit.verify import VerifyReport
     from incidentflow.compiler.process import CompiledTrigger, Process
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine
     from incidentflow.engine.problems import IncidentProblem, TickResult
     from incidentflow.engine.state import Incident, PlannedAction
+    from incidentflow.engine.worker import Worker
     from incidentflow.spec.models import Spec
 
 # The models, the compiler and the runtime (pydantic, networkx, transitions, sqlite3)
@@ -61,6 +68,8 @@ _LAZY = {
     "MemoryStore": "incidentflow.audit.store",
     "IndexedStore": "incidentflow.audit.store",
     "Store": "incidentflow.audit.store",
+    "ClockedStore": "incidentflow.audit.store",
+    "NotifyingStore": "incidentflow.audit.store",
     "ActionRequest": "incidentflow.engine.engine",
     "Allowed": "incidentflow.engine.engine",
     "Engine": "incidentflow.engine.engine",
@@ -69,6 +78,7 @@ _LAZY = {
     "TickResult": "incidentflow.engine.problems",
     "Incident": "incidentflow.engine.state",
     "PlannedAction": "incidentflow.engine.state",
+    "Worker": "incidentflow.engine.worker",
 }
 
 
@@ -94,6 +104,7 @@ __all__ = [
     "AuditError",
     "ChainProblem",
     "CheckResult",
+    "ClockedStore",
     "CompiledTrigger",
     "ConcurrencyError",
     "Diagnostic",
@@ -112,6 +123,7 @@ __all__ = [
     "MissingHandlers",
     "NotAuthorized",
     "Note",
+    "NotifyingStore",
     "OperationRefused",
     "PlannedAction",
     "Process",
@@ -129,6 +141,7 @@ __all__ = [
     "UnknownIncident",
     "UnknownProcess",
     "VerifyReport",
+    "Worker",
     "__version__",
     "check",
     "load",
