@@ -72,7 +72,7 @@ def load_handlers(reference: str) -> dict[str, ActionHandler]:
     return dict(found)
 
 
-def _processes(paths: list[str]) -> list[Process] | None:
+def _processes(paths: list[str], stderr: TextIO) -> list[Process] | None:
     """The processes of every spec file and directory; None after printing spec errors."""
     from incidentflow.api import check_file, check_set
 
@@ -90,7 +90,7 @@ def _processes(paths: list[str]) -> list[Process] | None:
         from incidentflow.reporting import format_text
 
         diagnostics = [d for r in results for d in r.diagnostics]
-        sys.stderr.write(format_text(diagnostics, {r.file: r.text for r in results}))
+        stderr.write(format_text(diagnostics, {r.file: r.text for r in results}))
         return None
     return [r.process for r in results if r.process is not None]
 
@@ -111,7 +111,7 @@ def worker_command(
     from incidentflow.errors import IncidentflowError, SpecFileError
 
     try:
-        processes = _processes(specs)
+        processes = _processes(specs, stderr)
         if processes is None:
             return EXIT_SPEC_ERRORS
         handlers = load_handlers(actions) if actions else {}
