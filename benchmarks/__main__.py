@@ -1,6 +1,7 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
-NAME: cold, compile, load, engine, memory, sqlite, history, drill, output (default: all).
+NAME: cold, compile, load, engine, memory, sqlite, history, drill, output, workers
+(default: all).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from benchmarks import (
     memory,
     output,
     sqlite_store,
+    workers,
 )
 from benchmarks.common import Outcome
 
@@ -35,6 +37,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "history": history.run,
     "drill": drill.run,
     "output": output.run,
+    "workers": workers.run,
 }
 RESULTS = Path(__file__).with_name("results.json")
 

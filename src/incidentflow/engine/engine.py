@@ -17,6 +17,7 @@ others (:mod:`incidentflow.engine.problems`).
 from __future__ import annotations
 
 import functools
+import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -561,34 +562,47 @@ class Engine:
         return state.snapshot()
 
     @_serialised
-    def tick(self, now: datetime | None = None) -> TickResult:
+    def tick(self, now: datetime | None = None, *, spread: bool = False) -> TickResult:
         """Fire every due timer exactly once (its actions, then its transition, if any), and
         start the actions that are due again (see :mod:`incidentflow.engine.retries`).
 
         Returns the events written (a list), with ``problems``: the incidents it skips
         (see :meth:`problems`). An incident that fails is skipped for a while and never
         stops the others. Safe to call from several processes sharing a store: a timer
-        another process fired first is skipped.
+        another process fired first is skipped. ``spread`` (what a
+        :class:`~incidentflow.Worker` does): visit the incidents in a random order, and
+        read an incident again just before firing its timer, so that workers sharing a
+        store mostly work on different incidents instead of racing for the same ones.
         """
         now = inputs.when(now, "tick", "now") if now is not None else self._now()
         written: list[Event] = []
-        for state in self._watched_states(now):
+        states = self._watched_states(now)
+        if spread:
+            random.shuffle(states)
+        for state in states:
             if self._problems.holds(state.id, state.version, now):
                 continue
             try:
-                self._tick_incident(state, now, written)
+                self._tick_incident(state, now, written, refresh=spread)
             except Exception as error:  # one incident must never stop the others' timers
                 self._problems.failed(state.id, state.version, error, now)
             else:
                 self._problems.cleared(state.id)
         return TickResult(written, self._problems.problems())
 
-    def _tick_incident(self, state: IncidentState, now: datetime, written: list[Event]) -> None:
-        """Fire the incident's due timers, then start its due actions (adds to ``written``)."""
+    def _tick_incident(
+        self, state: IncidentState, now: datetime, written: list[Event], *, refresh: bool = False
+    ) -> None:
+        """Fire the incident's due timers, then start its due actions (adds to ``written``).
+        ``refresh``: read the incident again before firing (another process may have)."""
         if not state.closed:
             self._process_for(state, "tick")
         for _ in range(_MAX_TIMER_STEPS):
             due = sorted((d, t) for t, d in state.timers.items() if d <= now and not state.closed)
+            if due and refresh:
+                refresh = False
+                state = self._load(state.id)  # a read, cheaper than an append refused
+                continue
             if not due:
                 break
             version = state.version

@@ -111,7 +111,7 @@ class Worker:
         """One round: fire every due timer and start every due action, at :meth:`now`.
         Returns what :meth:`Engine.tick` returns: the events written, and the incidents
         skipped (``problems``). A store error is raised (:meth:`run` backs off)."""
-        return self.engine.tick(self.now())
+        return self.engine.tick(self.now(), spread=True)
 
     def run(self, stop: Stop) -> None:
         """Run rounds until ``stop`` is set (or returns True), sleeping in between.
