@@ -21,9 +21,11 @@ PYTHON = None  # the interpreter nox itself runs on; CI and README use python3
 def tests(session: nox.Session) -> None:
     """Run the test suite (pytest with Hypothesis).
 
-    The docs extra is installed too: a test builds the site and opens it in Chromium.
+    The docs extra is installed too: a test builds the site and opens it in Chromium;
+    the postgres extra too: the PostgreSQL tests run when INCIDENTFLOW_TEST_DATABASE_URL
+    names a server (``.ci/run`` starts one with ``.ci/with-postgres``).
     """
-    session.install("-e", ".[test,docs]")
+    session.install("-e", ".[test,docs,postgres]")
     # Any non-zero exit fails the session, including 5 ("no tests collected"):
     # an empty suite is a broken suite (tests/conftest.py says so in the output).
     session.run("pytest", *session.posargs)
@@ -39,14 +41,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".", "mypy>=1.10")
+    session.install("-e", ".[postgres]", "mypy>=1.10")
     session.run("mypy", "--strict", "src")
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks, reported as ratios against baselines measured in the same run."""
-    session.install("-e", ".[bench]")
+    session.install("-e", ".[bench,postgres]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 

@@ -1,7 +1,8 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
-NAME: cold, compile, load, engine, memory, sqlite, history, drill, output, workers
-(default: all).
+NAME: cold, compile, load, engine, memory, sqlite, postgres, history, drill, output,
+hostile, workers (default: all; postgres needs a server: `bash .ci/with-postgres python -m
+benchmarks postgres`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ from benchmarks import (
     drill,
     engine,
     history,
+    hostile_triggers,
     loading,
     memory,
     output,
+    postgres_store,
     sqlite_store,
     workers,
 )
@@ -34,10 +37,12 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "engine": engine.run,
     "memory": memory.run,
     "sqlite": sqlite_store.run,
+    "postgres": postgres_store.run,
     "history": history.run,
     "drill": drill.run,
     "output": output.run,
     "workers": workers.run,
+    "hostile": hostile_triggers.run,
 }
 RESULTS = Path(__file__).with_name("results.json")
 

@@ -66,17 +66,20 @@ process:
 """
 
 
-def _engine(db: Path, clock: datetime, *, durable: bool) -> object:
+def _engine(where: str, clock: datetime, *, durable: bool) -> object:
+    """An engine on the store ``where`` names: a PostgreSQL URL or an SQLite path."""
     from incidentflow import Engine, SQLiteStore, loads
+    from incidentflow.audit.urls import open_store
 
-    return Engine(loads(SPEC), SQLiteStore(db, durable=durable), clock=lambda: clock)
+    store = open_store(where) if "://" in where else SQLiteStore(where, durable=durable)
+    return Engine(loads(SPEC), store, clock=lambda: clock)
 
 
 def make_template(db: Path, n: int) -> None:
     """N incidents of the timer process, opened at T0."""
     from incidentflow import Engine
 
-    engine = _engine(db, T0, durable=False)
+    engine = _engine(str(db), T0, durable=False)
     assert isinstance(engine, Engine)
     for _ in range(n):
         engine.open("timers", severity="SEV1", actor="svc")
@@ -87,7 +90,7 @@ def child(db: str, go: str) -> None:
     """One worker process: rounds until one does nothing; prints its counts as JSON."""
     from incidentflow import ConcurrencyError, Engine, Worker
 
-    engine = _engine(Path(db), T0 + timedelta(hours=1), durable=True)
+    engine = _engine(db, T0 + timedelta(hours=1), durable=True)
     assert isinstance(engine, Engine)
     store = engine.store
     append = store.append
@@ -116,15 +119,14 @@ def child(db: str, go: str) -> None:
     print(json.dumps({"fired": fired, "refused": refused}))
 
 
-def run_workers(template: Path, workdir: Path, count: int) -> tuple[float, int, int, int]:
-    """(seconds, timers fired, appends refused, incidents not fired exactly once)."""
-    db = workdir / f"run{count}.db"
-    shutil.copy(template, db)
+def run_workers(where: str, workdir: Path, count: int) -> tuple[float, int, int, int]:
+    """(seconds, timers fired, appends refused, incidents not fired exactly once) of
+    ``count`` workers on the store ``where`` (a copy of the template)."""
     go = workdir / f"go{count}"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.workers", str(db), str(go)],
+            [sys.executable, "-m", "benchmarks.workers", where, str(go)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
@@ -139,14 +141,12 @@ def run_workers(template: Path, workdir: Path, count: int) -> tuple[float, int, 
     outs = [p.communicate(timeout=TIMEOUT)[0] for p in procs]
     seconds = time.perf_counter() - start
     reports = [json.loads(out) for out in outs]
-    import sqlite3
+    from incidentflow.audit.urls import open_store
 
-    conn = sqlite3.connect(db)
-    per_incident = Counter(
-        r[0] for r in conn.execute("SELECT incident_id FROM events WHERE kind = 'timer_fired'")
-    )
-    (incidents,) = conn.execute("SELECT COUNT(*) FROM incidents").fetchone()
-    conn.close()
+    store = open_store(where)
+    per_incident = Counter(e.incident_id for e in store.all_events() if e.kind == "timer_fired")
+    incidents = len(store.incident_ids())
+    store.close()
     wrong = incidents - sum(1 for c in per_incident.values() if c == 1)
     return (
         seconds,
@@ -156,12 +156,40 @@ def run_workers(template: Path, workdir: Path, count: int) -> tuple[float, int, 
     )
 
 
-def run(n: int = INCIDENTS) -> list[Outcome]:
-    with tempfile.TemporaryDirectory(prefix="incidentflow-workers-") as tmp:
-        workdir = Path(tmp)
-        template = workdir / "template.db"
-        make_template(template, n)
-        results = {count: run_workers(template, workdir, count) for count in COUNTS}
+def _sqlite_copy(template: Path, workdir: Path, count: int) -> str:
+    db = workdir / f"run{count}.db"
+    shutil.copy(template, db)
+    return str(db)
+
+
+def _postgres_runs(
+    template: Path, workdir: Path, url: str
+) -> dict[int, tuple[float, int, int, int]]:
+    """The same runs on PostgreSQL: each on a fresh schema holding a copy of the template."""
+    import secrets
+
+    import psycopg
+
+    from incidentflow.audit.copy import copy_store
+    from incidentflow.audit.postgres import PostgresStore
+
+    results = {}
+    for count in COUNTS:
+        schema = f"bench_{secrets.token_hex(4)}"
+        where = f"{url}{'&' if '?' in url else '?'}schema={schema}"
+        store = PostgresStore(url, schema=schema, max_connections=1)
+        try:
+            store.migrate()
+            store.close()
+            copy_store(str(template), where)
+            results[count] = run_workers(where, workdir, count)
+        finally:
+            with psycopg.connect(url, autocommit=True) as conn:
+                conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    return results
+
+
+def _report(store: str, n: int, results: dict[int, tuple[float, int, int, int]]) -> list[Outcome]:
     base = results[1][0]
     rows = [
         [f"{count} worker(s)", seconds, fired / seconds, base / seconds, fired, refused, wrong]
@@ -169,19 +197,34 @@ def run(n: int = INCIDENTS) -> list[Outcome]:
     ]
     print(
         table(
-            f"(i) workers: {n:,} due timers, one SQLite file (synchronous=FULL), "
-            f"{os.cpu_count()} cores",
+            f"(i) workers: {n:,} due timers, {store}, {os.cpu_count()} cores",
             ["workers", "seconds", "timers/s", "speed-up", "fired", "refused", "not once"],
             rows,
         )
     )
     print()
     wrong_total = sum(r[3] for r in results.values())
+    name = store.split(" ")[0]
     return [
-        Outcome("workers", "2 workers: time vs 1", results[2][0] / base, TARGET_2),
-        Outcome("workers", "4 workers: time vs 1", results[4][0] / base, TARGET_4),
-        Outcome("workers", "timers not fired exactly once", float(wrong_total), 0.0, ""),
+        Outcome("workers", f"{name}: 2 workers: time vs 1", results[2][0] / base, TARGET_2),
+        Outcome("workers", f"{name}: 4 workers: time vs 1", results[4][0] / base, TARGET_4),
+        Outcome("workers", f"{name}: timers not fired exactly once", float(wrong_total), 0.0, ""),
     ]
+
+
+def run(n: int = INCIDENTS) -> list[Outcome]:
+    """SQLite always; PostgreSQL too when ``INCIDENTFLOW_TEST_DATABASE_URL`` names a server
+    (``bash .ci/with-postgres python -m benchmarks workers``)."""
+    url = os.environ.get("INCIDENTFLOW_TEST_DATABASE_URL")
+    with tempfile.TemporaryDirectory(prefix="incidentflow-workers-") as tmp:
+        workdir = Path(tmp)
+        template = workdir / "template.db"
+        make_template(template, n)
+        sqlite = {c: run_workers(_sqlite_copy(template, workdir, c), workdir, c) for c in COUNTS}
+        outcomes = _report("SQLite (one file, synchronous=FULL)", n, sqlite)
+        if url:
+            outcomes += _report("PostgreSQL (fsync on)", n, _postgres_runs(template, workdir, url))
+    return outcomes
 
 
 if __name__ == "__main__":

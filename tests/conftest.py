@@ -1,7 +1,8 @@
 """Shared fixtures: paths to the example and fixture specs, and a CLI runner.
 
 Tests that need a component outside Python carry a marker (``browser``: Chromium
-and the pinned Mermaid; ``graphviz``: Graphviz's ``dot``). Without the component
+and the pinned Mermaid; ``graphviz``: Graphviz's ``dot``; ``postgres``: a PostgreSQL
+server, whose URL is in ``INCIDENTFLOW_TEST_DATABASE_URL``). Without the component
 they skip with one line saying how to install it, so ``pytest`` works on a plain
 machine; in CI (``CI=true``, as ``.ci/run`` runs) every test must run, so a
 missing component, or any other skip, fails the run instead.
@@ -35,6 +36,17 @@ def _chromium_and_mermaid() -> bool:
     return has_chromium and MERMAID_JS.is_file()
 
 
+def _postgres() -> bool:
+    if not os.environ.get("INCIDENTFLOW_TEST_DATABASE_URL"):
+        return False
+    try:
+        import psycopg  # noqa: F401
+        import psycopg_pool  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 COMPONENTS: dict[str, tuple[Callable[[], bool], str]] = {
     "browser": (
         _chromium_and_mermaid,
@@ -44,6 +56,11 @@ COMPONENTS: dict[str, tuple[Callable[[], bool], str]] = {
     "graphviz": (
         lambda: shutil.which("dot") is not None,
         "needs Graphviz's `dot`: run `bash .ci/run` as root, or `apt-get install -y graphviz`",
+    ),
+    "postgres": (
+        _postgres,
+        "needs a PostgreSQL server: run the tests under `bash .ci/with-postgres ...`, or set "
+        "INCIDENTFLOW_TEST_DATABASE_URL (and pip install 'incidentflow[postgres]')",
     ),
 }
 """Marker name: (is the component here?, how to get it)."""

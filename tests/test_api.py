@@ -52,9 +52,11 @@ PUBLIC = {
     "NotAuthorized",
     "OperationRefused",
     "PlannedAction",
+    "PostgresStore",
     "SQLiteStore",
     "Store",
     "StoreError",
+    "StoreSchemaError",
     "TickResult",
     "TransitionNotAllowed",
     "UnknownIncident",
@@ -92,6 +94,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "demo",
         "examples",
         "render",
+        "publish",
     }
     assert exported <= PUBLIC | {"__version__"}
 

@@ -5,13 +5,25 @@ from __future__ import annotations
 import pytest
 
 import incidentflow
-from incidentflow.compiler.predicates import compile_condition, explain, impossibility
+from incidentflow.compiler.predicates import compile_condition
+from incidentflow.compiler.satisfiability import (
+    Budget,
+    Impossible,
+    Possible,
+    explain,
+    satisfiability,
+)
 from incidentflow.spec.conditions import FieldTest
 from incidentflow.spec.models import Trigger
+from tests.conftest import ROOT
 
 
 def cond(when: object):
     return Trigger.model_validate({"id": "t", "when": when, "severity": "S"}).when
+
+
+def verdict(when: object) -> Possible | Impossible | None:
+    return satisfiability(cond(when), ("when",), Budget(100_000))
 
 
 @pytest.mark.parametrize(
@@ -60,6 +72,19 @@ def test_operator_semantics(when: object, signal: dict[str, object], expected: b
         ({"all": [{"field": "s", "eq": 1}, {"not": {"field": "s", "eq": 1}}]}, "'s'"),
         ({"all": [{"field": "s", "in": ["ab", "cd"]}, {"field": "s", "matches": "^x"}]}, "'s'"),
         (
+            {"all": [{"field": "x", "lt": 0.5}, {"field": "x", "matches": "^0"}]},
+            "'x' cannot be below 0.5 and match /^0/ at once",
+        ),
+        (
+            {"all": [{"field": "x", "eq": 1}, {"not": {"field": "x", "ne": 2}}]},
+            "'x' cannot equal 1 and be absent or equal 2 at once",
+        ),
+        (
+            {"all": [{"field": "x", "ge": 1}, {"field": "x", "le": 1}, {"field": "x", "ne": 1}]},
+            "'x' cannot be at least 1, be at most 1 and differ from 1 at once",
+        ),
+        ({"field": "x", "in": []}, "'x' cannot be one of []"),
+        (
             {
                 "any": [
                     {"all": [{"field": "a", "lt": 1}, {"field": "a", "gt": 2}]},
@@ -71,8 +96,8 @@ def test_operator_semantics(when: object, signal: dict[str, object], expected: b
     ],
 )
 def test_impossible_conditions_are_proved(when: object, why: str) -> None:
-    imp = impossibility(cond(when), ("when",))
-    assert imp is not None
+    imp = verdict(when)
+    assert isinstance(imp, Impossible)
     assert why in explain(imp)
 
 
@@ -90,10 +115,17 @@ def test_impossible_conditions_are_proved(when: object, why: str) -> None:
         {"all": [{"field": "s", "ne": "a"}, {"field": "s", "ne": "b"}]},
         {"not": {"all": [{"field": "s", "eq": 1}, {"field": "s", "eq": 2}]}},
         {"all": [{"field": "s", "in": ["ab", "xy"]}, {"field": "s", "matches": "^x"}]},
+        {"all": [{"field": "x", "lt": 0.5}, {"not": {"field": "x", "matches": "^0"}}]},
+        {"all": [{"field": "x", "gt": 0.1}, {"field": "x", "lt": 0.10000000000000003}]},
+        {"all": [{"field": "x", "gt": 2.0**60}, {"field": "x", "lt": 2.0**60 + 256}]},
+        {"all": [{"field": "s", "ne": "0"}, {"field": "s", "matches": "^0"}]},
+        {"not": {"any": [{"field": "x", "exists": True}, {"field": "x", "eq": 1}]}},
     ],
 )
 def test_satisfiable_conditions_are_not_flagged(when: object) -> None:
-    assert impossibility(cond(when), ("when",)) is None
+    found = verdict(when)
+    assert isinstance(found, Possible)
+    assert compile_condition(cond(when))(found.signal) is True
 
 
 def test_a_test_needs_exactly_one_operator(minimal_text: str) -> None:
@@ -109,3 +141,81 @@ def test_field_test_reports_its_operator() -> None:
     test = FieldTest.model_validate({"field": "a", "in": [1, 2]})
     assert test.operator == "in"
     assert test.operand == (1, 2)
+
+
+def test_adjacent_floats_leave_no_room() -> None:
+    # nothing lies strictly between 0.1 and the next float, neither a float nor an integer
+    when = {"all": [{"field": "x", "gt": 0.1}, {"field": "x", "lt": 0.10000000000000002}]}
+    assert isinstance(verdict(when), Impossible)
+
+
+def _if402(minimal_text: str, when: str) -> list[str]:
+    """The 'why' of each IF402 that loading a spec with this trigger condition reports."""
+    text = minimal_text.replace("{field: service, exists: true}", when)
+    try:
+        incidentflow.loads(text)
+    except incidentflow.SpecError as exc:
+        return [d.hint for d in exc.diagnostics if d.code == "IF402"]
+    return []
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        # the review's cases: a number test and a text test, and a pattern no number can match
+        "{all: [{field: x, lt: 0.5}, {field: x, matches: '^0'}]}",
+        "{all: [{field: x, lt: 0.5}, {field: x, eq: '0.3'}]}",
+        "{all: [{field: x, gt: 1}, {field: x, in: ['2', '3']}]}",
+        # not
+        "{all: [{field: x, lt: 0.5}, {not: {field: x, lt: 1}}]}",
+        "{all: [{field: x, eq: 1}, {not: {field: x, ne: 2}}]}",
+        "{not: {any: [{field: x, exists: true}, {field: x, exists: false}]}}",
+        "{all: [{field: x, matches: a}, {not: {field: x, matches: a}}]}",
+        "{all: [{field: x, exists: true}, {not: {field: x, gt: -1.0e300}},"
+        " {not: {field: x, le: -1.0e300}}, {not: {field: x, exists: true}}]}",
+    ],
+)
+def test_conditions_that_can_never_fire_are_if402(minimal_text: str, when: str) -> None:
+    [why] = _if402(minimal_text, when)
+    assert why.startswith("why: 'x' cannot ")
+
+
+def test_if402_points_at_the_last_clashing_test_with_the_others_as_notes(
+    minimal_text: str,
+) -> None:
+    when = "{all: [{field: x, lt: 0.5}, {field: y, eq: 1}, {field: x, matches: '^0'}]}"
+    text = minimal_text.replace("{field: service, exists: true}", when)
+    with pytest.raises(incidentflow.SpecError) as caught:
+        incidentflow.loads(text)
+    [error] = caught.value.errors
+    line = text.splitlines()[error.line - 1]
+    assert line[error.column - 1 :].startswith("{field: x, matches: '^0'}")
+    [note] = error.notes
+    assert line[note.column - 1 :].startswith("{field: x, lt: 0.5}")
+    assert error.hint == "why: 'x' cannot be below 0.5 and match /^0/ at once"
+
+
+def test_the_check_gives_up_within_its_budget() -> None:
+    # 2**40 conjunctions, and the clash is between the first choice and the last
+    branches = [
+        {"any": [{"field": f"f{i}", "eq": 1}, {"field": f"f{i}", "eq": 2}]} for i in range(40)
+    ]
+    when = {
+        "all": [
+            {"any": [{"field": "z", "eq": 1}, {"field": "z", "eq": 2}]},
+            *branches,
+            {"any": [{"field": "z", "eq": 3}, {"field": "z", "eq": 4}]},
+        ]
+    }
+    budget = Budget(5_000)
+    assert satisfiability(cond(when), ("when",), budget) is None
+    assert budget.remaining > -1_000  # it stopped at the budget, give or take one step's price
+
+
+def test_a_signal_is_found_for_every_satisfiable_example_trigger() -> None:
+    for path in sorted((ROOT / "process_specs").glob("*.yaml")):
+        process = incidentflow.load(path)
+        for trig in process.spec.triggers:
+            found = satisfiability(trig.when, ("when",), Budget(100_000))
+            assert isinstance(found, Possible), (path.name, trig.id)
+            assert process.match(found.signal) is not None

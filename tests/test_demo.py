@@ -10,7 +10,7 @@ import incidentflow
 from benchmarks.generate import spec_text
 from incidentflow.audit.events import verify_chain
 from incidentflow.audit.sqlite import SQLiteStore
-from incidentflow.compiler.witness import example_signal
+from incidentflow.compiler.triggers import example_signal
 from incidentflow.demo import opening
 from incidentflow.spec.conditions import AllOf, FieldTest
 from tests.conftest import EXAMPLES, MINIMAL
@@ -86,7 +86,9 @@ def test_a_spec_without_triggers_is_opened_by_hand_and_says_so(cli, tmp_path: Pa
 
 def test_a_trigger_no_signal_was_found_for_is_named(tmp_path: Path) -> None:
     text = MINIMAL.read_text(encoding="utf-8").replace(
-        "when: {field: service, exists: true}", "when: {field: host, matches: '^[a-z]{5}$'}"
+        "when: {field: service, exists: true}",
+        # satisfiable ('qaaaa'), but two patterns on one text leave the check undecided
+        "when: {all: [{field: host, matches: '^[a-z]{5}$'}, {field: host, matches: q}]}",
     )
     how = opening(incidentflow.loads(text))
     assert how.signal is None

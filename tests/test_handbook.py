@@ -10,8 +10,9 @@ import pytest
 import incidentflow
 from incidentflow.cli import run
 from incidentflow.errors import SpecError
+from incidentflow.publish import write_handbooks
 from incidentflow.render import diagram, to_mermaid
-from incidentflow.render.handbook import LARGE_PROCESS, handbook, shortest_path, write_handbooks
+from incidentflow.render.handbook import LARGE_PROCESS, handbook, shortest_path
 from incidentflow.render.handbook_text import condition_english
 from incidentflow.spec.conditions import AllOf, AnyOf, FieldTest, NotOf
 from tests.conftest import EXAMPLES, MINIMAL

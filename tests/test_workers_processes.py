@@ -16,6 +16,7 @@ worker`` with ``tests/helpers/worker_actions.py``; every wait is bounded.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,34 @@ def visits(events: Sequence[Any]) -> Counter[tuple[str, int]]:
     return fired
 
 
+@contextlib.contextmanager
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh, migrated schema on the test server (dropped afterwards)."""
+    from tests.helpers.postgres import database_url, fresh_schema
+
+    with fresh_schema() as schema:
+        url = database_url()
+        yield f"{url}{'&' if '?' in url else '?'}schema={schema}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where the processes meet: an SQLite file, or a PostgreSQL schema (by URL)."""
+    if request.param == "sqlite":
+        db = tmp_path / "audit.db"
+        SQLiteStore(db).close()  # the schema, before four processes race to create it
+        yield str(db)
+    else:
+        with postgres_url() as url:
+            yield url
+
+
+def open_shared(where: str) -> Any:
+    from incidentflow.audit.urls import open_store
+
+    return open_store(where)
+
+
 # --- 1. four processes, 200 incidents, random calls racing the workers ------------------
 
 PROCESSES = 4
@@ -106,14 +135,12 @@ INCIDENTS_EACH = 50
 
 
 def test_four_processes_with_workers_lose_nothing_and_fire_each_timer_once(
-    process: Any, tmp_path: Path
+    process: Any, tmp_path: Path, shared: str
 ) -> None:
-    db = tmp_path / "audit.db"
-    SQLiteStore(db).close()  # the schema, before four processes race to create it
     go = tmp_path / "go"
     readies = [tmp_path / f"ready.{i}" for i in range(PROCESSES)]
     procs = [
-        spawn([*CHILD, "race", str(db), str(i), str(INCIDENTS_EACH), str(i), str(r), str(go)])
+        spawn([*CHILD, "race", shared, str(i), str(INCIDENTS_EACH), str(i), str(r), str(go)])
         for i, r in enumerate(readies)
     ]
     try:
@@ -126,7 +153,7 @@ def test_four_processes_with_workers_lose_nothing_and_fire_each_timer_once(
     go.write_text(str(time.time() + 0.3))
     reports = [json.loads(out) for out in finish(procs)]
 
-    store = SQLiteStore(db)
+    store = open_shared(shared)
     engine = Engine(process, store)
     report = engine.verify()
     assert report.ok, report.problems
@@ -322,5 +349,33 @@ def test_workers_with_skewed_clocks_fire_a_timer_once_at_the_databases_time(
     store = SQLiteStore(db)
     engine = Engine(process, store)
     assert sum(visits(engine.history(incident.id)).values()) == 1
+    assert engine.verify().ok
+    store.close()
+
+
+@pytest.mark.postgres
+def test_workers_with_skewed_clocks_fire_once_at_postgresqls_time(process: Any) -> None:
+    with postgres_url() as url:
+        _skew_on_postgres(process, url)
+
+
+def _skew_on_postgres(process: Any, url: str) -> None:
+    """Two incidents: one due a minute ago by the server's clock, one due in four
+    minutes. The worker 5 minutes fast would fire the second; the one 5 minutes slow
+    would not fire the first. Both must fire the first once, at the server's time."""
+    store = open_shared(url)
+    before = store.now()
+    late = Engine(process, store, clock=lambda: before - timedelta(minutes=6))
+    early = Engine(process, store, clock=lambda: before - timedelta(minutes=1))
+    due = late.open("major-incident", severity="SEV1", actor=OPENER)
+    not_yet = early.open("major-incident", severity="SEV1", actor=OPENER)
+    procs = [spawn([*CHILD, "skewpg", url, str(offset), str(ROUNDS)]) for offset in (SKEW, -SKEW)]
+    fired = [f for out in finish(procs) for f in json.loads(out)["fired"]]
+    after = store.now()
+    assert [f[0] for f in fired] == [due.id]
+    assert before <= datetime.fromisoformat(fired[0][2]) <= after  # the server's time
+    engine = Engine(process, store)
+    assert sum(visits(engine.history(due.id)).values()) == 1
+    assert sum(visits(engine.history(not_yet.id)).values()) == 0
     assert engine.verify().ok
     store.close()

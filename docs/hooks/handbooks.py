@@ -3,7 +3,7 @@
 Each spec becomes a page under ``handbooks/`` and an entry in a "Handbooks"
 section of the navigation, so the published handbooks are always those of the
 specs in the repository. The pages are written by
-``incidentflow.render.handbook.write_handbooks`` (the same code as
+``incidentflow.publish.write_handbooks`` (the same code as
 ``incidentflow docs``); when that cannot be imported, nothing is generated and a
 warning is logged (which fails ``mkdocs build --strict``, as it should: a site
 without its handbooks is not the site).
@@ -39,7 +39,7 @@ def on_config(config: Any) -> Any:
     _pages.clear()
     specs = Path(config.docs_dir).parent / SPECS_DIR  # docs/ and process_specs/ are siblings
     try:
-        from incidentflow.render.handbook import write_handbooks
+        from incidentflow.publish import write_handbooks
     except ImportError as exc:
         log.warning("handbooks not generated: cannot import write_handbooks (%s)", exc)
         return config

@@ -29,6 +29,7 @@ from incidentflow.errors import (
     SpecError,
     SpecFileError,
     StoreError,
+    StoreSchemaError,
     TransitionNotAllowed,
     UnknownIncident,
     UnknownProcess,
@@ -38,6 +39,7 @@ from incidentflow.spec.limits import Limits
 if _typing.TYPE_CHECKING:
     from incidentflow.audit.anchor import Anchor
     from incidentflow.audit.events import ChainProblem, Event
+    from incidentflow.audit.postgres import PostgresStore
     from incidentflow.audit.sqlite import SQLiteStore
     from incidentflow.audit.store import (
         ClockedStore,
@@ -65,6 +67,7 @@ _LAZY = {
     "ChainProblem": "incidentflow.audit.events",
     "Event": "incidentflow.audit.events",
     "SQLiteStore": "incidentflow.audit.sqlite",
+    "PostgresStore": "incidentflow.audit.postgres",
     "MemoryStore": "incidentflow.audit.store",
     "IndexedStore": "incidentflow.audit.store",
     "Store": "incidentflow.audit.store",
@@ -126,6 +129,7 @@ __all__ = [
     "NotifyingStore",
     "OperationRefused",
     "PlannedAction",
+    "PostgresStore",
     "Process",
     "SQLiteStore",
     "Severity",
@@ -134,6 +138,7 @@ __all__ = [
     "SpecFileError",
     "Store",
     "StoreError",
+    "StoreSchemaError",
     "Suppressed",
     "SuppressedBy",
     "TickResult",

@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit | worker``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit | store | worker``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -13,11 +13,15 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from incidentflow._version import __version__
 
+if TYPE_CHECKING:
+    from incidentflow.audit.report import ReportFormat
+
 EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
+STORE_HELP = "an SQLite file or sqlite:///PATH, or postgresql://... (with ?schema=NAME)"
 
 
 class _UsageError(Exception):
@@ -153,11 +157,11 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     report = commands.add_parser(
         "report",
-        help="incident metrics from an SQLite store",
+        help="incident metrics from a store",
         description="Time to acknowledge, mitigate and resolve, time in state and SLA "
         "breaches, per incident and per level, computed from the audit events.",
     )
-    report.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    report.add_argument("database", metavar="STORE", help=STORE_HELP)
     report.add_argument("--format", choices=("text", "json"), default="text")
     audit = commands.add_parser("audit", help="audit-trail tools")
     audit_commands = audit.add_subparsers(
@@ -165,14 +169,14 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     verify = audit_commands.add_parser(
         "verify",
-        help="check every incident's hash chain and the index of an SQLite store",
+        help="check every incident's hash chain and the index of a store",
         description="Read the store without changing it and check every incident's hash "
         "chain, the incidents index against the events and, with --anchor, that nothing "
         "the anchor recorded was cut or rewritten. Exit 0 when everything verifies, 1 when "
         "something does not, 2 when the file is not an incidentflow store or the anchor "
         "file is not an anchor.",
     )
-    verify.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    verify.add_argument("database", metavar="STORE", help=STORE_HELP)
     verify.add_argument(
         "--anchor", metavar="FILE", help="an anchor written by 'audit anchor' to verify against"
     )
@@ -184,7 +188,7 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         "it. Exit 0 when written, 1 when the store does not verify (nothing is written), "
         "2 when the file is not an incidentflow store or FILE cannot be written.",
     )
-    anchor.add_argument("database", metavar="DB", help="SQLite file written by SQLiteStore")
+    anchor.add_argument("database", metavar="STORE", help=STORE_HELP)
     anchor.add_argument(
         "-o",
         "--output",
@@ -203,9 +207,7 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         "errors, a store that cannot be opened or that stayed down.",
     )
     worker.add_argument("specs", nargs="+", metavar="SPEC_OR_DIR", help="spec file or directory")
-    worker.add_argument(
-        "--store", required=True, metavar="URL", help="the store: an SQLite path or sqlite:///path"
-    )
+    worker.add_argument("--store", required=True, metavar="URL", help=STORE_HELP)
     worker.add_argument(
         "--actions",
         metavar="MODULE:OBJECT",
@@ -230,6 +232,29 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     worker.add_argument(
         "--id", dest="worker_id", metavar="NAME", help="recorded as the holder (default: host:pid)"
     )
+    store = commands.add_parser("store", help="create a store's schema, copy stores")
+    store_commands = store.add_subparsers(
+        dest="store_command", metavar="COMMAND", parser_class=_Parser, required=True
+    )
+    init = store_commands.add_parser(
+        "init",
+        help="create or upgrade a store's schema (PostgreSQL: never done implicitly)",
+        description="Create the store's tables, or upgrade them to this release's schema "
+        "version, and print the version. Idempotent. Exit 0 when done, 2 when the store "
+        "cannot be reached or its schema is newer than this release's.",
+    )
+    init.add_argument("url", metavar="STORE", help=STORE_HELP)
+    copy = store_commands.add_parser(
+        "copy",
+        help="copy every incident and event to another store, verifying both",
+        description="Verify SRC, then append to DST, per incident, the events DST lacks "
+        "(one transaction each: interrupted, a re-run completes it without duplicates), "
+        "then verify DST. Refuses, writing nothing, when SRC does not verify or DST holds a "
+        "different history of an incident. Exit 0 when both verify, 1 when not, 2 when a "
+        "store cannot be read or written.",
+    )
+    copy.add_argument("source", metavar="SRC", help=STORE_HELP)
+    copy.add_argument("destination", metavar="DST", help=STORE_HELP)
     commands.add_parser(
         "schema",
         help="print the JSON Schema of the spec format (for editors)",
@@ -277,6 +302,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             stdout,
             stderr,
         )
+    if args.command == "store":
+        from incidentflow.audit.store_commands import store_command
+
+        return store_command(args, stdout, stderr)
     if args.command == "schema":
         from incidentflow.schema import json_schema
 
@@ -382,7 +411,7 @@ def _render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 def _docs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     from incidentflow.errors import SpecFileError
-    from incidentflow.render.handbook import handbook_results, write_results
+    from incidentflow.publish import handbook_results, write_results
     from incidentflow.reporting import format_text
 
     try:
@@ -462,60 +491,23 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         return EXIT_USAGE
 
 
-def _report(database: str, fmt: str, stdout: TextIO) -> int:
+def _report(database: str, fmt: ReportFormat, stdout: TextIO) -> int:
     from datetime import UTC, datetime
 
-    from incidentflow.audit.metrics import metrics_by_incident, summarise
-    from incidentflow.audit.sqlite_readonly import read_store
-    from incidentflow.timeline import duration
+    from incidentflow.audit.metrics import metrics_by_incident
+    from incidentflow.audit.report import metrics_report
+    from incidentflow.audit.urls import read_store
 
     now = datetime.now(UTC)
     metrics = read_store(database, lambda store: metrics_by_incident(store.all_events(), now))
-    levels = summarise(metrics)
-    if fmt == "json":
-        payload = {
-            "incidents": [m.as_dict() for m in metrics],
-            "levels": [
-                {
-                    "process": s.process,
-                    "severity": s.severity,
-                    "incidents": s.incidents,
-                    "median_time_to_acknowledge": _seconds(s.median_time_to_acknowledge),
-                    "median_time_to_mitigate": _seconds(s.median_time_to_mitigate),
-                    "median_time_to_resolve": _seconds(s.median_time_to_resolve),
-                    "breaches": s.breaches,
-                }
-                for s in levels
-            ],
-        }
-        stdout.write(json.dumps(payload, indent=2) + "\n")
-        return EXIT_OK
-    stdout.write(f"{len(metrics)} incident(s)\n\n")
-    header = f"{'process':<20} {'level':<6} {'n':>4} {'ack':>9} {'mitigate':>9} {'resolve':>10}  breaches"
-    stdout.write(header + "\n")
-    for s in levels:
-        breaches = ", ".join(f"{k} {v}" for k, v in sorted(s.breaches.items())) or "none"
-        stdout.write(
-            f"{s.process:<20} {s.severity:<6} {s.incidents:>4} "
-            f"{duration(s.median_time_to_acknowledge):>9} {duration(s.median_time_to_mitigate):>9} "
-            f"{duration(s.median_time_to_resolve):>10}  {breaches}\n"
-        )
-    stdout.write(
-        "\n(median times from opening; durations of incidents still open count up to now)\n"
-    )
+    stdout.write(metrics_report(metrics, fmt))
     return EXIT_OK
-
-
-def _seconds(value: object) -> float | None:
-    from datetime import timedelta
-
-    return value.total_seconds() if isinstance(value, timedelta) else None
 
 
 def _verify(database: str, anchor_path: str | None, stdout: TextIO, stderr: TextIO) -> int:
     from incidentflow.audit.anchor import Anchor
-    from incidentflow.audit.sqlite_readonly import verify_file
-    from incidentflow.audit.verify import format_problem
+    from incidentflow.audit.report import verification_text
+    from incidentflow.audit.urls import verify_url
     from incidentflow.errors import AuditError
 
     anchor = None
@@ -525,38 +517,26 @@ def _verify(database: str, anchor_path: str | None, stdout: TextIO, stderr: Text
         except OSError as exc:
             raise AuditError(anchor_path, f"cannot be read: {exc.strerror}") from None
         anchor = Anchor.from_json(text, source=anchor_path)
-    report = verify_file(database, anchor=anchor)
-    for problem in report.problems:
-        stdout.write(format_problem(problem) + "\n")
-    verdict = "everything verifies" if report.ok else f"{len(report.problems)} problem(s)"
-    stdout.write(f"{report.checked} incident(s), {report.events} event(s): {verdict}\n")
-    if anchor is not None and report.ok:
-        stdout.write(
-            f"anchor of {anchor.created} ({len(anchor.heads)} incident(s), digest "
-            f"{anchor.digest}): nothing it recorded was cut or rewritten\n"
-        )
+    report = verify_url(database, anchor=anchor)
+    stdout.write(verification_text(report, anchor))
     return EXIT_OK if report.ok else EXIT_SPEC_ERRORS
 
 
 def _anchor(database: str, output: str, stdout: TextIO, stderr: TextIO) -> int:
     from datetime import UTC, datetime
 
-    from incidentflow.audit.sqlite_readonly import anchor_file
-    from incidentflow.audit.verify import format_problem
+    from incidentflow.audit.report import anchor_summary, problems_text
+    from incidentflow.audit.urls import anchor_url
 
-    anchor, report = anchor_file(database, datetime.now(UTC))
+    anchor, report = anchor_url(database, datetime.now(UTC))
     if anchor is None:
-        for problem in report.problems:
-            stdout.write(format_problem(problem) + "\n")
+        stdout.write(problems_text(report))
         stderr.write(
             f"incidentflow: {database}: not anchored: {len(report.problems)} problem(s) "
             "(above); an anchor would vouch for them\n"
         )
         return EXIT_SPEC_ERRORS
-    summary = (
-        f"anchored {len(anchor.heads)} incident(s), {report.events} event(s), at "
-        f"{anchor.created}: digest {anchor.digest}\n"
-    )
+    summary = anchor_summary(anchor, report)
     if output == "-":
         stdout.write(anchor.to_json())
         stderr.write(summary)

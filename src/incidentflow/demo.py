@@ -1,7 +1,7 @@
 """``incidentflow demo``: one incident of any valid process, end to end, on an SQLite store.
 
 The incident opens from a signal built from the spec's own triggers (the most severe
-trigger for which :func:`~incidentflow.compiler.witness.example_signal` finds one),
+trigger for which :meth:`~incidentflow.compiler.process.Process.example_signal` finds one),
 or, when the spec has no trigger or none yields a signal, directly at the most severe
 level, saying why. Every role gets a person of its own (so ``distinct_holders``
 policies hold). The walk is a path the drill planner (:mod:`incidentflow.drill.generate`)
@@ -25,15 +25,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from incidentflow.audit.metrics import incident_metrics
+from incidentflow.audit.report import incident_metrics_lines
 from incidentflow.audit.sqlite import SQLiteStore
+from incidentflow.audit.timeline import timeline
 from incidentflow.compiler.process import Process
-from incidentflow.compiler.witness import example_signal
 from incidentflow.drill.generate import DrillPath, LevelModel, Step
 from incidentflow.drill.runner import SimulatedClock
 from incidentflow.engine.engine import SYSTEM, ActionRequest, Engine
-from incidentflow.engine.planning import timer
 from incidentflow.errors import EngineError, IncidentflowError, OperationRefused
-from incidentflow.timeline import duration, timeline
 
 START = datetime(2026, 1, 12, 9, 0, tzinfo=UTC)
 """When the demo's simulated clock starts."""
@@ -64,9 +63,8 @@ class Opening:
 
 def opening(process: Process) -> Opening:
     """A signal for the most severe trigger that yields one (ties: the earlier in the file)."""
-    when = {t.id: t.when for t in process.spec.triggers}
     for trig in sorted(process.triggers, key=lambda t: t.rank):
-        signal = example_signal(when[trig.id])
+        signal = process.example_signal(trig.id)
         won = process.match(signal) if signal is not None else None
         if signal is not None and won is not None:
             return Opening(won.level, signal, won.id)
@@ -171,11 +169,11 @@ class _Run:
         minute before a timer that would move the incident: the walk decides where it goes."""
         incident = self.engine.get(self.iid)
         now = self.clock.now
-        moving = []
-        for timer_id, due in incident.timers.items():
-            planned = timer(self.process, incident.state, timer_id)
-            if planned is not None and planned.transition is not None:
-                moving.append(due)
+        moving = [
+            due
+            for timer_id, due in incident.timers.items()
+            if self.process.timer(incident.state, timer_id).transition is not None
+        ]
         acting = [d for d in incident.timers.values() if d not in moving and d <= now + LINGER]
         target = max(now + PACE, min(acting, default=now))
         target = min([target, *(due - timedelta(minutes=1) for due in moving)])
@@ -270,10 +268,7 @@ def _report(
     out.write("".join(f"  {line}\n" for line in run.said) or "  none\n")
     m = incident_metrics(events, run.clock.now)
     out.write("\nMetrics\n")
-    out.write(f"  time to acknowledge  {duration(m.time_to_acknowledge)}\n")
-    out.write(f"  time to mitigate     {duration(m.time_to_mitigate)}\n")
-    out.write(f"  time to resolve      {duration(m.time_to_resolve)}\n")
-    out.write(f"  SLA breaches         {', '.join(m.breached) or 'none'}\n")
+    out.write("".join(f"  {line}\n" for line in incident_metrics_lines(m)))
     report = run.engine.verify(run.iid)
     incident = run.engine.get(run.iid)
     out.write("\nAudit\n")

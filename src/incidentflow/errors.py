@@ -19,7 +19,8 @@
     │   ├── ConcurrencyError      another writer changed the incident first (stale version)
     │   └── MissingHandlers       require_handlers=True and actions lack a handler
     └── StoreError            the store failed to read or write (I/O, lock timeout); the
-                              store's own exception is the ``__cause__``
+        │                     store's own exception is the ``__cause__``
+        └── StoreSchemaError      the database has no store schema, or an older or newer one
 
 Exceptions carry data, not only text: ``SpecError.diagnostics`` is the full list
 (errors and warnings) so a caller can show or serialise every problem at once.
@@ -208,3 +209,22 @@ class StoreError(IncidentflowError):
         self.incident_id = incident_id
         where = f" for {incident_id}" if incident_id is not None else ""
         super().__init__(f"the store failed to {operation}{where}: {type(error).__name__}: {error}")
+
+
+class StoreSchemaError(StoreError):
+    """The database holds no incidentflow store schema, or one of another version, so the
+    store refuses to read or write it (it never creates or upgrades a schema by itself).
+    ``found`` is the database's schema version (None: none), ``expected`` this release's;
+    ``remedy`` says what to do (``incidentflow store init URL``, or upgrade incidentflow)."""
+
+    def __init__(self, where: str, found: int | None, expected: int, remedy: str) -> None:
+        self.operation = "open the store"
+        self.incident_id = None
+        self.where = where
+        self.found = found
+        self.expected = expected
+        self.remedy = remedy
+        has = "no incidentflow store schema" if found is None else f"store schema version {found}"
+        IncidentflowError.__init__(
+            self, f"{where} has {has} (this incidentflow uses version {expected}): {remedy}"
+        )

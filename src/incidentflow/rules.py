@@ -302,8 +302,9 @@ _TABLE: tuple[Rule, ...] = (
     Rule(
         "IF403",
         E,
-        "A `matches` pattern is not a valid regular expression.",
-        "Fix the pattern (Python `re` syntax).",
+        "A `matches` pattern is not a valid RE2 regular expression (RE2 has no "
+        "backreferences or lookaround).",
+        "Fix the pattern (RE2 syntax); express an exclusion as `{not: {field: ..., matches: ...}}`.",
     ),
     Rule(
         "IF404",
@@ -328,6 +329,12 @@ _TABLE: tuple[Rule, ...] = (
         E,
         "`impact`, `urgency` and `matrix` are not given together.",
         "Give all three, or none (then triggers name levels directly).",
+    ),
+    Rule(
+        "IF408",
+        E,
+        "A `matches` pattern is too large: over 1,000 characters or 2,000 RE2 instructions.",
+        "Simplify it (smaller counted repeats, fewer alternatives); list exact values with `in`.",
     ),
     # 5xx: roles
     Rule(

@@ -20,7 +20,6 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from incidentflow.audit.store import Store
     from incidentflow.compiler.process import Process
     from incidentflow.engine.engine import ActionHandler
 
@@ -29,17 +28,6 @@ EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
 
 class CommandError(Exception):
     """What the command reports on one line and exits 2 for."""
-
-
-def open_store(url: str) -> Store:
-    """The store a ``--store`` argument names: an SQLite path or ``sqlite:///path``."""
-    # Replaced by the store-URL module (PostgreSQL too) once it lands.
-    from incidentflow.audit.sqlite import SQLiteStore
-
-    path = url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url
-    if "://" in path:
-        raise CommandError(f"{url}: not a store this build can open (an SQLite path)")
-    return SQLiteStore(path)
 
 
 def load_handlers(reference: str) -> dict[str, ActionHandler]:
@@ -106,9 +94,12 @@ def worker_command(
     stderr: TextIO,
 ) -> int:
     """Run a worker until SIGTERM or SIGINT; return the exit code."""
+    from incidentflow.audit.urls import open_store, parse_store_url
     from incidentflow.engine.engine import Engine
     from incidentflow.engine.worker import Worker
     from incidentflow.errors import IncidentflowError, SpecFileError
+
+    shown = parse_store_url(store_url).display  # never a password
 
     try:
         processes = _processes(specs, stderr)
@@ -120,7 +111,7 @@ def worker_command(
         stderr.write(f"incidentflow worker: {exc}\n")
         return EXIT_USAGE
     except Exception as exc:  # the store cannot be opened: say so, never a traceback
-        stderr.write(f"incidentflow worker: {store_url}: cannot open the store: {exc}\n")
+        stderr.write(f"incidentflow worker: {shown}: cannot open the store: {exc}\n")
         return EXIT_USAGE
     stop = threading.Event()
 

@@ -2,12 +2,13 @@
 
 Run as ``python -m tests.helpers.worker_child COMMAND ...`` from the repository root.
 
-``race DB INDEX INCIDENTS SEED READY GO``
-    One of several processes sharing DB on one simulated clock running at
+``race STORE INDEX INCIDENTS SEED READY GO``
+    One of several processes sharing STORE (an SQLite path, written without fsync for
+    speed, or a ``postgresql://`` URL) on one simulated clock running at
     :data:`SPEED` times real time from the epoch written in GO. Touches READY once
     loaded, waits for GO, then: opens INCIDENTS incidents, starts a Worker thread on
     its engine, and makes random calls (notes, assignments, acknowledgements) on every
-    incident in DB until :data:`CALLS_UNTIL`; stops the worker at :data:`STOP_AT`, runs
+    incident in DB until :data:`CALLS_UNTIL` (and at least :data:`MIN_CALLS`); stops the worker at :data:`STOP_AT`, runs
     one last round and prints JSON: ``notes``/``assigns`` ``[[incident, text or person,
     version]]``, ``acks`` ``[incident]``, ``deliveries`` ``[[key, attempt]]``, ``final``
     (the time of the last round).
@@ -15,6 +16,9 @@ Run as ``python -m tests.helpers.worker_child COMMAND ...`` from the repository 
     A worker whose own clock is the database's time plus OFFSET seconds, on a store
     whose clock reads TIMEFILE (the shared database time, ISO 8601). Runs ROUNDS rounds
     and prints JSON ``{"fired": [[incident, seq, time], ...]}``.
+``skewpg URL OFFSET ROUNDS``
+    The same on PostgreSQL: the worker's clock is this host's plus OFFSET seconds, the
+    store's clock the server's.
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ OPENER = "svc"
 T0 = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 SPEED = 300.0  # simulated seconds per real second: SEV1's 5-minute ack timer is 1 s
 CALLS_UNTIL = T0 + timedelta(minutes=20)
+MIN_CALLS = 100  # however long the openings took (a slow disk, a loaded machine)
 STOP_AT = T0 + timedelta(minutes=25)  # every timer of the first two states is due by then
 BARRIER_TIMEOUT = 30.0
 
@@ -56,6 +61,15 @@ def _wait_for(path: Path) -> str:
             raise SystemExit(f"timed out waiting for {path}")
         time.sleep(0.005)
     return path.read_text()
+
+
+def open_shared(where: str) -> Any:
+    """The store STORE names: a PostgreSQL URL, or an SQLite path (no fsync: speed)."""
+    if "://" in where:
+        from incidentflow.audit.urls import open_store
+
+        return open_store(where)
+    return SQLiteStore(where, durable=False)
 
 
 def race(db: str, index: str, incidents: str, seed: str, ready: str, go: str) -> None:
@@ -73,7 +87,7 @@ def race(db: str, index: str, incidents: str, seed: str, ready: str, go: str) ->
     def clock() -> datetime:
         return T0 + timedelta(seconds=(time.time() - epoch) * SPEED)
 
-    store = SQLiteStore(db, durable=False)
+    store = open_shared(db)
     handlers = dict.fromkeys(process.spec.actions, deliver)
     engine = Engine(process, store, clock=clock, handlers=handlers)
     worker = Worker(engine, lease=3600, poll=0.02, worker_id=f"w{index}")
@@ -90,7 +104,7 @@ def race(db: str, index: str, incidents: str, seed: str, ready: str, go: str) ->
     assigns: list[list[Any]] = []
     acks: list[str] = []
     n = 0
-    while clock() < CALLS_UNTIL:
+    while clock() < CALLS_UNTIL or n < MIN_CALLS:
         iid = rng.choice(store.incident_ids())
         choice = rng.random()
         try:
@@ -145,7 +159,19 @@ class FileClockStore(DelegatingStore):
 def skew(db: str, timefile: str, offset: str, rounds: str) -> None:
     store = FileClockStore(db, timefile)
     skewed = timedelta(seconds=float(offset))
-    engine = Engine(load(SPEC), store, clock=lambda: store.now() + skewed)
+    _skewed_rounds(Engine(load(SPEC), store, clock=lambda: store.now() + skewed), offset, rounds)
+
+
+def skewpg(url: str, offset: str, rounds: str) -> None:
+    skewed = timedelta(seconds=float(offset))
+    store = open_shared(url)
+    _skewed_rounds(
+        Engine(load(SPEC), store, clock=lambda: datetime.now(UTC) + skewed), offset, rounds
+    )
+
+
+def _skewed_rounds(engine: Engine, offset: str, rounds: str) -> None:
+    store = engine.store
     worker = Worker(engine, worker_id=f"skewed{float(offset):+g}s")
     fired = []
     for _ in range(int(rounds)):
@@ -157,7 +183,7 @@ def skew(db: str, timefile: str, offset: str, rounds: str) -> None:
     print(json.dumps({"fired": fired}))
 
 
-COMMANDS = {"race": race, "skew": skew}
+COMMANDS = {"race": race, "skew": skew, "skewpg": skewpg}
 
 if __name__ == "__main__":
     COMMANDS[sys.argv[1]](*sys.argv[2:])

@@ -39,19 +39,15 @@ class IncidentMetrics:
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (durations in seconds)."""
-
-        def secs(value: timedelta | None) -> float | None:
-            return None if value is None else value.total_seconds()
-
         return {
             "incident_id": self.incident_id,
             "process": self.process,
             "severity": self.severity,
             "state": self.state,
             "opened_at": self.opened_at.isoformat(),
-            "time_to_acknowledge": secs(self.time_to_acknowledge),
-            "time_to_mitigate": secs(self.time_to_mitigate),
-            "time_to_resolve": secs(self.time_to_resolve),
+            "time_to_acknowledge": _seconds(self.time_to_acknowledge),
+            "time_to_mitigate": _seconds(self.time_to_mitigate),
+            "time_to_resolve": _seconds(self.time_to_resolve),
             "time_in_state": {k: v.total_seconds() for k, v in self.time_in_state.items()},
             "breached": list(self.breached),
         }
@@ -129,6 +125,22 @@ class LevelSummary:
     median_time_to_mitigate: timedelta | None
     median_time_to_resolve: timedelta | None
     breaches: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """JSON-ready form (durations in seconds)."""
+        return {
+            "process": self.process,
+            "severity": self.severity,
+            "incidents": self.incidents,
+            "median_time_to_acknowledge": _seconds(self.median_time_to_acknowledge),
+            "median_time_to_mitigate": _seconds(self.median_time_to_mitigate),
+            "median_time_to_resolve": _seconds(self.median_time_to_resolve),
+            "breaches": self.breaches,
+        }
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
 
 
 def _median(values: list[timedelta | None]) -> timedelta | None:

@@ -50,15 +50,18 @@ APPLICATION_ID = 0x49464C57
 SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of the schema above."""
 
-_COLUMNS = "incident_id, seq, time, actor, kind, data, spec_name, spec_version, spec_digest, prev_hash, hash"
+COLUMNS = "incident_id, seq, time, actor, kind, data, spec_name, spec_version, spec_digest, prev_hash, hash"
+"""The columns of the events table, in the order rows are written and read (every store's)."""
 TABLE_COLUMNS = {
-    "events": frozenset(c.strip() for c in _COLUMNS.split(",")),
+    "events": frozenset(c.strip() for c in COLUMNS.split(",")),
     "incidents": frozenset({"position", "incident_id"}),
 }
 """The columns each table of the schema has (what identifies a store of earlier releases)."""
 
 
-def _row(event: Event) -> tuple[object, ...]:
+def event_row(event: Event) -> tuple[object, ...]:
+    """The row a store writes for ``event``: the columns of :data:`COLUMNS`, ``data`` as
+    its canonical JSON text (the stored text, when the event was read from a store)."""
     data = event.data_json if event.data_json is not None else encode_data(event.data)
     return (
         event.incident_id,
@@ -75,7 +78,9 @@ def _row(event: Event) -> tuple[object, ...]:
     )
 
 
-def _event(row: sqlite3.Row | tuple[Any, ...], *, lenient: bool = False) -> Event:
+def row_event(row: sqlite3.Row | tuple[Any, ...], *, lenient: bool = False) -> Event:
+    """The event a row of :data:`COLUMNS` holds, keeping its ``data`` text (``lenient``:
+    text that is not JSON reads as ``{}``)."""
     (incident_id, seq, time, actor, kind, data, name, version, digest, prev_hash, hash_) = row
     try:
         decoded = json.loads(data)
@@ -140,8 +145,8 @@ class SQLiteStore:
             if expected_version == 0:
                 conn.execute("INSERT INTO incidents (incident_id) VALUES (?)", (incident_id,))
             conn.executemany(
-                f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [_row(e) for e in events],
+                f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [event_row(e) for e in events],
             )
         except BaseException:
             conn.execute("ROLLBACK")
@@ -189,10 +194,10 @@ def select_events(
     """The incident's events with ``seq > after``, in seq order (``lenient``: data that is
     not JSON reads as ``{}``, and verification reports the event as modified)."""
     rows = conn.execute(
-        f"SELECT {_COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq",
+        f"SELECT {COLUMNS} FROM events WHERE incident_id = ? AND seq > ? ORDER BY seq",
         (incident_id, after),
     ).fetchall()
-    return [_event(r, lenient=lenient) for r in rows]
+    return [row_event(r, lenient=lenient) for r in rows]
 
 
 def select_incident_ids(conn: sqlite3.Connection) -> list[str]:
@@ -231,5 +236,5 @@ def select_all_events(conn: sqlite3.Connection, *, lenient: bool = False) -> Ite
     """Every event, grouped by incident (by id), each in seq order (``lenient``: as for
     :func:`select_events`)."""
     # Primary-key order: one scan.
-    for row in conn.execute(f"SELECT {_COLUMNS} FROM events ORDER BY incident_id, seq"):
-        yield _event(row, lenient=lenient)
+    for row in conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY incident_id, seq"):
+        yield row_event(row, lenient=lenient)

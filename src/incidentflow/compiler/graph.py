@@ -20,21 +20,11 @@ from dataclasses import dataclass
 import networkx as nx
 
 from incidentflow.compiler.context import CheckContext
+from incidentflow.compiler.process import Edge
 from incidentflow.diagnostics import Note
 from incidentflow.spec.models import Spec
 
 SINK = ("__terminal__",)  # a virtual node every terminal state leads to; never a valid state id
-
-
-@dataclass(frozen=True, slots=True)
-class Edge:
-    """One transition's move from one source state, with the levels its guard admits."""
-
-    source: str
-    target: str
-    index: int  # position of the transition in process.transitions
-    name: str
-    levels: frozenset[str]
 
 
 def build_edges(spec: Spec) -> list[Edge]:
@@ -72,7 +62,7 @@ def process_graph(spec: Spec) -> nx.MultiDiGraph:
 
 
 @dataclass(frozen=True, slots=True)
-class LevelView:
+class LevelGroup:
     """Reachability at one group of levels that share the same usable edges.
 
     ``graph`` holds only those edges (one per connected pair of states), plus a
@@ -90,7 +80,7 @@ def _view(
     terminals: list[str],
     initial: str,
     levels: tuple[str, ...],
-) -> LevelView:
+) -> LevelGroup:
     # Only states with edges can be reached or reach a terminal; no need to add the others.
     graph = nx.DiGraph()
     graph.add_node(initial)
@@ -99,27 +89,27 @@ def _view(
     graph.add_edges_from((t, SINK) for t in terminals)
     reachable = frozenset(nx.descendants(graph, initial) - {SINK}) | {initial}
     can_finish = frozenset(nx.ancestors(graph, SINK))
-    return LevelView(levels, graph, reachable, can_finish)
+    return LevelGroup(levels, graph, reachable, can_finish)
 
 
-def level_views(ctx: CheckContext, edges: list[Edge], whole: LevelView) -> list[LevelView]:
+def level_views(spec: Spec, edges: list[Edge], whole: LevelGroup) -> list[LevelGroup]:
     """One view per distinct set of usable edges, covering every level.
 
     Levels whose guards admit every edge share the unguarded analysis.
     """
-    usable: dict[str, list[int]] = {lv.id: [] for lv in ctx.spec.severity.levels}
+    usable: dict[str, list[int]] = {lv.id: [] for lv in spec.severity.levels}
     for i, e in enumerate(edges):
         for level in e.levels:
             usable[level].append(i)
     by_signature: dict[tuple[int, ...], list[str]] = defaultdict(list)
     for level, indexes in usable.items():
         by_signature[tuple(indexes)].append(level)
-    process = ctx.spec.process
+    process = spec.process
     terminals = [s for s, st in process.states.items() if st.terminal]
     views = []
     for signature, levels in by_signature.items():
         if len(signature) == len(edges):
-            views.append(LevelView(tuple(levels), whole.graph, whole.reachable, whole.can_finish))
+            views.append(LevelGroup(tuple(levels), whole.graph, whole.reachable, whole.can_finish))
         else:
             pairs = [(edges[i].source, edges[i].target) for i in signature]
             views.append(_view(pairs, terminals, process.initial, tuple(levels)))
@@ -128,12 +118,14 @@ def level_views(ctx: CheckContext, edges: list[Edge], whole: LevelView) -> list[
 
 @dataclass(frozen=True, slots=True)
 class GraphAnalysis:
-    """What the graph checks computed, for later checks (policies) to reuse."""
+    """What the graph checks computed, for later checks (policies) and the compiled
+    :class:`~incidentflow.compiler.process.Process` to reuse: ``whole`` ignores guards."""
 
     edges: list[Edge]
-    views: list[LevelView]
+    whole: LevelGroup
+    views: list[LevelGroup]
 
-    def view_at(self, level: str) -> LevelView:
+    def view_at(self, level: str) -> LevelGroup:
         """The view whose levels include ``level``."""
         return next(v for v in self.views if level in v.levels)
 
@@ -153,18 +145,26 @@ def check_graph(ctx: CheckContext) -> GraphAnalysis | None:
     dead_ends(ctx, edges)
     if any(d.code == "IF201" for d in ctx.diagnostics):
         return None  # a misspelt state would make every reachability verdict a consequence of it
-    terminals = [s for s, st in process.states.items() if st.terminal]
-    pairs = [(e.source, e.target) for e in edges]
-    whole = _view(pairs, terminals, process.initial, ())
-    views = level_views(ctx, edges, whole)
+    analysis = analyse(ctx.spec, edges)
+    whole, views = analysis.whole, analysis.views
     unreachable_states(ctx, whole, views)
     traps(ctx, whole, edges)
     stuck_at_severity(ctx, whole, views, edges)
     stranded_by_severity_change(ctx, whole, views, edges)
-    return GraphAnalysis(edges, views)
+    return analysis
 
 
-def _any_level_path(whole: LevelView, edges: list[Edge], initial: str, target: str) -> str:
+def analyse(spec: Spec, edges: list[Edge]) -> GraphAnalysis:
+    """Reachability of a spec whose states all resolve, with and without guards, from
+    its ``edges`` (:func:`build_edges`)."""
+    process = spec.process
+    terminals = [s for s, st in process.states.items() if st.terminal]
+    pairs = [(e.source, e.target) for e in edges]
+    whole = _view(pairs, terminals, process.initial, ())
+    return GraphAnalysis(edges, whole, level_views(spec, edges, whole))
+
+
+def _any_level_path(whole: LevelGroup, edges: list[Edge], initial: str, target: str) -> str:
     """``a -t1-> b -t2 (SEV2)-> c``: a way in, each step at a level that may take it."""
     nodes: list[str] = nx.shortest_path(whole.graph, initial, target)
     text = nodes[0]
@@ -175,7 +175,7 @@ def _any_level_path(whole: LevelView, edges: list[Edge], initial: str, target: s
 
 
 def stranded_by_severity_change(
-    ctx: CheckContext, whole: LevelView, views: list[LevelView], edges: list[Edge]
+    ctx: CheckContext, whole: LevelGroup, views: list[LevelGroup], edges: list[Edge]
 ) -> None:
     """IF313: every state an incident can be in can still finish at every level.
 
@@ -299,7 +299,7 @@ def dead_ends(ctx: CheckContext, edges: list[Edge]) -> None:
             )
 
 
-def unreachable_states(ctx: CheckContext, whole: LevelView, views: list[LevelView]) -> None:
+def unreachable_states(ctx: CheckContext, whole: LevelGroup, views: list[LevelGroup]) -> None:
     """IF301: every state can be reached from the initial state, at some level."""
     reachable_somewhere = (
         frozenset().union(*(v.reachable for v in views)) if views else whole.reachable
@@ -323,7 +323,7 @@ def unreachable_states(ctx: CheckContext, whole: LevelView, views: list[LevelVie
             )
 
 
-def _sink_components(view: LevelView, doomed: frozenset[str]) -> list[list[str]]:
+def _sink_components(view: LevelGroup, doomed: frozenset[str]) -> list[list[str]]:
     """Strongly connected sets of doomed states that no usable edge leaves (the traps)."""
     if not doomed:
         return []  # the usual case: skip building the condensation
@@ -333,7 +333,7 @@ def _sink_components(view: LevelView, doomed: frozenset[str]) -> list[list[str]]
     return [sorted(dag.nodes[c]["members"]) for c in dag.nodes if dag.out_degree(c) == 0]
 
 
-def _blocked_exit(component: Iterable[str], view: LevelView, edges: list[Edge]) -> Edge | None:
+def _blocked_exit(component: Iterable[str], view: LevelGroup, edges: list[Edge]) -> Edge | None:
     """The first edge out of ``component`` that ``view``'s levels may not take (its guard)."""
     members = set(component)
     levels = set(view.levels)
@@ -352,7 +352,7 @@ def _order(ctx: CheckContext, states: Iterable[str]) -> list[str]:
     return sorted(states, key=position.__getitem__)
 
 
-def traps(ctx: CheckContext, whole: LevelView, edges: list[Edge]) -> None:
+def traps(ctx: CheckContext, whole: LevelGroup, edges: list[Edge]) -> None:
     """IF303: from every reachable state some terminal state can be reached (ignoring guards)."""
     has_exit = {e.source for e in edges}
     doomed = whole.reachable - whole.can_finish
@@ -383,16 +383,16 @@ def describe_path(nodes: list[str], level: str, edges: list[Edge]) -> str:
     return text
 
 
-def _path_text(view: LevelView, edges: list[Edge], initial: str, target: str) -> str:
+def _path_text(view: LevelGroup, edges: list[Edge], initial: str, target: str) -> str:
     nodes: list[str] = nx.shortest_path(view.graph, initial, target)
     return describe_path(nodes, view.levels[0], edges) + " (stuck)"
 
 
 def stuck_at_severity(
-    ctx: CheckContext, whole: LevelView, views: list[LevelView], edges: list[Edge]
+    ctx: CheckContext, whole: LevelGroup, views: list[LevelGroup], edges: list[Edge]
 ) -> None:
     """IF312: at every severity level, every reachable state can still reach a terminal state."""
-    found: dict[tuple[tuple[str, ...], int], list[tuple[str, LevelView]]] = defaultdict(list)
+    found: dict[tuple[tuple[str, ...], int], list[tuple[str, LevelGroup]]] = defaultdict(list)
     for view in views:
         doomed = (view.reachable - view.can_finish) & whole.can_finish  # the rest is IF302/IF303
         for component in _sink_components(view, doomed):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import timedelta
 
 from incidentflow.compiler.context import CheckContext
 from incidentflow.spec.durations import is_duration
@@ -379,16 +378,3 @@ def timer_durations(ctx: CheckContext) -> None:
                             hint=did_you_mean(key, [*levels, "default"], "Levels"),
                             at="key",
                         )
-
-
-def timer_duration_at(
-    after: str | dict[str, timedelta], level_sla: dict[str, timedelta | None], level: str
-) -> timedelta | None:
-    """The duration a timer waits at ``level`` (None: it does not run at that level)."""
-    from incidentflow.spec.durations import parse_duration
-
-    if isinstance(after, dict):
-        return after.get(level, after.get("default"))
-    if after in SLA_FIELDS:
-        return level_sla.get(after)
-    return parse_duration(after)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from incidentflow.compiler.context import CheckContext
-from incidentflow.compiler.references import timer_duration_at
+from incidentflow.compiler.process import delay_at
 from incidentflow.spec.models import SLA_FIELDS
 from incidentflow.suggest import did_you_mean
 
@@ -43,11 +43,7 @@ def timers_without_duration(ctx: CheckContext) -> None:
         for ti, timer in enumerate(state.timers):
             if isinstance(timer.after, str) and timer.after not in SLA_FIELDS:
                 continue
-            missing = [
-                lv.id
-                for lv in levels
-                if timer_duration_at(timer.after, {f: lv.sla(f) for f in SLA_FIELDS}, lv.id) is None
-            ]
+            missing = [lv.id for lv in levels if delay_at(timer.after, lv) is None]
             if missing:
                 how = (
                     f"those levels define no '{timer.after}'"

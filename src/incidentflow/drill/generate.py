@@ -29,10 +29,9 @@ from typing import Literal
 
 import networkx as nx
 
+from incidentflow.audit.timeline import duration
 from incidentflow.compiler.process import Process
 from incidentflow.engine.authz import fire_roles
-from incidentflow.engine.planning import timer_delay
-from incidentflow.timeline import duration
 
 StepKind = Literal["fire", "wait"]
 ItemKind = Literal["state", "transition", "timer"]
@@ -165,10 +164,7 @@ class LevelModel:
         self.edges: tuple[Edge, ...] = tuple(
             sorted(edges, key=lambda e: (e.index, self._order[e.source]))
         )
-        view = nx.DiGraph()
-        view.add_node(process.initial)
-        view.add_edges_from((e.source, e.target) for e in self.edges)
-        found = nx.descendants(view, process.initial) | {process.initial}
+        found = process.view_at(level).reachable
         self.reachable: tuple[str, ...] = tuple(s for s in process.states if s in found)
         self.targets = tuple(e for e in self.edges if e.source in found)
         self.unreachable = tuple(e for e in self.edges if e.source not in found)
@@ -181,7 +177,7 @@ class LevelModel:
     def _timers_of(self, sid: str) -> tuple[TimerAt, ...]:
         out = []
         for timer in self.process.states[sid].timers:
-            delay = timer_delay(self.process, timer, self.level)
+            delay = self.process.timer_delay(sid, timer.id, self.level)
             if delay is None:
                 continue
             edge = (

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from incidentflow.timeline import duration
+from incidentflow.audit.timeline import duration
 
 FORMATS = ("text", "json", "markdown")
 

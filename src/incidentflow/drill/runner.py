@@ -42,7 +42,6 @@ from incidentflow.drill.report import (
     Problem,
 )
 from incidentflow.engine.engine import ActionRequest, Engine
-from incidentflow.engine.planning import level_of
 from incidentflow.errors import (
     ConcurrencyError,
     EngineError,
@@ -259,7 +258,7 @@ class _Walk:
             outcome = "refused"
         else:
             outcome = "resolved" if self.resolved_at is not None else "open"
-        level = level_of(session.process, self.path.level)
+        level = session.process.level(self.path.level)
         return PathResult(
             session.paths,
             self.path.level,

@@ -27,6 +27,7 @@ from incidentflow.api import SPEC_SUFFIXES
 from incidentflow.audit.events import Event
 from incidentflow.audit.metrics import incident_metrics
 from incidentflow.audit.store import MemoryStore
+from incidentflow.audit.timeline import offset
 from incidentflow.compiler.process import Process
 from incidentflow.diagnostics import Diagnostic, Note, Severity
 from incidentflow.drill.scenario_model import (
@@ -55,7 +56,6 @@ from incidentflow.drill.scenario_model import (
 from incidentflow.engine.engine import TIMER, ActionRequest, Engine
 from incidentflow.errors import InvalidOperation, OperationRefused
 from incidentflow.reporting import format_text
-from incidentflow.timeline import offset
 
 __all__ = [
     "SCENARIO_CODES",

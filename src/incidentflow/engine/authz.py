@@ -11,7 +11,7 @@
 - **Add a note**: the opener and anyone holding a role on the incident.
 
 **Separation of duties** (``distinct_holders`` policies, see
-:mod:`incidentflow.compiler.separation`): at the levels a policy covers,
+:meth:`~incidentflow.compiler.process.Process.separating`): at the levels a policy covers,
 
 - a backup that the policy keeps apart from the role it backs up never stands
   in for that role (for any of the above): :func:`fire_roles`, :func:`owner_roles`
@@ -31,7 +31,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from incidentflow.compiler.process import Process
-from incidentflow.compiler.separation import kept_apart, separating
 from incidentflow.engine.state import Incident, IncidentState
 from incidentflow.spec.models import Transition
 
@@ -45,7 +44,7 @@ def backups_at(process: Process, role: str, level: str | None = None) -> tuple[s
     return tuple(
         b
         for b in definition.backups
-        if any(kept_apart(process.spec, role, b, lv) is None for lv in levels)
+        if any(process.kept_apart(role, b, lv) is None for lv in levels)
     )
 
 
@@ -135,7 +134,7 @@ def _conflict(
     force keeps apart from it."""
     held = incident.roles_of(person)
     acted = incident.acted.get(person, frozenset())
-    for policy in separating(process.spec, incident.severity):
+    for policy in process.separating(incident.severity):
         roles = policy.distinct_holders or ()
         if role not in roles:
             continue

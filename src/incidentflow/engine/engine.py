@@ -34,12 +34,7 @@ from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts im
 from incidentflow.engine.inputs import TIMER as TIMER
 from incidentflow.engine.leases import DEFAULT_LEASE
 from incidentflow.engine.machine import ProcessMachine
-from incidentflow.engine.planning import (
-    plan_actions,
-    plan_timers,
-    sla_seconds,
-    timer,
-)
+from incidentflow.engine.planning import plan_actions, plan_timers, sla_seconds
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
@@ -921,14 +916,15 @@ class Engine:
 
     def _fire_timer(self, state: IncidentState, timer_id: str, now: datetime) -> list[Event]:
         process = self._process_for(state, "tick")
-        spec_timer = timer(process, state.state, timer_id)
-        if spec_timer is None:
+        try:
+            spec_timer = process.timer(state.state, timer_id)
+        except KeyError:
             raise InvalidOperation(
                 state.id,
                 "tick",
                 f"timer {timer_id!r} of state {state.state!r} is not in version "
                 f"{process.version} of {process.name!r}",
-            )
+            ) from None
         now = self._time_for(state, now)  # the event's time and the new timers' origin
         fired = {
             "timer": timer_id,

@@ -170,7 +170,11 @@ class Worker:
                 return
             step = min(left, _SLICE)
             if wake and self._wait is not None:
-                if self._wait(step):
-                    return
+                try:
+                    if self._wait(step):
+                        return
+                except Exception as error:  # the listener is down: sleep out this wait
+                    LOGGER.warning("worker %s: cannot wait for changes: %s", self.worker_id, error)
+                    wake = False
             else:
                 time.sleep(step)

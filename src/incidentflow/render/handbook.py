@@ -4,40 +4,30 @@ A handbook is what responders read: overview, roles, a RACI matrix, severity
 levels and SLAs, triggers in plain words, the flowchart (Mermaid), one section
 per state and the shortest path to a terminal state at each level. Everything
 comes from the spec that runs, in spec order, so the output is deterministic.
+This module only returns text; :mod:`incidentflow.publish` writes handbooks to files.
 """
 
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import networkx as nx
 
-from incidentflow.compiler.graph import build_edges
-from incidentflow.compiler.references import timer_duration_at
+from incidentflow._moved import forward
 from incidentflow.engine.authz import fire_roles
 from incidentflow.render.handbook_text import condition_english, table, value_text, words
 from incidentflow.render.mermaid import to_mermaid
 from incidentflow.render.model import Diagram, diagram
 from incidentflow.spec.durations import format_duration
-from incidentflow.spec.models import SLA_FIELDS, ActionCall, Level, State, Timer, Transition
+from incidentflow.spec.models import SLA_FIELDS, ActionCall, State, Timer, Transition
 
 if TYPE_CHECKING:
-    from incidentflow.api import CheckResult
     from incidentflow.compiler.process import Process
 
-__all__ = [
-    "condition_english",
-    "handbook",
-    "handbook_results",
-    "who_may_fire",
-    "write_handbooks",
-    "write_results",
-]
+__all__ = ["condition_english", "handbook", "who_may_fire"]
 
 _NONE = "—"
 
@@ -253,12 +243,11 @@ def _flowchart(process: Process) -> list[str]:
     return out
 
 
-def _timer_text(process: Process, timer: Timer) -> str:
-    def at(level: Level) -> str:
-        slas = {f: level.sla(f) for f in SLA_FIELDS}
-        return f"{level.id} {_duration(timer_duration_at(timer.after, slas, level.id))}"
-
-    when = ", ".join(at(lv) for lv in process.levels)
+def _timer_text(process: Process, sid: str, timer: Timer) -> str:
+    when = ", ".join(
+        f"{level} {_duration(process.timer_delay(sid, timer.id, level))}"
+        for level in process.level_ids
+    )
     source = f" ({timer.after})" if isinstance(timer.after, str) else ""
     line = f"- `{timer.id}`{source}: after {when}"
     if timer.actions:
@@ -292,7 +281,7 @@ def _state_section(process: Process, sid: str, state: State) -> list[str]:
     if state.on_enter:
         out += ["On enter:", "", *(f"- {_call_text(c)}" for c in state.on_enter), ""]
     if state.timers:
-        out += ["Timers:", "", *(_timer_text(process, t) for t in state.timers), ""]
+        out += ["Timers:", "", *(_timer_text(process, sid, t) for t in state.timers), ""]
     exits = process.transitions_from.get(sid, ())
     if exits:
         out += ["Exits:", ""]
@@ -327,8 +316,8 @@ def shortest_path(process: Process, level: str) -> list[tuple[str, str]] | None:
     graph = nx.DiGraph()
     graph.add_node(process.initial)
     names: dict[tuple[str, str], str] = {}
-    for edge in build_edges(process.spec):
-        if level in edge.levels and (edge.source, edge.target) not in names:
+    for edge in process.view_at(level).edges:
+        if (edge.source, edge.target) not in names:
             names[(edge.source, edge.target)] = edge.name
             graph.add_edge(edge.source, edge.target)
     lengths = nx.single_source_shortest_path_length(graph, process.initial)
@@ -370,35 +359,6 @@ def handbook(process: Process) -> str:
     return "\n".join(parts).rstrip("\n") + "\n"
 
 
-def handbook_results(path: str | os.PathLike[str]) -> list[CheckResult]:
-    """Check a spec file, or every spec of a directory (a set); raises SpecFileError on I/O."""
-    from incidentflow.api import check_file, check_set
-
-    return check_set(path) if Path(path).is_dir() else [check_file(path)]
-
-
-def write_results(results: Sequence[CheckResult], out_dir: Path) -> list[Path]:
-    """Write ``out_dir/<name>.md`` for each compiled result; raises OSError on I/O."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    written = []
-    for result in results:
-        if result.process is None:
-            continue
-        target = out_dir / f"{result.process.name}.md"
-        target.write_text(handbook(result.process), encoding="utf-8")
-        written.append(target)
-    return written
-
-
-def write_handbooks(path: Path, out_dir: Path) -> list[Path]:
-    """Write one handbook per process of ``path`` (a spec file or a directory) into ``out_dir``.
-
-    Returns the files written. Raises :class:`~incidentflow.errors.SpecError` when a
-    spec has errors (nothing is written then), SpecFileError or OSError on I/O problems.
-    """
-    from incidentflow.errors import SpecError
-
-    results = handbook_results(path)
-    if any(r.process is None for r in results):
-        raise SpecError([d for r in results for d in r.diagnostics])
-    return write_results(results, out_dir)
+__getattr__ = forward(
+    __name__, "incidentflow.publish", ("handbook_results", "write_results", "write_handbooks")
+)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
 
-from incidentflow.compiler.graph import build_edges
 from incidentflow.errors import IncidentflowError
 from incidentflow.spec.durations import format_duration
 
@@ -199,9 +198,11 @@ def diagram(
     if phase is not None and phase not in phases:
         raise UnknownPhaseError(phase, phases)
     transitions = spec.process.transitions
-    moves = [e for e in build_edges(spec) if severity is None or severity in e.levels]
-    reachable = _reachable(process.initial, [(e.source, e.target) for e in moves])
-    shown = set(states) if severity is None else reachable
+    if severity is None:
+        moves, shown = list(process.edges), set(states)
+    else:
+        view = process.view_at(severity)
+        moves, shown = list(view.edges), set(view.reachable)
     context: set[str] = set()
     if phase is not None:
         inside = {sid for sid in shown if states[sid].phase == phase}
@@ -254,15 +255,3 @@ def diagram(
 def _edge(source: str, target: str, tr: Transition) -> Edge:
     guard = tr.when.severity if tr.when is not None else ()
     return Edge(source, target, tr.name, tr.by, tr.requires, guard)
-
-
-def _reachable(initial: str, pairs: list[tuple[str, str]]) -> set[str]:
-    seen = {initial}
-    frontier = [initial]
-    while frontier:
-        here = frontier.pop()
-        for source, target in pairs:
-            if source == here and target not in seen:
-                seen.add(target)
-                frontier.append(target)
-    return seen

@@ -1,0 +1,431 @@
+"""PostgresStore: the shared store for several processes and hosts (psycopg 3 and a pool).
+
+Install with ``pip install 'incidentflow[postgres]'``. Construct it from a libpq
+connection string, ``PostgresStore("postgresql://app@db/incidents")``, or hand it a
+``psycopg_pool.ConnectionPool`` of your own (``PostgresStore(pool=...)``).
+
+The schema is created and upgraded only by an explicit, versioned step,
+:meth:`PostgresStore.migrate` (``incidentflow store init URL`` on the command line):
+a store opened on a database without the schema, or with an older or newer version
+of it, raises :class:`~incidentflow.StoreSchemaError` on its first call and writes
+nothing. ``schema=`` puts the tables in a PostgreSQL schema of their own (default
+``public``).
+
+How an append stays correct with any number of writers, holding nothing between calls:
+
+- one transaction, sent in one pipeline: the incident's current version is read and
+  the events inserted; ``(incident_id, seq)`` is the primary key, so of two writers at
+  the same version the second one's insert fails with a unique violation, which
+  becomes :class:`~incidentflow.ConcurrencyError` (and the transaction rolls back);
+- an incident's opening also takes the next index position from a one-row counter
+  with ``UPDATE ... RETURNING``: the row lock makes openers take turns until they
+  commit, so positions are dense (1, 2, 3, ...) and become visible in order, and
+  :meth:`opened_since` never passes over an incident that commits late;
+- the same transaction sends ``NOTIFY incidentflow_events`` with the incident id as
+  payload (delivered on commit): workers ``LISTEN`` on that channel
+  (:meth:`wait_for_change`).
+
+Failures: a connection that dies (server restart, ``pg_terminate_backend``, failover)
+is replaced by the pool, which checks each connection before lending it. An append
+that fails raises :class:`~incidentflow.StoreError` and its transaction rolls back, so
+nothing half-written is ever visible. If the connection is lost *during* ``COMMIT``
+the outcome is unknown: the append is not retried (it may have landed); the caller's
+next attempt re-reads the incident, and an append based on the old version fails
+with ConcurrencyError if the first one landed. Reads are retried once on a fresh
+connection.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+from incidentflow.audit.events import Event
+from incidentflow.audit.sqlite import COLUMNS, event_row, row_event
+from incidentflow.errors import ConcurrencyError, StoreError, StoreSchemaError
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg_pool import ConnectionPool
+
+INSTALL_HINT: Final = "PostgresStore needs psycopg 3: pip install 'incidentflow[postgres]'"
+CHANNEL: Final = "incidentflow_events"
+"""The channel every commit notifies (payload: the incident id), for ``LISTEN``."""
+SCHEMA_VERSION: Final = 1
+"""The schema version this release reads and writes (rows of ``incidentflow_schema``)."""
+
+# Each migration brings the schema from the previous version to its own. `{s}` is the
+# quoted PostgreSQL schema. Never edit a released one: add the next.
+MIGRATIONS: Final[dict[int, str]] = {
+    1: """
+CREATE TABLE {s}.events (
+    incident_id  TEXT    NOT NULL,
+    seq          INTEGER NOT NULL,
+    time         TEXT    NOT NULL,  -- the hashed ISO text, not a timestamptz
+    actor        TEXT    NOT NULL,
+    kind         TEXT    NOT NULL,
+    data         TEXT    NOT NULL,  -- the hashed JSON text, not jsonb: it comes back as written
+    spec_name    TEXT    NOT NULL,
+    spec_version TEXT    NOT NULL,
+    spec_digest  TEXT    NOT NULL,
+    prev_hash    TEXT    NOT NULL,
+    hash         TEXT    NOT NULL,
+    PRIMARY KEY (incident_id, seq)
+);
+CREATE TABLE {s}.incidents (
+    position    BIGINT PRIMARY KEY,
+    incident_id TEXT   NOT NULL UNIQUE
+);
+CREATE TABLE {s}.incident_counter (
+    one      BOOLEAN PRIMARY KEY DEFAULT TRUE CHECK (one),
+    position BIGINT  NOT NULL
+);
+INSERT INTO {s}.incident_counter (position) VALUES (0);
+""",
+}
+_MIGRATE_LOCK: Final = 0x49464C57  # pg_advisory_xact_lock key: one migrate() at a time
+
+_T = TypeVar("_T")
+
+
+def psycopg_modules() -> Any:
+    """``(psycopg, psycopg_pool)``, or ImportError with the install hint."""
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError as exc:
+        raise ImportError(INSTALL_HINT) from exc
+    return psycopg, psycopg_pool
+
+
+class Queries:
+    """The SQL of one store, its tables qualified with the PostgreSQL schema."""
+
+    def __init__(self, schema: str) -> None:
+        from psycopg import sql
+
+        s = sql.Identifier(schema).as_string(None)
+        self.schema = s
+        self.version = f"SELECT max(version) FROM {s}.incidentflow_schema"
+        self.current = f"SELECT COALESCE(max(seq), 0) FROM {s}.events WHERE incident_id = %s"
+        self.insert = f"INSERT INTO {s}.events ({COLUMNS}) VALUES ({', '.join(['%s'] * 11)})"
+        self.open = (
+            f"WITH next AS (UPDATE {s}.incident_counter SET position = position + 1 "
+            f"RETURNING position) INSERT INTO {s}.incidents (position, incident_id) "
+            "SELECT position, %s FROM next"
+        )
+        self.notify = f"SELECT pg_notify('{CHANNEL}', %s)"
+        self.events = (
+            f"SELECT {COLUMNS} FROM {s}.events WHERE incident_id = %s AND seq > %s ORDER BY seq"
+        )
+        self.index = f"SELECT position, incident_id FROM {s}.incidents ORDER BY position"
+        self.since = (
+            f"SELECT position, incident_id FROM {s}.incidents WHERE position > %s ORDER BY position"
+        )
+        self.high = f"SELECT position FROM {s}.incident_counter"
+        self.unlisted = (
+            f"SELECT DISTINCT e.incident_id FROM {s}.events e WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {s}.incidents i WHERE i.incident_id = e.incident_id) "
+            "ORDER BY e.incident_id"
+        )
+        self.all_events = f"SELECT {COLUMNS} FROM {s}.events ORDER BY incident_id, seq"
+
+
+class PostgresStore:
+    """Events in a PostgreSQL database, shared safely by any number of processes.
+
+    ``conninfo``: a libpq connection string or URL. ``pool``: a
+    ``psycopg_pool.ConnectionPool`` to use instead (its connections must be in
+    autocommit mode; the store never closes a pool it did not make). ``schema``: the
+    PostgreSQL schema holding the tables. ``max_connections``: the size of the pool
+    the store makes. ``timeout``: seconds a call waits for a connection before it fails
+    with StoreError.
+    """
+
+    def __init__(
+        self,
+        conninfo: str = "",
+        *,
+        pool: ConnectionPool[Any] | None = None,
+        schema: str = "public",
+        max_connections: int = 4,
+        timeout: float = 30.0,
+    ) -> None:
+        _, psycopg_pool = psycopg_modules()
+        self.schema = schema
+        self._sql = Queries(schema)
+        self._owns_pool = pool is None
+        self._conninfo = conninfo
+        if pool is None:
+            pool = psycopg_pool.ConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=max(1, max_connections),
+                kwargs={"autocommit": True},
+                check=psycopg_pool.ConnectionPool.check_connection,
+                timeout=timeout,
+                open=True,
+                name="incidentflow",
+            )
+        self.pool: ConnectionPool[Any] = pool
+        self._checked = False
+        self._check_lock = threading.Lock()
+        self._listener: psycopg.Connection[Any] | None = None
+        self._listen_lock = threading.Lock()
+
+    # --- the schema ------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Create the schema, or upgrade it to :data:`SCHEMA_VERSION`; return the version.
+
+        Idempotent, and safe to run from several processes at once (they take turns).
+        Raises StoreSchemaError if the database's schema is newer than this release's.
+        """
+        psycopg, _ = psycopg_modules()
+        s = self._sql.schema
+        try:
+            with self.pool.connection() as conn, conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATE_LOCK,))
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
+                conn.execute(
+                    f"CREATE TABLE IF NOT EXISTS {s}.incidentflow_schema ("
+                    "version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+                )
+                found = conn.execute(self._sql.version).fetchone()[0] or 0
+                if found > SCHEMA_VERSION:
+                    raise self._schema_error(found)
+                for version in range(found + 1, SCHEMA_VERSION + 1):
+                    conn.execute(MIGRATIONS[version].format(s=s))
+                    conn.execute(
+                        f"INSERT INTO {s}.incidentflow_schema (version) VALUES (%s)", (version,)
+                    )
+        except psycopg.Error as exc:
+            raise StoreError("migrate the schema", None, exc) from exc
+        self._checked = True
+        return SCHEMA_VERSION
+
+    def schema_version(self) -> int | None:
+        """The database's schema version, or None when it has none."""
+        return self._read("read the schema version", None, self._version_of)
+
+    def _version_of(self, conn: psycopg.Connection[Any]) -> int | None:
+        return read_schema_version(conn, self._sql)
+
+    def _schema_error(self, found: int | None) -> StoreSchemaError:
+        where = f"schema {self.schema!r} of the database"
+        if found is not None and found > SCHEMA_VERSION:
+            remedy = "upgrade incidentflow to use it"
+        else:
+            remedy = "run `incidentflow store init URL` (or PostgresStore.migrate()) first"
+        return StoreSchemaError(where, found, SCHEMA_VERSION, remedy)
+
+    def _require_schema(self, conn: psycopg.Connection[Any]) -> None:
+        if self._checked:
+            return
+        with self._check_lock:
+            if not self._checked:
+                found = self._version_of(conn)
+                if found != SCHEMA_VERSION:
+                    raise self._schema_error(found)
+                self._checked = True
+
+    # --- writing ---------------------------------------------------------------------
+
+    def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
+        """Append ``events`` in one transaction, or raise ConcurrencyError (writing nothing)
+        if the incident is not at ``expected_version``; StoreError if the database failed
+        (the transaction rolled back, unless the connection was lost during COMMIT)."""
+        psycopg, _ = psycopg_modules()
+        rows = [event_row(e) for e in events]
+        q = self._sql
+        try:
+            with self.pool.connection() as conn:
+                self._require_schema(conn)
+                try:
+                    with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
+                        if expected_version == 0:
+                            cur.execute(q.open, (incident_id,))
+                        current = conn.execute(q.current, (incident_id,))
+                        cur.executemany(q.insert, rows)
+                        cur.execute(q.notify, (incident_id,))
+                        (found,) = current.fetchone() or (0,)
+                        if found != expected_version:  # behind, not ahead: no key clash
+                            raise ConcurrencyError(incident_id, expected_version, int(found))
+                except psycopg.errors.UniqueViolation:
+                    # Another writer committed this seq (or opened this id) first.
+                    (actual,) = conn.execute(q.current, (incident_id,)).fetchone() or (0,)
+                    raise ConcurrencyError(incident_id, expected_version, int(actual)) from None
+        except ConcurrencyError:
+            raise
+        except (psycopg.Error, _pool_errors()) as exc:
+            raise StoreError("append", incident_id, exc) from exc
+
+    # --- reading ---------------------------------------------------------------------
+
+    def _read(self, operation: str, incident_id: str | None, query: Callable[[Any], _T]) -> _T:
+        """``query(connection)``, retried once on a fresh connection if the first broke."""
+        psycopg, _ = psycopg_modules()
+        for attempt in (1, 2):
+            try:
+                with self.pool.connection() as conn:
+                    return query(conn)
+            except psycopg.OperationalError as exc:
+                if attempt == 2:
+                    raise StoreError(operation, incident_id, exc) from exc
+            except (psycopg.Error, _pool_errors()) as exc:
+                raise StoreError(operation, incident_id, exc) from exc
+        raise AssertionError("unreachable")
+
+    def _checked_read(
+        self, operation: str, incident_id: str | None, query: Callable[[Any], _T]
+    ) -> _T:
+        def run(conn: Any) -> _T:
+            self._require_schema(conn)
+            return query(conn)
+
+        return self._read(operation, incident_id, run)
+
+    def events(self, incident_id: str, after: int = 0) -> list[Event]:
+        return self._checked_read(
+            "read the events",
+            incident_id,
+            lambda c: select_events(c, self._sql, incident_id, after),
+        )
+
+    def incident_ids(self) -> list[str]:
+        """Indexed ids in opening order, then ids that only the events name (sorted)."""
+        return self._checked_read(
+            "list the incidents", None, lambda c: select_incident_ids(c, self._sql)
+        )
+
+    def opened_since(self, position: int) -> tuple[list[str], int]:
+        def query(conn: Any) -> tuple[list[str], int]:
+            rows = conn.execute(self._sql.since, (position,)).fetchall()
+            return [str(r[1]) for r in rows], (int(rows[-1][0]) if rows else position)
+
+        return self._checked_read("list the incidents", None, query)
+
+    def incident_index(self) -> tuple[list[tuple[int, str]], int]:
+        """Every ``(position, incident_id)`` in order, and the highest position handed out.
+        Positions are dense: a gap means index rows were deleted."""
+        return self._checked_read(
+            "read the incidents index", None, lambda c: select_index(c, self._sql)
+        )
+
+    def all_events(self) -> Iterator[Event]:
+        """Every event, grouped by incident (by id), each in seq order; streamed with a
+        server-side cursor in one snapshot."""
+        psycopg, _ = psycopg_modules()
+        try:
+            with self.pool.connection() as conn:
+                self._require_schema(conn)
+                yield from select_all_events(conn, self._sql)
+        except (psycopg.Error, _pool_errors()) as exc:
+            raise StoreError("read every event", None, exc) from exc
+
+    # --- optional capabilities -------------------------------------------------------
+
+    def now(self) -> datetime:
+        """The database's current time (UTC): one clock for every process that shares it."""
+
+        def query(conn: Any) -> datetime:
+            value: datetime = conn.execute("SELECT statement_timestamp()").fetchone()[0]
+            return value.astimezone(UTC)
+
+        return self._read("read the clock", None, query)
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Wait until a commit notifies :data:`CHANNEL`, or ``timeout`` seconds pass.
+
+        True when a notification arrived (since the previous call, or during this one),
+        or when the listening connection had to be re-made (changes may have been missed
+        while it was down); False on timeout. Notifications are hints, not a queue:
+        callers must still read the store (and poll as a fallback).
+        """
+        psycopg, _ = psycopg_modules()
+        with self._listen_lock:
+            if self._listener is not None and not self._listener.closed:
+                try:
+                    got = list(self._listener.notifies(timeout=max(0.0, timeout), stop_after=1))
+                except psycopg.Error:
+                    self._listener.close()  # dropped: listen again below
+                else:
+                    return bool(got)
+            try:
+                kwargs = {**(getattr(self.pool, "kwargs", None) or {}), "autocommit": True}
+                self._listener = psycopg.Connection.connect(self._dsn(), **kwargs)
+                self._listener.execute(f"LISTEN {CHANNEL}")
+            except psycopg.Error as exc:
+                self._listener = None
+                raise StoreError("wait for a change", None, exc) from exc
+            return True
+
+    def _dsn(self) -> str:
+        return str(self._conninfo or getattr(self.pool, "conninfo", ""))
+
+    def close(self) -> None:
+        """Close the listening connection, and the pool if the store made it."""
+        with self._listen_lock:
+            if self._listener is not None:
+                self._listener.close()
+                self._listener = None
+        if self._owns_pool:
+            self.pool.close()
+
+
+# The reads, shared with the read-only snapshot (postgres_readonly.py). ``lenient``: data
+# that is not JSON reads as {} and verification reports the event as modified.
+
+
+def select_events(
+    conn: Any, q: Queries, incident_id: str, after: int = 0, *, lenient: bool = False
+) -> list[Event]:
+    """The incident's events with ``seq > after``, in seq order."""
+    rows = conn.execute(q.events, (incident_id, after)).fetchall()
+    return [row_event(r, lenient=lenient) for r in rows]
+
+
+def select_incident_ids(conn: Any, q: Queries) -> list[str]:
+    """Indexed ids in opening order, then ids that only the events name (sorted)."""
+    with conn.transaction():  # one snapshot for both queries
+        listed = [str(r[1]) for r in conn.execute(q.index)]
+        unlisted = [str(r[0]) for r in conn.execute(q.unlisted)]
+    return listed + unlisted
+
+
+def select_index(conn: Any, q: Queries) -> tuple[list[tuple[int, str]], int]:
+    """The incidents index and the highest position ever handed out (the counter)."""
+    with conn.transaction():
+        rows = [(int(p), str(i)) for p, i in conn.execute(q.index)]
+        found = conn.execute(q.high).fetchone()
+    high = int(found[0]) if found is not None else 0
+    return rows, max(high, rows[-1][0] if rows else 0)
+
+
+def select_all_events(conn: Any, q: Queries, *, lenient: bool = False) -> Iterator[Event]:
+    """Every event, grouped by incident (by id), each in seq order, from a server-side
+    cursor (constant memory however many there are)."""
+    with conn.transaction(), conn.cursor(name="incidentflow_all_events") as cur:
+        cur.itersize = 5000
+        cur.execute(q.all_events)
+        for row in cur:
+            yield row_event(row, lenient=lenient)
+
+
+def read_schema_version(conn: Any, q: Queries) -> int | None:
+    """The database's schema version under ``q``'s schema, or None when it has none."""
+    psycopg, _ = psycopg_modules()
+    try:
+        with conn.transaction():
+            row = conn.execute(q.version).fetchone()
+    except psycopg.errors.UndefinedTable:
+        return None
+    return None if row is None or row[0] is None else int(row[0])
+
+
+def _pool_errors() -> type[Exception]:
+    from psycopg_pool import PoolTimeout
+
+    return PoolTimeout

@@ -1,0 +1,86 @@
+"""What the audit commands print: metrics reports, verification verdicts, anchor summaries.
+
+The command line (``incidentflow report``, ``audit verify``, ``audit anchor``) and the
+demo only read a store and write these texts; the texts themselves are made here,
+from the audit layer's own results (:mod:`~incidentflow.audit.metrics`,
+:mod:`~incidentflow.audit.verify`, :mod:`~incidentflow.audit.anchor`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Literal
+
+from incidentflow.audit.anchor import Anchor
+from incidentflow.audit.metrics import IncidentMetrics, summarise
+from incidentflow.audit.timeline import duration
+from incidentflow.audit.verify import VerifyReport, format_problem
+
+ReportFormat = Literal["text", "json"]
+REPORT_FORMATS: tuple[ReportFormat, ...] = ("text", "json")
+
+
+def metrics_report(metrics: Sequence[IncidentMetrics], fmt: ReportFormat = "text") -> str:
+    """Every incident's metrics and, per process and level, the medians and SLA breaches:
+    a table (``text``) or, with every incident too, a JSON document (``json``)."""
+    if fmt not in REPORT_FORMATS:
+        raise ValueError(f"fmt must be one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
+    levels = summarise(metrics)
+    if fmt == "json":
+        payload = {
+            "incidents": [m.as_dict() for m in metrics],
+            "levels": [s.as_dict() for s in levels],
+        }
+        return json.dumps(payload, indent=2) + "\n"
+    header = (
+        f"{'process':<20} {'level':<6} {'n':>4} {'ack':>9} {'mitigate':>9} {'resolve':>10}  "
+        "breaches"
+    )
+    lines = [f"{len(metrics)} incident(s)", "", header]
+    for s in levels:
+        breaches = ", ".join(f"{k} {v}" for k, v in sorted(s.breaches.items())) or "none"
+        lines.append(
+            f"{s.process:<20} {s.severity:<6} {s.incidents:>4} "
+            f"{duration(s.median_time_to_acknowledge):>9} {duration(s.median_time_to_mitigate):>9} "
+            f"{duration(s.median_time_to_resolve):>10}  {breaches}"
+        )
+    lines += ["", "(median times from opening; durations of incidents still open count up to now)"]
+    return "\n".join(lines) + "\n"
+
+
+def incident_metrics_lines(m: IncidentMetrics) -> list[str]:
+    """One incident's times to acknowledge, mitigate and resolve, and its SLA breaches."""
+    return [
+        f"time to acknowledge  {duration(m.time_to_acknowledge)}",
+        f"time to mitigate     {duration(m.time_to_mitigate)}",
+        f"time to resolve      {duration(m.time_to_resolve)}",
+        f"SLA breaches         {', '.join(m.breached) or 'none'}",
+    ]
+
+
+def verification_text(report: VerifyReport, anchor: Anchor | None = None) -> str:
+    """Each problem on a line, then the verdict (and, when ``anchor`` was checked and
+    everything verifies, what the anchor vouches for)."""
+    verdict = "everything verifies" if report.ok else f"{len(report.problems)} problem(s)"
+    text = problems_text(report)
+    text += f"{report.checked} incident(s), {report.events} event(s): {verdict}\n"
+    if anchor is not None and report.ok:
+        text += (
+            f"anchor of {anchor.created} ({len(anchor.heads)} incident(s), digest "
+            f"{anchor.digest}): nothing it recorded was cut or rewritten\n"
+        )
+    return text
+
+
+def problems_text(report: VerifyReport) -> str:
+    """Each problem of ``report`` on a line (empty when there is none)."""
+    return "".join(format_problem(p) + "\n" for p in report.problems)
+
+
+def anchor_summary(anchor: Anchor, report: VerifyReport) -> str:
+    """What an anchor taken after ``report`` covers: incidents, events, time and digest."""
+    return (
+        f"anchored {len(anchor.heads)} incident(s), {report.events} event(s), at "
+        f"{anchor.created}: digest {anchor.digest}\n"
+    )
