@@ -419,3 +419,27 @@ def test_worker_command_reports_spec_errors_and_bad_stores(cli: Any, tmp_path: A
     result = cli("worker", "--store", str(tmp_path / "a.db"), str(SPEC), "--lease", "0")
     assert result.code == 2
     assert "lease" in result.err
+
+
+class DeafStore(NotifyingMemoryStore):
+    """A notifying store whose listener is down: every wait fails."""
+
+    def wait_for_change(self, timeout: float) -> bool:
+        raise StoreError("wait for a change", None, OSError("connection refused"))
+
+
+def test_a_listener_that_fails_never_stops_the_worker(
+    process: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = Engine(process, DeafStore())
+    rounds: list[int] = []
+
+    class Counting(Worker):
+        def run_once(self) -> Any:
+            rounds.append(1)
+            return super().run_once()
+
+    with caplog.at_level(logging.WARNING, logger="incidentflow.engine"):
+        Counting(engine, poll=0.01).run(lambda: len(rounds) >= 3)
+    assert len(rounds) == 3  # it slept by the clock instead, and went on
+    assert any("cannot wait for changes" in r.message for r in caplog.records)
