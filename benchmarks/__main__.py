@@ -1,7 +1,7 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
 NAME: cold, compile, load, engine, memory, sqlite, postgres, history, drill, output,
-hostile (default: all; postgres needs a server: `bash .ci/with-postgres python -m
+hostile, workers (default: all; postgres needs a server: `bash .ci/with-postgres python -m
 benchmarks postgres`).
 """
 
@@ -26,6 +26,7 @@ from benchmarks import (
     output,
     postgres_store,
     sqlite_store,
+    workers,
 )
 from benchmarks.common import Outcome
 
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "history": history.run,
     "drill": drill.run,
     "output": output.run,
+    "workers": workers.run,
     "hostile": hostile_triggers.run,
 }
 RESULTS = Path(__file__).with_name("results.json")

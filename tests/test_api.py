@@ -65,6 +65,10 @@ PUBLIC = {
     "UnknownIncident",
     "UnknownProcess",
     "VerifyReport",
+    # workers sharing a store
+    "Worker",
+    "ClockedStore",
+    "NotifyingStore",
 }
 
 
@@ -94,6 +98,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "examples",
         "render",
         "publish",
+        "worker_command",
     }
     assert exported <= PUBLIC | {"__version__"}
 

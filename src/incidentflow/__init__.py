@@ -43,12 +43,20 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.latest import LatestStore
     from incidentflow.audit.postgres import PostgresStore
     from incidentflow.audit.sqlite import SQLiteStore
-    from incidentflow.audit.store import IncidentIndex, IndexedStore, MemoryStore, Store
+    from incidentflow.audit.store import (
+        ClockedStore,
+        IncidentIndex,
+        IndexedStore,
+        MemoryStore,
+        NotifyingStore,
+        Store,
+    )
     from incidentflow.audit.verify import VerifyReport
     from incidentflow.compiler.process import CompiledTrigger, Process
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine
     from incidentflow.engine.problems import IncidentProblem, TickResult
     from incidentflow.engine.state import Incident, PlannedAction
+    from incidentflow.engine.worker import Worker
     from incidentflow.spec.models import Spec
 
 # The models, the compiler and the runtime (pydantic, networkx, transitions, sqlite3)
@@ -68,6 +76,8 @@ _LAZY = {
     "IndexedStore": "incidentflow.audit.store",
     "IncidentIndex": "incidentflow.audit.store",
     "Store": "incidentflow.audit.store",
+    "ClockedStore": "incidentflow.audit.store",
+    "NotifyingStore": "incidentflow.audit.store",
     "ActionRequest": "incidentflow.engine.engine",
     "Allowed": "incidentflow.engine.engine",
     "Engine": "incidentflow.engine.engine",
@@ -76,6 +86,7 @@ _LAZY = {
     "TickResult": "incidentflow.engine.problems",
     "Incident": "incidentflow.engine.state",
     "PlannedAction": "incidentflow.engine.state",
+    "Worker": "incidentflow.engine.worker",
 }
 
 
@@ -101,6 +112,7 @@ __all__ = [
     "AuditError",
     "ChainProblem",
     "CheckResult",
+    "ClockedStore",
     "CompiledTrigger",
     "ConcurrencyError",
     "Diagnostic",
@@ -121,6 +133,7 @@ __all__ = [
     "MissingHandlers",
     "NotAuthorized",
     "Note",
+    "NotifyingStore",
     "OperationRefused",
     "PlannedAction",
     "PostgresStore",
@@ -141,6 +154,7 @@ __all__ = [
     "UnknownIncident",
     "UnknownProcess",
     "VerifyReport",
+    "Worker",
     "__version__",
     "check",
     "load",

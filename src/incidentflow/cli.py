@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit | store``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit | store | worker``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -196,6 +196,42 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         required=True,
         help="write the anchor to FILE ('-': stdout)",
     )
+    worker = commands.add_parser(
+        "worker",
+        help="fire due timers and deliver actions, beside any number of other workers",
+        description="Fire every due timer and deliver every planned action of the specs' "
+        "processes, round after round, until SIGTERM or SIGINT (the round in progress "
+        "finishes). Any number of workers may share one store: a timer's effect happens "
+        "exactly once, an action is delivered at least once (taken over after its lease "
+        "when its worker dies). Exit 0 when stopped, 1 when a spec has errors, 2 on usage "
+        "errors, a store that cannot be opened or that stayed down.",
+    )
+    worker.add_argument("specs", nargs="+", metavar="SPEC_OR_DIR", help="spec file or directory")
+    worker.add_argument("--store", required=True, metavar="URL", help=STORE_HELP)
+    worker.add_argument(
+        "--actions",
+        metavar="MODULE:OBJECT",
+        help="the action handlers: a mapping of action name to handler, or a function "
+        "returning one (imported from the current directory too)",
+    )
+    worker.add_argument(
+        "--lease",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="how long a started action is held without a heartbeat before another worker "
+        "takes it over (default: 60)",
+    )
+    worker.add_argument(
+        "--poll",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="the longest sleep between rounds (default: 5)",
+    )
+    worker.add_argument(
+        "--id", dest="worker_id", metavar="NAME", help="recorded as the holder (default: host:pid)"
+    )
     store = commands.add_parser("store", help="create a store's schema, copy stores")
     store_commands = store.add_subparsers(
         dest="store_command", metavar="COMMAND", parser_class=_Parser, required=True
@@ -253,6 +289,19 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return _drill(args, stdout, stderr)
     if args.command in ("report", "audit"):
         return _with_store(args, stdout, stderr)
+    if args.command == "worker":
+        from incidentflow.worker_command import worker_command
+
+        return worker_command(
+            args.store,
+            args.specs,
+            args.actions,
+            args.lease,
+            args.poll,
+            args.worker_id,
+            stdout,
+            stderr,
+        )
     if args.command == "store":
         from incidentflow.audit.store_commands import store_command
 

@@ -40,6 +40,7 @@ KINDS = frozenset(
         "severity_changed",
         "noted",
         "action_started",
+        "action_heartbeat",
         "action_succeeded",
         "action_failed",
     }

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from incidentflow.audit.events import Event
@@ -198,3 +199,35 @@ if TYPE_CHECKING:  # mypy holds MemoryStore to the protocols it is used through
 
     def _conforms(store: MemoryStore) -> tuple[IndexedStore, IncidentIndex]:
         return store, store
+
+
+# --- Optional capabilities the worker uses (see incidentflow.engine.worker) -------------
+
+
+@runtime_checkable
+class ClockedStore(Protocol):
+    """A store that tells the time of the database every replica writes to.
+
+    Optional. A :class:`~incidentflow.Worker` compares deadlines (due timers, action
+    leases) against this clock rather than its host's, so that replicas whose clocks
+    disagree cannot fire a timer early. Stores of one machine (SQLite, memory) have no
+    need for it: their host's clock is the only one.
+    """
+
+    def now(self) -> datetime:
+        """The database's current time, as an aware datetime."""
+        ...
+
+
+@runtime_checkable
+class NotifyingStore(Protocol):
+    """A store that can wake a waiting worker when something was appended.
+
+    Optional. Without it a worker polls. A notification is a hint, never a promise
+    (PostgreSQL's ``NOTIFY`` is lost while nobody listens): workers poll as well.
+    """
+
+    def wait_for_change(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True if something was appended meanwhile (by
+        any writer), False on time-out. May return True spuriously."""
+        ...

@@ -60,6 +60,8 @@ def describe(event: Event) -> str:
         return f"signal joined this incident ({d['trigger']})"
     if kind == "action_started":
         return f"action {d['action']} started"
+    if kind == "action_heartbeat":
+        return f"action {d['action_id']} still running (attempt {d['attempt']})"
     if kind == "action_succeeded":
         return f"action {d['action_id']} succeeded"
     if kind == "action_failed":

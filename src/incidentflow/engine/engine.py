@@ -17,25 +17,34 @@ others (:mod:`incidentflow.engine.problems`).
 from __future__ import annotations
 
 import functools
+import random
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import Event, seal
-from incidentflow.audit.store import IndexedStore, MemoryStore, Store, require_store
+from incidentflow.audit.store import (
+    ClockedStore,
+    IndexedStore,
+    MemoryStore,
+    Store,
+    require_store,
+)
 from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
-from incidentflow.engine import authz, inputs, retries
+from incidentflow.engine import authz, inputs, leases, retries
 from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts import them here
 from incidentflow.engine.inputs import TIMER as TIMER
+from incidentflow.engine.leases import DEFAULT_LEASE
 from incidentflow.engine.machine import ProcessMachine
 from incidentflow.engine.planning import plan_actions, plan_timers, sla_seconds
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
+from incidentflow.engine.worker import DEFAULT_POLL, Stop, Worker
 from incidentflow.errors import (
     ConcurrencyError,
     IncidentflowError,
@@ -161,6 +170,9 @@ class Engine:
         # outcomes of actions that ran but could not be recorded: incident -> action -> event
         self._unrecorded: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
         self._opened_position = 0  # how far opened_since() has been read
+        # leases on the actions this engine starts (a Worker sets its own terms)
+        self._lease = leases.LeaseTerms()
+        self._store_clock = self.store.now if isinstance(self.store, ClockedStore) else None
         self._listed: set[str] = set()  # the same, for stores without opened_since()
         for name, handler in (handlers or {}).items():
             self.register_action(name, handler)
@@ -553,34 +565,47 @@ class Engine:
         return state.snapshot()
 
     @_serialised
-    def tick(self, now: datetime | None = None) -> TickResult:
+    def tick(self, now: datetime | None = None, *, spread: bool = False) -> TickResult:
         """Fire every due timer exactly once (its actions, then its transition, if any), and
         start the actions that are due again (see :mod:`incidentflow.engine.retries`).
 
         Returns the events written (a list), with ``problems``: the incidents it skips
         (see :meth:`problems`). An incident that fails is skipped for a while and never
         stops the others. Safe to call from several processes sharing a store: a timer
-        another process fired first is skipped.
+        another process fired first is skipped. ``spread`` (what a
+        :class:`~incidentflow.Worker` does): visit the incidents in a random order, and
+        read an incident again just before firing its timer, so that workers sharing a
+        store mostly work on different incidents instead of racing for the same ones.
         """
         now = inputs.when(now, "tick", "now") if now is not None else self._now()
         written: list[Event] = []
-        for state in self._watched_states(now):
+        states = self._watched_states(now)
+        if spread:
+            random.shuffle(states)
+        for state in states:
             if self._problems.holds(state.id, state.version, now):
                 continue
             try:
-                self._tick_incident(state, now, written)
+                self._tick_incident(state, now, written, refresh=spread)
             except Exception as error:  # one incident must never stop the others' timers
                 self._problems.failed(state.id, state.version, error, now)
             else:
                 self._problems.cleared(state.id)
         return TickResult(written, self._problems.problems())
 
-    def _tick_incident(self, state: IncidentState, now: datetime, written: list[Event]) -> None:
-        """Fire the incident's due timers, then start its due actions (adds to ``written``)."""
+    def _tick_incident(
+        self, state: IncidentState, now: datetime, written: list[Event], *, refresh: bool = False
+    ) -> None:
+        """Fire the incident's due timers, then start its due actions (adds to ``written``).
+        ``refresh``: read the incident again before firing (another process may have)."""
         if not state.closed:
             self._process_for(state, "tick")
         for _ in range(_MAX_TIMER_STEPS):
             due = sorted((d, t) for t, d in state.timers.items() if d <= now and not state.closed)
+            if due and refresh:
+                refresh = False
+                state = self._load(state.id)  # a read, cheaper than an append refused
+                continue
             if not due:
                 break
             version = state.version
@@ -599,6 +624,19 @@ class Engine:
 
         self._run_actions(state, due_now, now=now, into=written)
         self._unrun.discard(state.id)
+
+    def run_worker(
+        self,
+        stop: Stop,
+        *,
+        lease: float | timedelta = DEFAULT_LEASE,
+        poll: float | timedelta = DEFAULT_POLL,
+        worker_id: str | None = None,
+    ) -> None:
+        """Fire due timers and deliver planned actions until ``stop`` (a set Event, or a
+        function returning True): ``Worker(self, ...).run(stop)``, see
+        :class:`~incidentflow.engine.worker.Worker` for the options and the guarantees."""
+        Worker(self, lease=lease, poll=poll, worker_id=worker_id).run(stop)
 
     # --- internals --------------------------------------------------------------------
 
@@ -1031,6 +1069,8 @@ class Engine:
                 "action_id": planned.id,
                 "action": planned.action,
                 "attempt": planned.attempts + 1,
+                "holder": self._lease.who,
+                "lease_until": (self._lease_now(now) + self._lease.length).isoformat(),
             }
             version = state.version
             try:
@@ -1069,11 +1109,49 @@ class Engine:
         try:
             # the host's code runs outside the engine's turn: it may call engines, this one
             # included, from any thread (holding the turn would deadlock such hosts)
-            with self._turns.released():
+            with self._turns.released(), self._heartbeat(state.id, planned.id, attempt):
                 handler(request)
         except Exception as exc:  # a failing handler must never lose the committed transition
             return f"{type(exc).__name__}: {exc}"
         return None
+
+    def _heartbeat(self, incident_id: str, action_id: str, attempt: int) -> leases.Heartbeat:
+        """Renews the lease of a running attempt every half lease (see leases.py)."""
+        terms = self._lease
+        return leases.Heartbeat(
+            lambda: self._renew_lease(incident_id, action_id, attempt),
+            terms.length.total_seconds() / 2,
+            terms.longest_run.total_seconds(),
+        )
+
+    @_serialised
+    def _renew_lease(self, incident_id: str, action_id: str, attempt: int) -> bool:
+        """Record that the attempt still runs, moving its lease on; False if it is no longer
+        running (finished, or taken over: the lease is someone else's now)."""
+        state = self._load(incident_id)
+        action = state.actions.get(action_id)
+        if action is None or action.status != "started" or action.attempts != attempt:
+            return False
+        now = self._lease_now(None)
+        data = {
+            "action_id": action_id,
+            "attempt": attempt,
+            "lease_until": (now + self._lease.length).isoformat(),
+        }
+        self._record(state, "action_heartbeat", data, now, [])
+        return True
+
+    def _lease_now(self, now: datetime | None) -> datetime:
+        """The time leases are measured in: the store's clock when it has one (the same for
+        every replica), else ``now`` (the time of the cause), else the engine's clock."""
+        if self._store_clock is not None:
+            return inputs.when(self._store_clock(), "store", "the store's time")
+        return now if now is not None else self._now()
+
+    @_serialised
+    def _set_lease_terms(self, terms: leases.LeaseTerms) -> None:
+        """How this engine holds the actions it starts from now on (a Worker's terms)."""
+        self._lease = terms
 
     def _record(
         self,

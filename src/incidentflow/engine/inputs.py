@@ -161,6 +161,11 @@ def _name(value: object, operation: str, argument: str, incident_id: str | None)
     return checked
 
 
+def label(value: object, operation: str, argument: str) -> str:
+    """A name that is nobody's (a worker's id): the rules of people's names."""
+    return _name(value, operation, argument, None)
+
+
 def is_reserved(name: str) -> bool:
     """True if ``name`` is, or looks like, one of :data:`RESERVED`."""
     return unicodedata.normalize("NFKC", name).casefold() in RESERVED

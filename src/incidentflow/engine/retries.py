@@ -13,6 +13,11 @@ Actions run in the call that planned them (``fire()``, ``open()``, ``signal()``,
   each, for at most :data:`MAX_ATTEMPTS` attempts. The last failure records
   ``retry_at: null``: the action stays failed (``retry_actions()`` still runs it).
   A failure for want of a handler is not retried by itself either.
+- a **started** action whose lease ran out with no outcome recorded (its runner died
+  mid-handler, see :mod:`incidentflow.engine.leases`) is started again once its
+  ``lease_until`` has passed, unless :data:`MAX_ATTEMPTS` attempts were made: an action
+  that kills every runner that starts it must not take down every worker in turn. Logs
+  written before leases have none: such an action is left to ``retry_actions()``.
 
 Nothing planned more than :data:`GIVE_UP_AFTER` ago is started by itself: after a long
 outage, a page about a long-gone moment would mislead (``retry_actions()`` still runs
@@ -52,4 +57,6 @@ def next_run(action: PlannedAction, now: datetime, *, eager: bool) -> datetime |
         return action.planned_at if eager else action.planned_at + UNSTARTED_GRACE
     if action.status == "failed":
         return action.retry_at
+    if action.status == "started" and action.attempts < MAX_ATTEMPTS:
+        return action.lease_until
     return None

@@ -31,6 +31,8 @@ class PlannedAction:
     retry_at: datetime | None = None  # when tick() starts a failed action again (None: never)
     planned_at: datetime | None = None  # the time of the event that planned it
     idempotency_key: str = ""  # unique across incidents and stores (see key_of)
+    holder: str = ""  # who started the current attempt (logs before leases: "")
+    lease_until: datetime | None = None  # a started attempt is taken over after this
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,7 +189,16 @@ class IncidentState:
             self.severity = data["new"]
             self.timers = {k: _time(v) for k, v in data["timers"].items()}
         elif kind == "action_started":
-            self._action(data["action_id"], "started", started=True)
+            lease = data.get("lease_until")  # absent from logs written before leases
+            self._action(
+                data["action_id"],
+                "started",
+                started=True,
+                holder=data.get("holder", ""),
+                lease_until=_time(lease) if lease else None,
+            )
+        elif kind == "action_heartbeat":
+            self._renew(data["action_id"], data["attempt"], _time(data["lease_until"]))
         elif kind == "action_succeeded":
             self._action(data["action_id"], "succeeded")
         elif kind == "action_failed":
@@ -231,6 +242,8 @@ class IncidentState:
         retry_at: datetime | None = None,
         *,
         started: bool = False,
+        holder: str = "",
+        lease_until: datetime | None = None,
     ) -> None:
         current = self.actions.get(action_id)
         if current is not None:
@@ -240,7 +253,16 @@ class IncidentState:
                 error=error,
                 attempts=current.attempts + started,
                 retry_at=retry_at,
+                holder=holder,
+                lease_until=lease_until,
             )
+
+    def _renew(self, action_id: str, attempt: int, lease_until: datetime) -> None:
+        """A heartbeat of the attempt still running: its lease moves on (one of an
+        attempt already taken over, or finished, changes nothing)."""
+        current = self.actions.get(action_id)
+        if current is not None and current.status == "started" and current.attempts == attempt:
+            self.actions[action_id] = replace(current, lease_until=lease_until)
 
     def snapshot(self) -> Incident:
         """An immutable copy of the current state."""
