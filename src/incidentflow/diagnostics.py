@@ -9,6 +9,7 @@ CI and tests can use it without parsing text. Formatting lives in
 from __future__ import annotations
 
 import enum
+import reprlib
 from dataclasses import dataclass, field
 
 
@@ -76,3 +77,18 @@ class Diagnostic:
     def sort_key(self) -> tuple[str, int, int, str]:
         """Order diagnostics by place, then code (stable output for diffs)."""
         return (self.file, self.line, self.column, self.code)
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxstring = _BRIEF.maxother = 60
+_BRIEF.maxlong = 40
+_BRIEF.maxlist = _BRIEF.maxtuple = _BRIEF.maxdict = 6
+
+
+def brief(value: object) -> str:
+    """``repr(value)`` for a message, shortened in the middle when it is long.
+
+    A hostile spec can hold a value of megabytes where a short one belongs; the
+    message names it without copying it (nor building its whole repr).
+    """
+    return _BRIEF.repr(value)
