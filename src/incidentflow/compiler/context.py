@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from incidentflow.diagnostics import Diagnostic, Note, Severity
 from incidentflow.rules import rule
+from incidentflow.spec.limits import MAX_DIAGNOSTICS, TooManyDiagnostics
 from incidentflow.spec.loader import LoadedSpec
 from incidentflow.spec.models import Spec
 from incidentflow.spec.yamlread import Path
@@ -36,7 +37,19 @@ class CheckContext:
         notes: Iterable[Note] = (),
         severity: Severity | None = None,
     ) -> None:
-        """Record a diagnostic at the value (or the key) found at ``path``."""
+        """Record a diagnostic at the value (or the key) found at ``path``.
+
+        When the spec is the rest of one with broken values (``loaded.pruned``), only
+        errors that are not consequences of what was left out are recorded.
+        """
+        severity = severity or rule(code).severity
+        pruned = self.loaded.pruned
+        if pruned is not None and (
+            severity is Severity.WARNING
+            or pruned.hides(self.loaded.source_map.as_written(path))
+            or pruned.names_dropped(str(path[-1]) if at == "key" and path else pruned.subject(path))
+        ):
+            return
         smap = self.loaded.source_map
         pos = smap.key(path) if at == "key" else smap.value(path)
         length = len(str(path[-1])) if at == "key" and path else smap.length(path)
@@ -46,13 +59,15 @@ class CheckContext:
                 pos.line,
                 pos.column,
                 code,
-                severity or rule(code).severity,
+                severity,
                 message,
                 hint,
                 tuple(notes),
                 length,
             )
         )
+        if len(self.diagnostics) > MAX_DIAGNOSTICS:
+            raise TooManyDiagnostics
 
     def note_at(self, path: Path, message: str, *, at: Literal["value", "key"] = "value") -> Note:
         """A note pointing at ``path``."""

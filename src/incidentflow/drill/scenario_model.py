@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 from incidentflow.diagnostics import Diagnostic, Note, Position, Severity
 from incidentflow.spec.durations import parse_duration
 from incidentflow.spec.limits import DEFAULT_LIMITS, Limits
-from incidentflow.spec.source import decode_source, too_large
+from incidentflow.spec.source import NotRegularFile, read_spec_text, text_too_large
 from incidentflow.spec.yamlread import Path as YamlPath
 from incidentflow.spec.yamlread import SourceMap, read_yaml
 from incidentflow.suggest import did_you_mean
@@ -754,10 +754,9 @@ def scenario_from_text(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Scenario | list[Diagnostic]:
     """Check scenario text; the Scenario, or every problem found (never raises for them)."""
-    if len(text) * 4 > limits.max_bytes:
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > limits.max_bytes:
-            return [too_large(size, filename, limits)]
+    oversized = text_too_large(text, filename, limits)
+    if oversized is not None:
+        return [oversized]
     document, diagnostics = read_yaml(text, filename, limits)
     if document is None:
         return [_scenario_wording(d) for d in diagnostics]
@@ -792,9 +791,14 @@ def read_scenario(
     """Like :func:`load_scenario`, plus the file's text when it could be decoded."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        text, decode_problem = read_spec_text(path, name, limits)
     except OSError as exc:
-        reason = "it is a directory" if Path(path).is_dir() else (exc.strerror or str(exc)).lower()
+        if isinstance(exc, IsADirectoryError):
+            reason = "it is a directory"
+        elif isinstance(exc, NotRegularFile):
+            reason = f"it {exc.strerror}"
+        else:
+            reason = (exc.strerror or str(exc)).lower()
         problem = Diagnostic(
             name,
             0,
@@ -805,7 +809,6 @@ def read_scenario(
             hint="check the path",
         )
         return [problem], None
-    text, decode_problem = decode_source(data, name, limits)
     if text is None:
         assert decode_problem is not None
         return [decode_problem], None
