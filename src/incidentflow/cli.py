@@ -18,6 +18,7 @@ from typing import TextIO
 from incidentflow._version import __version__
 
 EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a program stopped by SIGPIPE
 
 
 class _UsageError(Exception):
@@ -189,7 +190,9 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
                 Path(args.keep) if args.keep else None,
                 Path(args.spec) if args.spec else None,
             )
-        except (FileNotFoundError, OSError) as exc:
+        except BrokenPipeError:
+            raise  # the reader of our output left: main() ends quietly
+        except OSError as exc:
             stderr.write(f"incidentflow: {exc}\n")
             return EXIT_USAGE
     if args.command == "drill":
@@ -362,6 +365,8 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         if args.command == "report":
             return _report(store, args.format, stdout)
         return _verify(store, stdout)
+    except BrokenPipeError:
+        raise  # the reader of our output left: main() ends quietly
     except Exception as exc:  # a corrupt or foreign file: say so, never a traceback
         stderr.write(f"incidentflow: {path}: cannot read the event store: {exc}\n")
         return EXIT_USAGE
@@ -438,4 +443,14 @@ def main() -> None:
     # skipping the plugin scan (an entry-point lookup) saves about 25 ms of start-up.
     # Hosts that import incidentflow are not affected: this runs only for the CLI.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    sys.exit(run(sys.argv[1:], sys.stdout, sys.stderr))
+    try:
+        code = run(sys.argv[1:], sys.stdout, sys.stderr)
+        sys.stdout.flush()  # inside the try: a closed pipe often shows only when flushing
+    except BrokenPipeError:
+        # The reader left (`incidentflow validate ... | head`). As Python's documentation
+        # advises (signal module, "Note on SIGPIPE"), point stdout at devnull so that the
+        # flush at exit cannot fail again, and exit as a program stopped by SIGPIPE would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_BROKEN_PIPE)
+    sys.exit(code)

@@ -6,6 +6,7 @@ import json
 from collections.abc import Mapping, Sequence
 
 from incidentflow.diagnostics import Diagnostic
+from incidentflow.spec.lines import split_lines
 
 FORMATS = ("text", "json", "github")
 
@@ -17,7 +18,7 @@ def format_text(diagnostics: Sequence[Diagnostic], sources: Mapping[str, str | N
         lines = [f"{d.file}:{d.line}:{d.column}: {d.severity.value} {d.code} {d.message}"]
         text = sources.get(d.file)
         if text is not None and d.line > 0:
-            source_lines = text.splitlines()
+            source_lines = split_lines(text)  # as editors number them, like the positions
             if d.line <= len(source_lines):
                 src = source_lines[d.line - 1].expandtabs(1)
                 gutter = " " * len(str(d.line))
