@@ -1,6 +1,6 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
-NAME: cold, compile, load, engine, memory, sqlite, history, drill (default: all).
+NAME: cold, compile, load, engine, memory, sqlite, history, drill, hostile (default: all).
 """
 
 from __future__ import annotations
@@ -12,7 +12,17 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from benchmarks import cold, compiling, drill, engine, history, loading, memory, sqlite_store
+from benchmarks import (
+    cold,
+    compiling,
+    drill,
+    engine,
+    history,
+    hostile,
+    loading,
+    memory,
+    sqlite_store,
+)
 from benchmarks.common import Outcome
 
 BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
@@ -24,6 +34,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "sqlite": sqlite_store.run,
     "history": history.run,
     "drill": drill.run,
+    "hostile": hostile.run,
 }
 RESULTS = Path(__file__).with_name("results.json")
 
