@@ -151,3 +151,33 @@ def test_engine_runs_timers_of_the_longest_duration() -> None:
     assert engine.get(incident.id).timers["t"] == start + MAX_DURATION
     fired = engine.tick(start + 2 * MAX_DURATION)
     assert [e.kind for e in fired if e.data.get("timer") == "t"]
+
+
+# --- rehearsals read durations with the same parser, and their clock stays in the calendar ---
+
+
+def scenario(start: str, advances: list[str]) -> str:
+    steps = "".join(f"  - advance: {a}\n" for a in advances)
+    return (
+        f"scenario: end of time\nprocess: minimal\nstart: {start}\nsteps:\n"
+        "  - open: {severity: SEV1}\n" + steps
+    )
+
+
+@pytest.mark.parametrize(
+    ("start", "advances", "line"),
+    [
+        ("9999-12-30T00:00:00Z", ["1m"], 3),  # the start itself
+        ("9990-01-01T00:00:00Z", ["365d"] * 20, 15),  # the advance that would cross
+        ("2026-01-01T00:00:00Z", ["1000000000d"], 6),  # over the ceiling (BAD_VALUE)
+    ],
+)
+def test_a_scenario_cannot_run_the_clock_past_the_calendar(
+    start: str, advances: list[str], line: int
+) -> None:
+    from incidentflow.drill.scenario_model import scenario_from_text
+
+    process = incidentflow.loads(MINIMAL)
+    found = scenario_from_text(scenario(start, advances), "s.yaml", process)
+    assert isinstance(found, list)
+    assert [(d.code, d.line) for d in found] == [("IF804", line)]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from incidentflow.diagnostics import Diagnostic, Note, Position, Severity
-from incidentflow.spec.durations import parse_duration
+from incidentflow.spec.durations import MAX_DURATION, parse_duration
 from incidentflow.spec.limits import DEFAULT_LIMITS, Limits
 from incidentflow.spec.source import NotRegularFile, read_spec_text, text_too_large
 from incidentflow.spec.yamlread import Path as YamlPath
@@ -392,6 +392,8 @@ class _Checker:
         process_name = self.process_name(data)
         start = self.start(data)
         steps = self.steps(data["steps"]) if "steps" in data else None
+        if start is not None and steps is not None:
+            self.within_the_calendar(start, steps)
         if self.diagnostics or name is None or steps is None or start is None:
             return None
         return Scenario(
@@ -403,6 +405,32 @@ class _Checker:
             tuple(steps),
             text,
         )
+
+    def within_the_calendar(self, start: datetime, steps: list[Step]) -> None:
+        """The simulated clock, and the timers it plans, stay before the year 10000."""
+        latest = datetime.max.replace(tzinfo=UTC) - MAX_DURATION  # timers plan this far ahead
+        if start > latest:
+            self.at_value(
+                ("start",),
+                BAD_VALUE,
+                f"'start' is too close to the end of the calendar: timers planned up to "
+                f"{MAX_DURATION.days} days later would pass the year 9999",
+                hint="start the scenario at least a year before the end of 9999",
+            )
+            return
+        room = latest - start
+        for step in steps:
+            if isinstance(step.action, Advance):
+                if step.action.duration > room:
+                    self.error(
+                        Position(step.line, step.column),
+                        BAD_VALUE,
+                        "the clock would run past the end of the calendar (the year 9999)",
+                        hint="start the scenario earlier, or advance the clock less",
+                        length=len(step.kind),
+                    )
+                    return
+                room -= step.action.duration
 
     def process_name(self, data: Mapping[str, Any]) -> str | None:
         if "process" not in data:
