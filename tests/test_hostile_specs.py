@@ -78,3 +78,16 @@ def test_a_fifo_and_dev_zero_are_refused_unread(tmp_path: Path) -> None:
     for path in (fifo, Path("/dev/zero")):
         with pytest.raises(SpecFileError, match="not a regular file"):
             incidentflow.check(path)
+
+
+def test_a_thousand_warnings_and_more_stop_the_checks_as_an_error(tmp_path: Path) -> None:
+    # 1,200 roles nobody takes (IF501 each): the checks stop, so the spec cannot be built
+    roles = "".join(f"  extra{i}: {{title: R, backups: [lead]}}\n" for i in range(1200))
+    text = AT_THE_LIMIT["flow list"](Limits(max_nodes=300)).replace(
+        "roles:\n", "roles:\n" + roles, 1
+    )
+    found = checked(tmp_path, text)
+    assert found == Counter({"IF501": MAX_DIAGNOSTICS, "IF115": 1})
+    with pytest.raises(incidentflow.SpecError) as info:
+        incidentflow.loads(text)
+    assert info.value.errors[0].code == "IF115"

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from incidentflow.diagnostics import Diagnostic, Severity
 from incidentflow.errors import SpecError, SpecFileError
-from incidentflow.spec.limits import DEFAULT_LIMITS, Limits, capped
+from incidentflow.spec.limits import DEFAULT_LIMITS, MAX_DIAGNOSTICS, Limits, capped
 
 if TYPE_CHECKING:
     from incidentflow.compiler.process import Process
@@ -40,6 +40,8 @@ def _compile_text(text: str, filename: str, limits: Limits) -> CheckResult:
     reported = {(d.line, d.column) for d in result.diagnostics}  # one diagnostic per defect
     more = tuple(d for d in diagnostics if (d.line, d.column) not in reported)
     everything = capped((*result.diagnostics, *more), filename)
+    if len(everything) > MAX_DIAGNOSTICS:
+        process = None  # not every check ran (IF115)
     return CheckResult(filename, everything, result.text, process)
 
 

@@ -37,19 +37,18 @@ class TooManyDiagnostics(Exception):
 
 
 def capped(diagnostics: Sequence[Diagnostic], filename: str) -> tuple[Diagnostic, ...]:
-    """``diagnostics``, cut to :data:`MAX_DIAGNOSTICS` plus an IF115 saying so when longer."""
+    """``diagnostics``, cut to :data:`MAX_DIAGNOSTICS` plus an IF115 error saying so when longer."""
     if len(diagnostics) <= MAX_DIAGNOSTICS:
         return tuple(diagnostics)
     shown = tuple(diagnostics[:MAX_DIAGNOSTICS])
-    severity = Severity.ERROR if any(d.is_error for d in diagnostics) else Severity.WARNING
     return (
         *shown,
-        Diagnostic(
+        Diagnostic(  # an error even after warnings only: the checks did not all run
             filename,
             0,
             0,
             "IF115",
-            severity,
+            Severity.ERROR,
             f"more than {MAX_DIAGNOSTICS:,} problems; only the first {MAX_DIAGNOSTICS:,} "
             "are shown and checking stopped there",
             hint="fix these and validate again",
