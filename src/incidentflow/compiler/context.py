@@ -43,12 +43,7 @@ class CheckContext:
         errors that are not consequences of what was left out are recorded.
         """
         severity = severity or rule(code).severity
-        pruned = self.loaded.pruned
-        if pruned is not None and (
-            severity is Severity.WARNING
-            or pruned.hides(self.loaded.source_map.as_written(path))
-            or pruned.names_dropped(str(path[-1]) if at == "key" and path else pruned.subject(path))
-        ):
+        if self.loaded.pruned is not None and self._may_follow_from_pruning(path, at, severity):
             return
         smap = self.loaded.source_map
         pos = smap.key(path) if at == "key" else smap.value(path)
@@ -68,6 +63,17 @@ class CheckContext:
         )
         if len(self.diagnostics) > MAX_DIAGNOSTICS:
             raise TooManyDiagnostics
+
+    def _may_follow_from_pruning(
+        self, path: Path, at: Literal["value", "key"], severity: Severity
+    ) -> bool:
+        """True for what may be a consequence of the broken values left out of the spec:
+        a warning, anything inside them, a reference to the name of a dropped entry."""
+        pruned = self.loaded.pruned
+        assert pruned is not None
+        if severity is Severity.WARNING or pruned.hides(self.loaded.source_map.as_written(path)):
+            return True
+        return pruned.names_dropped(str(path[-1]) if at == "key" and path else pruned.subject(path))
 
     def note_at(self, path: Path, message: str, *, at: Literal["value", "key"] = "value") -> Note:
         """A note pointing at ``path``."""
