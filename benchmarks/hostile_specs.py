@@ -86,6 +86,12 @@ def many_unknown_keys(limits: Limits) -> str:
     return MINIMAL.replace("metadata:\n", "metadata:\n" + keys, 1)
 
 
+def many_duplicate_keys(limits: Limits) -> str:
+    """The same key repeated as often as the limit allows: one IF108 each (to the cap)."""
+    count = _room(limits) // 2  # a key and its value
+    return MINIMAL.replace("metadata:\n", "metadata:\n" + "  title: x\n" * count, 1)
+
+
 def many_type_errors(limits: Limits) -> str:
     """A list whose every item has the wrong type: one IF122 each."""
     count = _room(limits) // 2  # a list and its item
@@ -213,6 +219,7 @@ AT_THE_LIMIT: dict[str, Callable[[Limits], str]] = {
     "block list": block_list,
     "unknown key list": unknown_key_list,
     "many unknown keys": many_unknown_keys,
+    "many duplicate keys": many_duplicate_keys,
     "many type errors": many_type_errors,
     "many bad references": many_bad_references,
     "same-name transitions": same_name_transitions,
