@@ -18,7 +18,7 @@ REFERENCE = 1_000
 REPEAT = 3
 TARGET_SECONDS = 1.0
 TARGET_LINEARITY = 1.5  # per-state time may grow by half from 250 to 4,000 states
-# 4,000 states are more values than the default limits accept (about 1,300 states):
+# 4,000 states are more values than the default limits accept (about 1,100 states):
 # this measures how loading scales, so it lifts them.
 SCALING_LIMITS = Limits(max_nodes=200_000)
 

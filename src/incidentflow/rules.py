@@ -84,7 +84,7 @@ _TABLE: tuple[Rule, ...] = (
     Rule(
         "IF112",
         E,
-        "The spec holds more values than the loader accepts (50,000, aliases expanded).",
+        "The spec holds more values than the loader accepts (40,000, aliases expanded).",
         "Split the process; use fewer aliases of large values. This also stops 'billion "
         "laughs' documents.",
     ),

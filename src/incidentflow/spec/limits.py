@@ -22,7 +22,7 @@ class Limits:
 
     max_bytes: int = 8 * 1024 * 1024
     max_depth: int = 64
-    max_nodes: int = 50_000  # about 1,300 states, 50 times the largest example
+    max_nodes: int = 40_000  # about 1,100 states, 40 times the largest example
 
 
 DEFAULT_LIMITS = Limits()

@@ -78,12 +78,15 @@ class Pruned:
 
 
 def checkable_rest(
-    document: Document, spec: Spec | None = None, errors: list[ErrorDetails] | None = None
+    document: Document,
+    spec: Spec | None = None,
+    errors: list[tuple[ErrorDetails, Path]] | None = None,
 ) -> tuple[Spec, Pruned] | None:
     """The nearest spec to ``document`` that passes the models, and what was left out.
 
     ``spec`` is the document's spec when it already passes them (only the reader
-    flagged something); else ``errors`` are the models' errors on it, when known.
+    flagged something); else ``errors`` are the models' errors on it with their
+    paths (:attr:`~incidentflow.spec.validate.ModelCheck.errors`), when known.
     None when no such spec can be found in a few rounds (for example when a
     required top-level section is broken).
     """
@@ -108,10 +111,7 @@ def checkable_rest(
             )
             return spec, pruned
         before = len(dropped) + len(replaced)
-        found = [
-            (err, as_written(data_path(tuple(err["loc"]), data), renumbered))
-            for err in errors or ()
-        ]
+        found = [(err, as_written(path, renumbered)) for err, path in errors or ()]
         deepest = _deepest(path for _, path in found)
         kinds: dict[Path, set[str]] = {}  # the errors at each place, to fix it once
         for err, written in found:
@@ -136,11 +136,12 @@ def checkable_rest(
     return None
 
 
-def _validated(data: Any) -> tuple[Spec | None, list[ErrorDetails]]:
+def _validated(data: Any) -> tuple[Spec | None, list[tuple[ErrorDetails, Path]]]:
     try:
         return Spec.model_validate(data), []
     except ValidationError as exc:
-        return None, exc.errors(include_url=False)
+        errors = exc.errors(include_url=False)
+        return None, [(err, data_path(tuple(err["loc"]), data)) for err in errors]
 
 
 def name_key(name: str) -> str:

@@ -40,8 +40,9 @@ class ModelCheck:
 
     spec: Spec | None
     diagnostics: list[Diagnostic]
-    errors: list[ErrorDetails]
-    """pydantic's errors, every one (the diagnostics describe one per defect)."""
+    errors: list[tuple[ErrorDetails, Path]]
+    """pydantic's errors, every one, each with its path in the data (the diagnostics
+    describe one per defect)."""
     is_a_spec: bool
     """False when the data is not a spec at all (not a mapping, another apiVersion or kind)."""
 
@@ -76,8 +77,8 @@ def check_models(data: Any, filename: str, source_map: SourceMap) -> ModelCheck:
     try:
         return ModelCheck(Spec.model_validate(data), [], [], is_a_spec=True)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-    defects = _one_per_defect(errors, data)
+        errors = [(e, data_path(tuple(e["loc"]), data)) for e in exc.errors(include_url=False)]
+    defects = _one_per_defect(errors)
     if len(defects) > MAX_DIAGNOSTICS:  # only the first ones are shown: build only those
         defects.sort(key=lambda found: _place(source_map.value(found[1])))
         del defects[MAX_DIAGNOSTICS + 1 :]
@@ -94,7 +95,7 @@ def _is_type_error(err: ErrorDetails) -> bool:
     return err["type"].endswith("_type") or err["type"] == "model_attributes_type"
 
 
-def _one_per_defect(errors: list[ErrorDetails], data: Any) -> list[tuple[ErrorDetails, Path]]:
+def _one_per_defect(found: list[tuple[ErrorDetails, Path]]) -> list[tuple[ErrorDetails, Path]]:
     """Drop follow-on errors so that each defect is reported once.
 
     A misspelt key shows up as both "unknown key 'fild'" and "missing 'field'";
@@ -102,9 +103,10 @@ def _one_per_defect(errors: list[ErrorDetails], data: Any) -> list[tuple[ErrorDe
     items failed also reports "too short" when nothing valid was left; drop that.
     A value of a union type (``after: str | {LEVEL: duration}``) fails once per
     branch: keep the branch that got furthest, or one merged "must be A or B".
-    Returns the errors kept, each with its path in the data.
+    Takes and returns errors, each with its path in the data.
     """
-    paths = [data_path(tuple(err["loc"]), data) for err in errors]
+    errors = [err for err, _ in found]
+    paths = [path for _, path in found]
     # For each path, whether another error lies below it, or a non-type error at or below
     # it: counted over every prefix once, so that thousands of errors cost linear time.
     below: set[Path] = {p[:end] for p in paths for end in range(len(p))}
