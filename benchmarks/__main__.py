@@ -20,6 +20,7 @@ from benchmarks import (
     drill,
     engine,
     history,
+    hostile,
     hostile_triggers,
     loading,
     memory,
@@ -42,7 +43,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "drill": drill.run,
     "output": output.run,
     "workers": workers.run,
-    "hostile": hostile_triggers.run,
+    "hostile": lambda: hostile.run() + hostile_triggers.run(),
 }
 RESULTS = Path(__file__).with_name("results.json")
 

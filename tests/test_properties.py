@@ -285,10 +285,9 @@ def _expected_decode_problem(data: bytes) -> tuple[int, int] | str | None:
     """(line, column) of the first NUL, 'utf8' when undecodable, None when fine."""
     nul = data.find(b"\x00")
     if nul != -1:
-        before = data[:nul]
-        line_start = before[before.rfind(b"\n") + 1 :]
-        # columns count characters, not bytes
-        return before.count(b"\n") + 1, len(line_start.decode("utf-8", "replace")) + 1
+        # lines end as editors end them (\n, \r\n or \r); columns count characters, not bytes
+        lines = re.split(rb"\r\n|\r|\n", data[:nul])
+        return len(lines), len(lines[-1].decode("utf-8", "replace")) + 1
     try:
         data.decode("utf-8-sig")
     except UnicodeDecodeError:

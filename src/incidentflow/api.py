@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from incidentflow.diagnostics import Diagnostic, Severity, Suppressed
 from incidentflow.errors import SpecError, SpecFileError
-from incidentflow.spec.limits import DEFAULT_LIMITS, Limits
+from incidentflow.spec.limits import DEFAULT_LIMITS, MAX_DIAGNOSTICS, Limits, capped
 
 if TYPE_CHECKING:
     from incidentflow.compiler.process import Process
@@ -42,25 +42,17 @@ def _compile_text(
     from incidentflow.suppressions import suppress
 
     result = load_text(text, filename, limits)
-    if result.loaded is None:
-        return suppress(CheckResult(filename, result.diagnostics, result.text, None), disable)
-    process, diagnostics = compile_spec(result.loaded)
-    checked = CheckResult(filename, (*result.diagnostics, *diagnostics), result.text, process)
-    return suppress(checked, disable)
-
-
-def _read(path: str | os.PathLike[str]) -> bytes:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except IsADirectoryError:
-        raise SpecFileError(
-            str(path), "is a directory; use load_set() for a set of specs"
-        ) from None
-    except FileNotFoundError:
-        raise SpecFileError(str(path), "no such file") from None
-    except OSError as exc:
-        raise SpecFileError(str(path), exc.strerror or str(exc)) from None
+    loaded = result.loaded or result.partial  # with broken values, the rest is checked too
+    if loaded is None:
+        failed = CheckResult(filename, capped(result.diagnostics, filename), result.text, None)
+        return suppress(failed, disable)
+    process, diagnostics = compile_spec(loaded)
+    reported = {(d.line, d.column) for d in result.diagnostics}  # one diagnostic per defect
+    more = tuple(d for d in diagnostics if (d.line, d.column) not in reported)
+    everything = capped((*result.diagnostics, *more), filename)
+    if len(everything) > MAX_DIAGNOSTICS:
+        process = None  # not every check ran (IF115)
+    return suppress(CheckResult(filename, everything, result.text, process), disable)
 
 
 def check_file(
@@ -68,14 +60,23 @@ def check_file(
 ) -> CheckResult:
     """Load and compile one file; spec problems are returned, I/O problems raise SpecFileError.
 
-    ``disable`` names warnings to turn off (InvalidSuppression for errors and unknown codes).
+    The file is refused unread when it is not a regular file (a directory, FIFO or
+    device) and when it is larger than ``limits.max_bytes`` (IF110). ``disable`` names
+    warnings to turn off (InvalidSuppression for errors and unknown codes).
     """
-    from incidentflow.spec.source import decode_source
+    from incidentflow.spec.source import read_spec_text
     from incidentflow.suppressions import disabled_codes
 
     codes = disabled_codes(disable)
     name = str(path)
-    text, problem = decode_source(_read(path), name, limits)
+    try:
+        text, problem = read_spec_text(path, name, limits)
+    except IsADirectoryError:
+        raise SpecFileError(name, "is a directory; use load_set() for a set of specs") from None
+    except FileNotFoundError:
+        raise SpecFileError(name, "no such file") from None
+    except OSError as exc:
+        raise SpecFileError(name, exc.strerror or str(exc)) from None
     if text is None:
         assert problem is not None
         return CheckResult(name, (problem,), None, None)

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
 STORE_HELP = "an SQLite file or sqlite:///PATH, or postgresql://... (with ?schema=NAME)"
+EXIT_BROKEN_PIPE = 128 + 13  # what a shell reports for a program stopped by SIGPIPE
 
 
 class _UsageError(Exception):
@@ -483,6 +484,8 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         if args.audit_command == "anchor":
             return _anchor(args.database, args.output, stdout, stderr)
         return _verify(args.database, args.anchor, stdout, stderr)
+    except BrokenPipeError:
+        raise  # the reader of our output left: main() ends quietly
     except AuditError as exc:  # not a store, unreadable, or not an anchor: say which
         stderr.write(f"incidentflow: {exc}\n")
         return EXIT_USAGE
@@ -556,4 +559,14 @@ def main() -> None:
     # skipping the plugin scan (an entry-point lookup) saves about 25 ms of start-up.
     # Hosts that import incidentflow are not affected: this runs only for the CLI.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    sys.exit(run(sys.argv[1:], sys.stdout, sys.stderr))
+    try:
+        code = run(sys.argv[1:], sys.stdout, sys.stderr)
+        sys.stdout.flush()  # inside the try: a closed pipe often shows only when flushing
+    except BrokenPipeError:
+        # The reader left (`incidentflow validate ... | head`). As Python's documentation
+        # advises (signal module, "Note on SIGPIPE"), point stdout at devnull so that the
+        # flush at exit cannot fail again, and exit as a program stopped by SIGPIPE would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(EXIT_BROKEN_PIPE)
+    sys.exit(code)

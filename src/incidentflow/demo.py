@@ -299,6 +299,8 @@ def demo_command(spec: str | None, keep: str | None, stdout: TextIO, stderr: Tex
     except CannotDemo as exc:
         stderr.write(f"incidentflow demo: {path}: cannot be demoed: {exc}\n")
         return 2
+    except BrokenPipeError:
+        raise  # the reader of our output left: main() ends quietly
     except OSError as exc:
         stderr.write(f"incidentflow: {exc}\n")
         return 2

@@ -9,6 +9,7 @@ CI and tests can use it without parsing text. Formatting lives in
 from __future__ import annotations
 
 import enum
+import reprlib
 from dataclasses import dataclass, field
 
 
@@ -111,3 +112,18 @@ class Suppressed:
                 "justification": self.justification,
             },
         }
+
+
+_BRIEF = reprlib.Repr()
+_BRIEF.maxstring = _BRIEF.maxother = 60
+_BRIEF.maxlong = 40
+_BRIEF.maxlist = _BRIEF.maxtuple = _BRIEF.maxdict = 6
+
+
+def brief(value: object) -> str:
+    """``repr(value)`` for a message, shortened in the middle when it is long.
+
+    A hostile spec can hold a value of megabytes where a short one belongs; the
+    message names it without copying it (nor building its whole repr).
+    """
+    return _BRIEF.repr(value)

@@ -96,14 +96,27 @@ _TABLE: tuple[Rule, ...] = (
     Rule(
         "IF112",
         E,
-        "Aliases expand to more values than the loader accepts.",
-        "Use fewer nested aliases; this protects against 'billion laughs' documents.",
+        "The spec holds more values than the loader accepts (40,000, aliases expanded).",
+        "Split the process; use fewer aliases of large values. This also stops 'billion "
+        "laughs' documents.",
     ),
     Rule(
         "IF113",
         E,
         "A YAML merge key (`<<`) is used.",
         "Write the keys out, or use an alias for a whole value instead of merging.",
+    ),
+    Rule(
+        "IF114",
+        E,
+        "A number is longer than the loader reads (100 characters).",
+        "Quote it if it is text (an id or a version number), or write a shorter number.",
+    ),
+    Rule(
+        "IF115",
+        E,
+        "The spec has more problems than are reported for one file (1,000).",
+        "Fix the problems shown and validate again; checking stopped after the first 1,000.",
     ),
     Rule(
         "IF120",
@@ -121,8 +134,9 @@ _TABLE: tuple[Rule, ...] = (
     Rule(
         "IF123",
         E,
-        "A duration cannot be read.",
-        "Write durations as `45s`, `5m`, `1h30m`, `2d` or ISO 8601 such as `PT5M`.",
+        "A duration cannot be read, or is longer than a year (`365d`).",
+        "Write durations as `45s`, `5m`, `1h30m`, `2d` or ISO 8601 such as `PT5M`, with ASCII "
+        "digits, at most `365d`.",
     ),
     Rule(
         "IF124",

@@ -23,6 +23,7 @@ from incidentflow.compiler.timers import check_timers
 from incidentflow.compiler.triggers import check_triggers
 from incidentflow.diagnostics import Diagnostic
 from incidentflow.gcpause import gc_paused
+from incidentflow.spec.limits import TooManyDiagnostics
 from incidentflow.spec.loader import LoadedSpec
 from incidentflow.spec.models import Transition
 
@@ -34,20 +35,27 @@ def compile_spec(loaded: LoadedSpec) -> tuple[Process | None, list[Diagnostic]]:
     """Check a loaded spec and build its :class:`Process`.
 
     Returns the process (None when there are errors) and every diagnostic,
-    sorted by position.
+    sorted by position. A spec with broken values left out (``loaded.pruned``) is
+    checked, never built: its errors that do not follow from what was left out are
+    returned, and the graph checks run only when they can trust what they read.
     """
     ctx = CheckContext(loaded)
-    check_references(ctx)
-    check_severity(ctx)
-    check_roles(ctx)
-    check_timers(ctx)
-    check_policies(ctx)
-    triggers_ok = check_triggers(ctx)
-    analysis = check_graph(ctx)
-    if analysis is not None:
-        prove_policies(ctx, analysis)
+    pruned = loaded.pruned
+    try:
+        check_references(ctx)
+        check_severity(ctx)
+        check_roles(ctx)
+        check_timers(ctx)
+        check_policies(ctx)
+        triggers_ok = check_triggers(ctx)
+        if pruned is None or pruned.graph_intact:
+            analysis = check_graph(ctx)
+            if analysis is not None:
+                prove_policies(ctx, analysis)
+    except TooManyDiagnostics:  # more would not be shown (see limits.capped)
+        triggers_ok = False
     diagnostics = sorted(ctx.diagnostics, key=Diagnostic.sort_key)
-    if not triggers_ok or any(d.is_error for d in diagnostics):
+    if pruned is not None or not triggers_ok or any(d.is_error for d in diagnostics):
         return None, diagnostics
     return _build(ctx, diagnostics), diagnostics
 

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from incidentflow.diagnostics import Diagnostic, Note, Severity
 from incidentflow.rules import rule
+from incidentflow.spec.limits import MAX_DIAGNOSTICS, TooManyDiagnostics
 from incidentflow.spec.loader import LoadedSpec
 from incidentflow.spec.models import Spec
 from incidentflow.spec.yamlread import Path
@@ -36,7 +37,14 @@ class CheckContext:
         notes: Iterable[Note] = (),
         severity: Severity | None = None,
     ) -> None:
-        """Record a diagnostic at the value (or the key) found at ``path``."""
+        """Record a diagnostic at the value (or the key) found at ``path``.
+
+        When the spec is the rest of one with broken values (``loaded.pruned``), only
+        errors that are not consequences of what was left out are recorded.
+        """
+        severity = severity or rule(code).severity
+        if self.loaded.pruned is not None and self._may_follow_from_pruning(path, at, severity):
+            return
         smap = self.loaded.source_map
         pos = smap.key(path) if at == "key" else smap.value(path)
         length = len(str(path[-1])) if at == "key" and path else smap.length(path)
@@ -46,13 +54,26 @@ class CheckContext:
                 pos.line,
                 pos.column,
                 code,
-                severity or rule(code).severity,
+                severity,
                 message,
                 hint,
                 tuple(notes),
                 length,
             )
         )
+        if len(self.diagnostics) > MAX_DIAGNOSTICS:
+            raise TooManyDiagnostics
+
+    def _may_follow_from_pruning(
+        self, path: Path, at: Literal["value", "key"], severity: Severity
+    ) -> bool:
+        """True for what may be a consequence of the broken values left out of the spec:
+        a warning, anything inside them, a reference to the name of a dropped entry."""
+        pruned = self.loaded.pruned
+        assert pruned is not None
+        if severity is Severity.WARNING or pruned.hides(self.loaded.source_map.as_written(path)):
+            return True
+        return pruned.names_dropped(str(path[-1]) if at == "key" and path else pruned.subject(path))
 
     def note_at(self, path: Path, message: str, *, at: Literal["value", "key"] = "value") -> Note:
         """A note pointing at ``path``."""

@@ -245,23 +245,31 @@ def empty_guards(ctx: CheckContext) -> None:
 def ambiguous_transitions(ctx: CheckContext) -> None:
     """IF306: one name leaving one state must pick one transition at every level."""
     all_levels = frozenset(lv.id for lv in ctx.spec.severity.levels)
-    seen: dict[tuple[str, str], list[tuple[int, frozenset[str]]]] = defaultdict(list)
-    for i, tr in enumerate(ctx.spec.process.transitions):
-        levels = all_levels if tr.when is None else frozenset(tr.when.severity)
+    rank = {lv.id: i for i, lv in enumerate(ctx.spec.severity.levels)}
+    transitions = ctx.spec.process.transitions
+    guards = [all_levels if tr.when is None else frozenset(tr.when.severity) for tr in transitions]
+    # (source, name) -> level -> the first transition of that name leaving there at that
+    # level: each transition is compared with the first one it overlaps, in time linear
+    # in the guards' sizes (not in the number of same-named transitions before it).
+    first_at: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+    for i, tr in enumerate(transitions):
+        levels = guards[i]
         for source in tr.sources:
-            for j, other in seen[(source, tr.name)]:
-                overlap = levels & other
-                if overlap:
-                    at = ", ".join(lv.id for lv in ctx.spec.severity.levels if lv.id in overlap)
-                    ctx.report(
-                        "IF306",
-                        ("process", "transitions", i, "name"),
-                        f"two transitions named '{tr.name}' leave '{source}' at {at}",
-                        hint="rename one, or make their 'when' guards disjoint",
-                        notes=[ctx.note_at(("process", "transitions", j), "the other one is here")],
-                    )
-                    break
-            seen[(source, tr.name)].append((i, levels))
+            claimed = first_at[(source, tr.name)]
+            earlier = [claimed[level] for level in levels if level in claimed]
+            if earlier:
+                j = min(earlier)
+                overlap = levels & guards[j]
+                at = ", ".join(sorted(overlap & rank.keys(), key=rank.__getitem__))
+                ctx.report(
+                    "IF306",
+                    ("process", "transitions", i, "name"),
+                    f"two transitions named '{tr.name}' leave '{source}' at {at}",
+                    hint="rename one, or make their 'when' guards disjoint",
+                    notes=[ctx.note_at(("process", "transitions", j), "the other one is here")],
+                )
+            for level in levels:
+                claimed.setdefault(level, i)
 
 
 def terminal_states_with_exits(ctx: CheckContext) -> None:

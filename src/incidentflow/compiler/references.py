@@ -5,7 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from incidentflow.compiler.context import CheckContext
-from incidentflow.spec.durations import is_duration
+from incidentflow.spec.durations import (
+    MAX_DURATION_TEXT,
+    duration_problem,
+    looks_like_duration,
+)
 from incidentflow.spec.models import SLA_FIELDS, ActionCall
 from incidentflow.spec.yamlread import Path
 from incidentflow.suggest import closest, did_you_mean
@@ -65,7 +69,7 @@ def duplicate_ids(ctx: CheckContext) -> None:
 def unknown_roles(ctx: CheckContext) -> None:
     """IF203, IF209: owners, transition roles, backups and policies name existing roles."""
     spec = ctx.spec
-    roles = list(spec.roles)
+    roles = tuple(spec.roles)  # a tuple: suggestions index it once
 
     def check(path: Path, role: str, what: str) -> None:
         if role not in spec.roles:
@@ -102,7 +106,7 @@ def unknown_roles(ctx: CheckContext) -> None:
 def unknown_states(ctx: CheckContext) -> None:
     """IF201: the initial state and every transition's from/to name existing states."""
     spec = ctx.spec
-    states = list(spec.process.states)
+    states = tuple(spec.process.states)
     listing = f"States (line {ctx.line_of(('process', 'states'))})"
 
     def check(path: Path, sid: str, what: str) -> None:
@@ -279,12 +283,12 @@ def action_calls(ctx: CheckContext) -> None:
                     f"parameter '{name}' of '{call.action}' must be text, got {value!r}",
                     hint="quote the value",
                 )
-            elif kind == "duration" and not (isinstance(value, str) and is_duration(value)):
+            elif kind == "duration" and (problem := duration_problem(value)) is not None:
                 ctx.report(
                     "IF206",
                     vpath,
-                    f"parameter '{name}' of '{call.action}' must be a duration, got {value!r}",
-                    hint="write 45s, 5m, 1h30m, 2d or PT5M",
+                    f"parameter '{name}' of '{call.action}' must be a duration: {problem}",
+                    hint=f"write 45s, 5m, 1h30m, 2d or PT5M, at most {MAX_DURATION_TEXT}",
                 )
     if any(d.code == "IF205" for d in ctx.diagnostics):
         return  # a misspelt action is not an "unused" one
@@ -355,13 +359,23 @@ def trigger_severity(ctx: CheckContext) -> None:
 
 
 def timer_durations(ctx: CheckContext) -> None:
-    """IF208, IF202: a timer's ``after`` is an SLA field, a duration, or a per-level map."""
+    """IF208, IF123, IF202: a timer's ``after`` is an SLA field, a duration, or a per-level map."""
     levels = [lv.id for lv in ctx.spec.severity.levels]
     for sid, state in ctx.spec.process.states.items():
         for ti, timer in enumerate(state.timers):
             path = ("process", "states", sid, "timers", ti, "after")
             if isinstance(timer.after, str):
-                if timer.after not in SLA_FIELDS and not is_duration(timer.after):
+                if timer.after in SLA_FIELDS:
+                    continue
+                problem = duration_problem(timer.after)
+                if problem is not None and looks_like_duration(timer.after):
+                    ctx.report(
+                        "IF123",
+                        path,
+                        f"timer '{timer.id}': {problem}",
+                        hint=f"write 45s, 5m, 1h30m, 2d or PT5M, at most {MAX_DURATION_TEXT}",
+                    )
+                elif problem is not None:
                     ctx.report(
                         "IF208",
                         path,

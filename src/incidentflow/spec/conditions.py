@@ -8,11 +8,13 @@ as Python.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, StrictBool, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
+from incidentflow.diagnostics import brief
 from incidentflow.spec.base import Scalar, SpecModel
 
 Operator = Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "not_in", "matches", "exists"]
@@ -68,7 +70,12 @@ class FieldTest(SpecModel):
                 raise PydanticCustomError(
                     "condition_value",
                     "'{op}' compares numbers, got {value}",
-                    {"op": op, "value": repr(data[op])},
+                    {"op": op, "value": brief(data[op])},
+                )
+            problem = _non_finite(op, data[op])
+            if problem:
+                raise PydanticCustomError(
+                    "condition_value", "'{op}' {problem}", {"op": op, "problem": problem}
                 )
         return data
 
@@ -84,6 +91,21 @@ class FieldTest(SpecModel):
     def operand(self) -> Any:
         """The operator's value."""
         return getattr(self, self.operator if self.operator != "in" else "in_")
+
+
+def _non_finite(op: str, operand: Any) -> str:
+    """Why a test's value is NaN or an infinite bound ('' when it is neither).
+
+    NaN equals nothing, not even itself, and an infinite bound compares trivially:
+    neither is what the author meant.
+    """
+    values = operand if op in ("in", "not_in") and isinstance(operand, list) else [operand]
+    for v in values:
+        if isinstance(v, float) and math.isnan(v):
+            return "got .nan, which equals and compares with no value; write a number"
+        if isinstance(v, float) and op in _NUMERIC and math.isinf(v):
+            return f"needs a finite number, got {v}"
+    return ""
 
 
 class AllOf(SpecModel):

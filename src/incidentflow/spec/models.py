@@ -80,6 +80,9 @@ class ActionCall(SpecModel):
     model_config = ConfigDict(frozen=True, extra="allow")
 
     action: str = Field(min_length=1)
+    # The parameters are plain values: a list or a mapping is a format error (IF122),
+    # not something the reference checks would have to guard against.
+    __pydantic_extra__: dict[str, Scalar] = Field(init=False)
 
     @property
     def params(self) -> dict[str, Scalar]:

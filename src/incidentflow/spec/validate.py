@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import types
 import typing
+from dataclasses import dataclass
 from typing import Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
-from incidentflow.diagnostics import Diagnostic, Severity
+from incidentflow.diagnostics import Diagnostic, Position, Severity, brief
 from incidentflow.gcpause import gc_paused
 from incidentflow.spec.conditions import OPERATORS
+from incidentflow.spec.limits import MAX_DIAGNOSTICS
 from incidentflow.spec.models import Spec
 from incidentflow.spec.yamlread import Path, SourceMap
 from incidentflow.suggest import did_you_mean
@@ -32,44 +34,68 @@ _CODES = {
 }
 
 
-@gc_paused
+@dataclass(frozen=True, slots=True)
+class ModelCheck:
+    """What checking plain data against the spec models found."""
+
+    spec: Spec | None
+    diagnostics: list[Diagnostic]
+    errors: list[tuple[ErrorDetails, Path]]
+    """pydantic's errors, every one, each with its path in the data (the diagnostics
+    describe one per defect)."""
+    is_a_spec: bool
+    """False when the data is not a spec at all (not a mapping, another apiVersion or kind)."""
+
+
 def validate_spec(
     data: Any, filename: str, source_map: SourceMap
 ) -> tuple[Spec | None, list[Diagnostic]]:
     """Build a :class:`Spec` from plain data, or return every problem found."""
+    checked = check_models(data, filename, source_map)
+    return checked.spec, checked.diagnostics
+
+
+@gc_paused
+def check_models(data: Any, filename: str, source_map: SourceMap) -> ModelCheck:
+    """Build a :class:`Spec` from plain data, with a diagnostic for each defect found."""
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "nothing"
         root = source_map.value(())
-        return None, [
-            Diagnostic(
-                filename,
-                root.line,
-                root.column,
-                "IF105",
-                Severity.ERROR,
-                f"a spec is a mapping of keys to values, but this file holds a {kind}",
-                hint="start the file with 'apiVersion: incidentflow/v1'",
-            )
-        ]
+        problem = Diagnostic(
+            filename,
+            root.line,
+            root.column,
+            "IF105",
+            Severity.ERROR,
+            f"a spec is a mapping of keys to values, but this file holds a {kind}",
+            hint="start the file with 'apiVersion: incidentflow/v1'",
+        )
+        return ModelCheck(None, [problem], [], is_a_spec=False)
     header = _check_header(data, filename, source_map)
     if header:
-        return None, header
+        return ModelCheck(None, header, [], is_a_spec=False)
     try:
-        return Spec.model_validate(data), []
+        return ModelCheck(Spec.model_validate(data), [], [], is_a_spec=True)
     except ValidationError as exc:
-        diagnostics = [
-            _to_diagnostic(err, data, filename, source_map)
-            for err in _one_per_defect(exc.errors(), data)
-        ]
-        unique = {(d.line, d.column, d.code, d.message): d for d in diagnostics}
-        return None, sorted(unique.values(), key=Diagnostic.sort_key)
+        errors = [(e, data_path(tuple(e["loc"]), data)) for e in exc.errors(include_url=False)]
+    defects = _one_per_defect(errors)
+    if len(defects) > MAX_DIAGNOSTICS:  # only the first ones are shown: build only those
+        defects.sort(key=lambda found: _place(source_map.value(found[1])))
+        del defects[MAX_DIAGNOSTICS + 1 :]
+    diagnostics = [_to_diagnostic(err, data, filename, source_map) for err, _ in defects]
+    unique = {(d.line, d.column, d.code, d.message): d for d in diagnostics}
+    return ModelCheck(None, sorted(unique.values(), key=Diagnostic.sort_key), errors, True)
+
+
+def _place(position: Position) -> tuple[int, int]:
+    return position.line, position.column
 
 
 def _is_type_error(err: ErrorDetails) -> bool:
     return err["type"].endswith("_type") or err["type"] == "model_attributes_type"
 
 
-def _one_per_defect(errors: list[ErrorDetails], data: Any) -> list[ErrorDetails]:
+def _one_per_defect(found: list[tuple[ErrorDetails, Path]]) -> list[tuple[ErrorDetails, Path]]:
     """Drop follow-on errors so that each defect is reported once.
 
     A misspelt key shows up as both "unknown key 'fild'" and "missing 'field'";
@@ -77,20 +103,25 @@ def _one_per_defect(errors: list[ErrorDetails], data: Any) -> list[ErrorDetails]
     items failed also reports "too short" when nothing valid was left; drop that.
     A value of a union type (``after: str | {LEVEL: duration}``) fails once per
     branch: keep the branch that got furthest, or one merged "must be A or B".
+    Takes and returns errors, each with its path in the data.
     """
-    paths = [data_path(tuple(err["loc"]), data) for err in errors]
+    errors = [err for err, _ in found]
+    paths = [path for _, path in found]
+    # For each path, whether another error lies below it, or a non-type error at or below
+    # it: counted over every prefix once, so that thousands of errors cost linear time.
+    below: set[Path] = {p[:end] for p in paths for end in range(len(p))}
+    non_type: set[Path] = {
+        p[:end]
+        for err, p in zip(errors, paths, strict=True)
+        if not _is_type_error(err)
+        for end in range(len(p) + 1)
+    }
     merged: dict[Path, ErrorDetails] = {}
     dropped: set[int] = set()
     for i, (err, path) in enumerate(zip(errors, paths, strict=True)):
         if not _is_type_error(err):
             continue
-        deeper = any(
-            j != i
-            and (len(other) > len(path) or not _is_type_error(errors[j]))
-            and other[: len(path)] == path
-            for j, other in enumerate(paths)
-        )
-        if deeper:
+        if path in below or path in non_type:
             dropped.add(i)
         elif path in merged:
             first = merged[path]
@@ -98,26 +129,26 @@ def _one_per_defect(errors: list[ErrorDetails], data: Any) -> list[ErrorDetails]
             dropped.add(i)
         else:
             merged[path] = err
-    errors = [err for i, err in enumerate(errors) if i not in dropped]
+    found = [
+        (err, path)
+        for i, (err, path) in enumerate(zip(errors, paths, strict=True))
+        if i not in dropped
+    ]
     from incidentflow.suggest import closest
 
     unknown: dict[tuple[int | str, ...], list[str]] = {}
-    for err in errors:
+    for err, _ in found:
         if err["type"] == "extra_forbidden":
             unknown.setdefault(tuple(err["loc"][:-1]), []).append(str(err["loc"][-1]))
+    locs_below = {tuple(err["loc"][:end]) for err, _ in found for end in range(len(err["loc"]))}
     kept = []
-    for err in errors:
+    for err, path in found:
         loc = tuple(err["loc"])
-        if err["type"] == "missing" and any(
-            closest(str(loc[-1]), [u]) for u in unknown.get(loc[:-1], [])
-        ):
+        if err["type"] == "missing" and closest(str(loc[-1]), unknown.get(loc[:-1], ())):
             continue
-        if err["type"] == "too_short" and any(
-            len(other["loc"]) > len(loc) and tuple(other["loc"][: len(loc)]) == loc
-            for other in errors
-        ):
+        if err["type"] == "too_short" and loc in locs_below:
             continue
-        kept.append(err)
+        kept.append((err, path))
     return kept
 
 
@@ -236,7 +267,7 @@ def _to_diagnostic(
         length = source_map.length(path)
         message = f"{_display(path)}: {_message(err)}"
         if kind == "string_pattern_mismatch":
-            message = f"{_display(path)}: {err['input']!r} is not a valid id or name"
+            message = f"{_display(path)}: {brief(err['input'])} is not a valid id or name"
             hint = _pattern_hint(err)
         elif kind == "bool_type":
             hint = "write true or false: in YAML 1.2, yes/no/on/off are text"
@@ -269,7 +300,7 @@ def _message(err: ErrorDetails) -> str:
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if err["type"].endswith("_type") or err["type"].endswith("_parsing"):
-        return f"{msg[0].lower()}{msg[1:]}, got {err['input']!r}"
+        return f"{msg[0].lower()}{msg[1:]}, got {brief(err['input'])}"
     return msg[0].lower() + msg[1:]
 
 

@@ -24,7 +24,8 @@ from ruamel.yaml.reader import ReaderError
 
 from incidentflow.diagnostics import Diagnostic, Position, Severity
 from incidentflow.gcpause import gc_paused
-from incidentflow.spec.limits import Limits
+from incidentflow.spec.limits import MAX_DIAGNOSTICS, Limits
+from incidentflow.spec.lines import line_and_column, stand_ins
 
 Path = tuple[str | int, ...]
 
@@ -63,20 +64,46 @@ class SourceMap:
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
     lengths: dict[Path, int] = field(default_factory=dict)
+    # For a copy of the document with some list items left out: list path (as written)
+    # -> the written index of each item that is left, so that later paths still find
+    # their place in the file.
+    renumbered: dict[Path, tuple[int, ...]] = field(default_factory=dict)
 
     def value(self, path: Path) -> Position:
         """Position of the value at ``path``, or of its nearest recorded ancestor."""
-        return _nearest(self.values, path)
+        return _nearest(self.values, self.as_written(path))
 
     def key(self, path: Path) -> Position:
         """Position of the key that introduces ``path`` (falls back to the value)."""
-        if path in self.keys:
-            return self.keys[path]
-        return self.value(path)
+        written = self.as_written(path)
+        if written in self.keys:
+            return self.keys[written]
+        return _nearest(self.values, written)
 
     def length(self, path: Path) -> int:
         """Width of the scalar at ``path`` on its line (1 when unknown)."""
-        return self.lengths.get(path, 1)
+        return self.lengths.get(self.as_written(path), 1)
+
+    def as_written(self, path: Path) -> Path:
+        """``path`` in the document as written (differs only when list items were left out)."""
+        return as_written(path, self.renumbered)
+
+
+def as_written(path: Path, renumbered: dict[Path, tuple[int, ...]]) -> Path:
+    """``path`` of a copy whose lists lost items, as a path of the document as written.
+
+    ``renumbered`` maps a list's written path to the written index of each item left.
+    """
+    if not renumbered:
+        return path
+    out: list[str | int] = []
+    for part in path:
+        if isinstance(part, int):
+            kept = renumbered.get(tuple(out))
+            if kept is not None and 0 <= part < len(kept):
+                part = kept[part]
+        out.append(part)
+    return tuple(out)
 
 
 def _nearest(table: dict[Path, Position], path: Path) -> Position:
@@ -93,6 +120,9 @@ class Document:
 
     data: Any
     source_map: SourceMap
+    damaged: tuple[Path, ...] = ()
+    """Paths whose value was reported by the reader but read on (a duplicate key's first
+    value, a number too long to read, kept as text): later checks must not trust them."""
 
 
 class _Abort(Exception):
@@ -153,8 +183,15 @@ def _scalar_value(event: ev.ScalarEvent) -> Any:
     return float(_number(text))
 
 
+MAX_NUMBER_LENGTH = 100
+"""The longest number a spec may write, in characters. Longer ones are IF114: no spec
+needs them, and ``int()`` of thousands of digits is slow (or refused by Python)."""
+
+
 def _number(text: str) -> int | float:
     """A core-schema int or float (already matched by _INT or _FLOAT)."""
+    if len(text) > MAX_NUMBER_LENGTH:
+        raise _NumberTooLong
     if _INT.match(text):
         return int(text, 0) if text[:2] in ("0x", "0o") else int(text)
     lowered = text.lower()
@@ -165,6 +202,10 @@ def _number(text: str) -> int | float:
 
 class _BadScalar(Exception):
     """An explicitly tagged scalar that does not fit its tag (e.g. !!int abc)."""
+
+
+class _NumberTooLong(Exception):
+    """A number longer than MAX_NUMBER_LENGTH characters."""
 
 
 class _Reader:
@@ -178,6 +219,8 @@ class _Reader:
         self.root: Any = None
         self.have_root = False
         self.documents = 0
+        self.restore: dict[int, str] = {}  # stand-in -> the line-break character it hides
+        self.damaged: list[Path] = []
         # One handler per event type (a dict lookup beats a chain of isinstance per event).
         self._handlers: dict[type, Callable[[Any, list[_Frame]], None]] = {
             ev.ScalarEvent: self.on_scalar,
@@ -194,6 +237,11 @@ class _Reader:
             Diagnostic(self.filename, pos.line, pos.column, code, Severity.ERROR, message, hint)
         )
 
+    def read_on(self) -> None:
+        """Go on after a problem that spoils one value only, unless there are too many."""
+        if len(self.diagnostics) > MAX_DIAGNOSTICS:
+            raise _Abort
+
     def check_tag(self, event: ev.NodeEvent) -> None:
         tag = getattr(event, "tag", None)
         if tag not in _ALLOWED_TAGS:
@@ -208,6 +256,12 @@ class _Reader:
     def read(self, text: str) -> Document | None:
         stack: list[_Frame] = []
         parser = _new_parser()
+        # ruamel follows YAML 1.1 in breaking lines at U+0085, U+2028 and U+2029; YAML 1.2
+        # and editors do not. Stand-ins of the same length keep positions as editors show them.
+        hidden = stand_ins(text)
+        if hidden:
+            text = text.translate({ord(k): v for k, v in hidden.items()})
+            self.restore = {ord(v): k for k, v in hidden.items()}
         try:
             for event in parser.parse(text):
                 self.handle(event, stack)
@@ -226,10 +280,8 @@ class _Reader:
             )
             return None
         except ReaderError as exc:
-            line = text.count("\n", 0, exc.position) + 1
-            column = exc.position - (text.rfind("\n", 0, exc.position) + 1) + 1
             self.error(
-                Position(line, column),
+                Position(*line_and_column(text, exc.position)),
                 "IF101",
                 f"the file contains a character YAML does not allow ({exc.character!r})",
                 hint="remove the control character",
@@ -255,7 +307,7 @@ class _Reader:
                     hint="start from an example in process_specs/",
                 )
             return None
-        return Document(self.root, self.source_map)
+        return Document(self.root, self.source_map, tuple(self.damaged))
 
     def attach(
         self,
@@ -313,6 +365,8 @@ class _Reader:
                     hint="YAML keeps only one of them; remove or rename this one",
                 )
                 parent.skip_value = True
+                self.damaged.append((*parent.path, key_text))
+                self.read_on()
             else:
                 self.source_map.keys[(*parent.path, key_text)] = pos
             return
@@ -346,8 +400,10 @@ class _Reader:
             self.error(
                 _pos(event),
                 "IF112",
-                f"aliases expand to more than {self.limits.max_nodes:,} values",
-                hint="this looks like an alias bomb; use fewer nested aliases",
+                f"the spec holds more than {self.limits.max_nodes:,} values "
+                "(an alias counts every value it repeats)",
+                hint="split the process into several specs; if aliases repeat large values, "
+                "use fewer of them",
             )
             raise _Abort
 
@@ -355,8 +411,22 @@ class _Reader:
         self.check_tag(event)
         self.count(1, event)
         pos = _pos(event)
+        if self.restore:
+            event.value = event.value.translate(self.restore)
         try:
             value = _scalar_value(event)
+        except _NumberTooLong:
+            self.error(
+                pos,
+                "IF114",
+                f"this number has {len(event.value):,} characters; numbers may have at most "
+                f"{MAX_NUMBER_LENGTH}",
+                hint="quote it if it is text (an id, a version), or write a shorter number",
+            )
+            value = event.value  # read on as text: later checks still see the rest of the spec
+            path = self.child_path(stack)
+            self.damaged.append((*path[:-1], event.value) if path[-1:] == ("__key__",) else path)
+            self.read_on()
         except _BadScalar as exc:
             self.error(
                 pos,

@@ -30,9 +30,11 @@ from incidentflow.drill.scenarios.model import (
     problem,
 )
 from incidentflow.drill.scenarios.steps import ACTIONS, StepChecker
+from incidentflow.engine.operations import Advance
 from incidentflow.engine.simclock import START
+from incidentflow.spec.durations import MAX_DURATION
 from incidentflow.spec.limits import DEFAULT_LIMITS, Limits
-from incidentflow.spec.source import decode_source, too_large
+from incidentflow.spec.source import NotRegularFile, read_spec_text, text_too_large
 from incidentflow.spec.yamlread import read_yaml
 
 if TYPE_CHECKING:
@@ -72,6 +74,8 @@ class _ScenarioChecker(StepChecker):
         process_name = self.process_name(data)
         start = self.start(data)
         steps = self.steps(data["steps"]) if "steps" in data else None
+        if start is not None and steps is not None:
+            self.within_the_calendar(start, steps)
         if self.diagnostics or name is None or steps is None or start is None:
             return None
         return Scenario(
@@ -83,6 +87,34 @@ class _ScenarioChecker(StepChecker):
             tuple(steps),
             text,
         )
+
+    def within_the_calendar(self, start: datetime, steps: list[ScenarioStep]) -> None:
+        """The simulated clock, and the timers it plans, stay before the year 10000."""
+        latest = datetime.max.replace(tzinfo=UTC) - MAX_DURATION  # timers plan this far ahead
+        if start > latest:
+            self.at_value(
+                ("start",),
+                BAD_VALUE,
+                f"'start' is too close to the end of the calendar: timers planned up to "
+                f"{MAX_DURATION.days} days later would pass the year 9999",
+                hint="start the scenario at least a year before the end of 9999",
+            )
+            return
+        room = latest - start
+        for step in steps:
+            for operation in step.operations:
+                if not isinstance(operation, Advance):
+                    continue
+                if operation.delta > room:
+                    self.error(
+                        Position(step.line, step.column),
+                        BAD_VALUE,
+                        "the clock would run past the end of the calendar (the year 9999)",
+                        hint="start the scenario earlier, or advance the clock less",
+                        length=len(step.kind),
+                    )
+                    return
+                room -= operation.delta
 
     def process_name(self, data: Mapping[str, Any]) -> str | None:
         if "process" not in data:
@@ -166,10 +198,9 @@ def scenario_from_text(
     limits: Limits = DEFAULT_LIMITS,
 ) -> Scenario | list[Diagnostic]:
     """Check scenario text; the Scenario, or every problem found (never raises for them)."""
-    if len(text) * 4 > limits.max_bytes:
-        size = len(text.encode("utf-8", "surrogatepass"))
-        if size > limits.max_bytes:
-            return [too_large(size, filename, limits)]
+    oversized = text_too_large(text, filename, limits)
+    if oversized is not None:
+        return [oversized]
     document, diagnostics = read_yaml(text, filename, limits)
     if document is None:
         return [_scenario_wording(d) for d in diagnostics]
@@ -204,14 +235,18 @@ def read_scenario(
     """Like :func:`load_scenario`, plus the file's text when it could be decoded."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        text, decode_problem = read_spec_text(path, name, limits)
     except OSError as exc:
-        reason = "it is a directory" if Path(path).is_dir() else (exc.strerror or str(exc)).lower()
+        if isinstance(exc, IsADirectoryError):
+            reason = "it is a directory"
+        elif isinstance(exc, NotRegularFile):
+            reason = f"it {exc.strerror}"
+        else:
+            reason = (exc.strerror or str(exc)).lower()
         unreadable = problem(
             name, 0, 0, NOT_A_SCENARIO, f"cannot read the scenario: {reason}", "check the path"
         )
         return [unreadable], None
-    text, decode_problem = decode_source(data, name, limits)
     if text is None:
         assert decode_problem is not None
         return [decode_problem], None
