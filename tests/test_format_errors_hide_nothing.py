@@ -184,3 +184,24 @@ def test_a_file_that_is_not_a_spec_reports_only_that() -> None:
     with pytest.raises(SpecError) as info:
         incidentflow.loads(spec_with(("apiVersion: incidentflow/v1", "apiVersion: v2")))
     assert [d.code for d in info.value.diagnostics] == ["IF106"]
+
+
+def test_positions_after_a_dropped_list_item_are_the_written_ones() -> None:
+    # the first transition loses its 'to' (so it is dropped); a later one names an
+    # unknown role: its diagnostic points at its own line, not at its neighbour's
+    no_target = (
+        "      to: in_progress\n      by: [service_desk_agent, incident_manager]",
+        "      by: [service_desk_agent, incident_manager]",
+    )
+    typo = (
+        "    - {name: close, from: resolved, to: closed, by: [service_desk_agent,",
+        "    - {name: close, from: resolved, to: closed, by: [service_desk_agnt,",
+    )
+    found = diagnostics_of(no_target, typo)
+    lines = spec_with(no_target, typo).split("\n")
+    assert [(d.code, d.line) for d in found] == [
+        ("IF121", lines.index("    - name: assign") + 1),
+        ("IF203", next(i for i, x in enumerate(lines, 1) if "service_desk_agnt" in x)),
+    ]
+    d = found[1]
+    assert lines[d.line - 1][d.column - 1 :].startswith("service_desk_agnt")

@@ -233,16 +233,16 @@ def _without(
             items: list[Any] = []
             kept: list[int] = []
             for i, item in enumerate(node):
+                below = changes.get(i)
+                if below is None:  # most items of a long list: kept as they are
+                    kept.append(i)
+                    items.append(item)
+                    continue
                 child = (*path, i)
                 if child in dropped:
                     continue
                 kept.append(i)
-                if child in replaced:
-                    items.append(replaced[child])
-                elif i in changes:
-                    items.append(rebuild(item, child, changes[i]))
-                else:
-                    items.append(item)
+                items.append(replaced[child] if child in replaced else rebuild(item, child, below))
             if len(kept) < len(node):
                 renumbered[path] = tuple(kept)
             return items
