@@ -175,7 +175,7 @@ def scenario(start: str, advances: list[str]) -> str:
 def test_a_scenario_cannot_run_the_clock_past_the_calendar(
     start: str, advances: list[str], line: int
 ) -> None:
-    from incidentflow.drill.scenario_model import scenario_from_text
+    from incidentflow.drill.scenarios import scenario_from_text
 
     process = incidentflow.loads(MINIMAL)
     found = scenario_from_text(scenario(start, advances), "s.yaml", process)

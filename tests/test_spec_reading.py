@@ -151,7 +151,7 @@ def test_loads_measures_text_without_encoding_all_of_it() -> None:
 
 
 def test_scenario_files_are_read_the_same_way(tmp_path: Path) -> None:
-    from incidentflow.drill.scenario_model import load_scenario
+    from incidentflow.drill.scenarios import load_scenario
 
     path = tmp_path / "huge.yaml"
     with path.open("wb") as handle:
