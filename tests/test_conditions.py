@@ -219,3 +219,25 @@ def test_a_signal_is_found_for_every_satisfiable_example_trigger() -> None:
             found = satisfiability(trig.when, ("when",), Budget(100_000))
             assert isinstance(found, Possible), (path.name, trig.id)
             assert process.match(found.signal) is not None
+
+
+@pytest.mark.parametrize(
+    ("operator", "needs"),
+    [
+        ("in", "a list of values"),
+        ("not_in", "a list of values"),
+        ("matches", "a pattern (text)"),
+        ("exists", "true or false"),
+    ],
+)
+def test_an_operator_that_needs_a_value_refuses_null(
+    minimal_text: str, operator: str, needs: str
+) -> None:
+    # Found by the spec fuzzer: a null operand passed as "not given", then the checks
+    # took the test apart and failed with a TypeError instead of a diagnostic.
+    text = minimal_text.replace("{field: service, exists: true}", f"{{field: x, {operator}: null}}")
+    with pytest.raises(incidentflow.SpecError) as caught:
+        incidentflow.loads(text)
+    [error] = caught.value.errors
+    assert error.code == "IF125"
+    assert f"'{operator}' needs {needs}, got null" in error.message

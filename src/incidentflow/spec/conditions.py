@@ -31,6 +31,13 @@ OPERATORS: tuple[str, ...] = (
     "exists",
 )
 _NUMERIC = ("lt", "le", "gt", "ge")
+_NEEDS_A_VALUE = {
+    "in": "a list of values",
+    "not_in": "a list of values",
+    "matches": "a pattern (text)",
+    "exists": "true or false",
+}
+"""Operators whose value may not be null (``eq: null`` and ``ne: null`` test for null)."""
 
 
 class FieldTest(SpecModel):
@@ -64,6 +71,14 @@ class FieldTest(SpecModel):
                     {"ops": ", ".join(OPERATORS), "found": ", ".join(given) or "none"},
                 )
             op = given[0]
+            if data[op] is None and op in _NEEDS_A_VALUE:
+                # pydantic would take null as "not given" for these optional fields: the
+                # test would then have no operand at all
+                raise PydanticCustomError(
+                    "condition_value",
+                    "'{op}' needs {what}, got null",
+                    {"op": op, "what": _NEEDS_A_VALUE[op]},
+                )
             if op in _NUMERIC and (
                 isinstance(data[op], bool) or not isinstance(data[op], int | float)
             ):
