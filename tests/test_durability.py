@@ -31,8 +31,9 @@ from typing import Any
 import pytest
 
 from incidentflow import ConcurrencyError, Engine, Event, SQLiteStore, load
-from incidentflow.audit.events import GENESIS, canonical, encode_data, seal
+from incidentflow.audit.events import GENESIS, encode_data, seal
 from tests.conftest import EXAMPLES, ROOT
+from tests.helpers.audit_files import rehash
 from tests.helpers.stores import DelegatingStore
 
 SPEC = EXAMPLES / "major-incident.yaml"
@@ -353,23 +354,6 @@ def stored(conn: sqlite3.Connection, incident: str, seq: int) -> dict[str, Any]:
     conn.row_factory = None
     assert row is not None
     return dict(row)
-
-
-def rehash(row: dict[str, Any]) -> str:
-    """The hash an attacker computes for a row, the way incidentflow does."""
-    payload = canonical(
-        row["incident_id"],
-        row["seq"],
-        row["time"],
-        row["actor"],
-        row["kind"],
-        json.loads(row["data"]),
-        row["spec_name"],
-        row["spec_version"],
-        row["spec_digest"],
-        row["prev_hash"],
-    )
-    return hashlib.sha256(payload).hexdigest()
 
 
 def assert_verify_points_at(

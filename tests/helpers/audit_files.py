@@ -69,7 +69,7 @@ def rewrite_and_rehash(path: Path, incident: str, seq: int, actor: str) -> None:
             if row["seq"] == seq:
                 row["actor"] = actor
             row["prev_hash"] = prev
-            row["hash"] = prev = _hash(row)
+            row["hash"] = prev = rehash(row)
             conn.execute(
                 "UPDATE events SET actor = ?, prev_hash = ?, hash = ? "
                 "WHERE incident_id = ? AND seq = ?",
@@ -79,7 +79,8 @@ def rewrite_and_rehash(path: Path, incident: str, seq: int, actor: str) -> None:
         conn.close()
 
 
-def _hash(row: dict[str, Any]) -> str:
+def rehash(row: dict[str, Any]) -> str:
+    """The hash an attacker computes for a row, the way incidentflow does."""
     payload = canonical(
         row["incident_id"],
         row["seq"],
