@@ -5,7 +5,7 @@ Each generator takes the :class:`~incidentflow.Limits` to aim at and returns spe
 text. "At the limit" shapes are accepted by the reader (they use nearly all of
 ``max_nodes``, ``max_depth`` or ``max_bytes``) and may still have spec errors; "over"
 shapes must be refused early. ``benchmarks/hostile.py`` times them against the
-validate target; ``tests/test_hostile_specs.py`` checks what each one reports.
+validate target; ``tests/compiler/test_hostile_specs.py`` checks what each one reports.
 """
 
 from __future__ import annotations

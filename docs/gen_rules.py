@@ -5,7 +5,7 @@ prints for it, and the usual fix. For spec codes the file is a spec
 (``tests/specs/invalid/IFxxx-*.yaml``) and the output is ``incidentflow validate``'s;
 for scenario codes (8xx) it is a scenario (``tests/scenarios/invalid/IF8xx-*.yaml``)
 run against ``process_specs/major-incident.yaml`` by ``incidentflow drill --scenario``.
-Run ``python docs/gen_rules.py`` after changing a rule; ``tests/test_docs.py`` fails
+Run ``python docs/gen_rules.py`` after changing a rule; ``tests/project/test_docs.py`` fails
 while docs/rules.md is out of date.
 """
 

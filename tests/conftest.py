@@ -21,7 +21,7 @@ import pytest
 
 from incidentflow.cli import run
 
-# The store contract's assertions are tests (tests/test_store_contract.py runs them): have
+# The store contract's assertions are tests (tests/audit/test_store_contract.py runs them): have
 # pytest rewrite them as it does test modules', so that a failure shows the values compared.
 pytest.register_assert_rewrite("incidentflow.testing.store_contract")
 

@@ -1,4 +1,4 @@
-// Injected by tests/test_docs_site_browser.py at the top of a built handbook page.
+// Injected by tests/project/test_docs_site_browser.py at the top of a built handbook page.
 // Material for MkDocs renders each ```mermaid block into a *closed* shadow root,
 // which --dump-dom cannot see: this opens those roots, waits until every
 // pre.mermaid has become an SVG, copies each SVG into the light DOM

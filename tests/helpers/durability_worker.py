@@ -1,4 +1,4 @@
-"""Subprocess entry point for tests/test_durability.py: one OS process driving an Engine.
+"""Subprocess entry point for tests/audit/test_durability.py: one OS process driving an Engine.
 
 Run as ``python -m tests.helpers.durability_worker COMMAND DB ...`` from the repository
 root. Commands:

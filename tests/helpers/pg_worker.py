@@ -1,4 +1,4 @@
-"""Subprocess entry point for tests/test_postgres_store.py: one OS process writing to
+"""Subprocess entry point for tests/audit/test_postgres_store.py: one OS process writing to
 PostgreSQL. Run as ``python -m tests.helpers.pg_worker COMMAND URL SCHEMA ...``.
 
 ``batches URL SCHEMA SIZE``

@@ -1,4 +1,4 @@
-"""Action handlers for the ``incidentflow worker`` processes of tests/test_workers_processes.py.
+"""Action handlers for the ``incidentflow worker`` processes of tests/engine/test_workers_processes.py.
 
 ``--actions tests.helpers.worker_actions:handlers``. Every delivery appends a line
 ``<pid> <idempotency key> <attempt> <action> <role>`` to the file named by

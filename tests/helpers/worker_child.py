@@ -1,4 +1,4 @@
-"""Subprocess entry point for tests/test_workers_processes.py: an engine and a worker.
+"""Subprocess entry point for tests/engine/test_workers_processes.py: an engine and a worker.
 
 Run as ``python -m tests.helpers.worker_child COMMAND ...`` from the repository root.
 

@@ -1,0 +1,405 @@
+"""PostgresStore on a real PostgreSQL server: the store's promises, concurrency, faults.
+
+Every test works in a schema of its own (tests/helpers/postgres.py). Run them with
+``bash .ci/with-postgres env PYTHONPATH=$PWD/src python -m pytest tests/audit/test_postgres_store.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC
+from typing import Any
+
+import pytest
+
+from incidentflow import (
+    ConcurrencyError,
+    Engine,
+    PostgresStore,
+    StoreError,
+    StoreSchemaError,
+    load,
+)
+from incidentflow.audit.events import GENESIS, seal
+from incidentflow.audit.postgres import SCHEMA_VERSION
+from incidentflow.audit.verify import verify_store
+from tests.conftest import EXAMPLES, ROOT
+from tests.helpers.postgres import (
+    can_restart_server,
+    database_url,
+    fresh_schema,
+    raw,
+    restart_server,
+)
+
+pytestmark = pytest.mark.postgres
+
+SPEC = EXAMPLES / "major-incident.yaml"
+SPEC_ID = ("major-incident", "1", "0" * 64)
+T0 = "2024-05-01T12:00:00+00:00"
+TIMEOUT = 60.0
+
+
+@pytest.fixture(scope="module")
+def process() -> Any:
+    return load(SPEC)
+
+
+@pytest.fixture
+def schema() -> Iterator[str]:
+    with fresh_schema() as name:
+        yield name
+
+
+@contextlib.contextmanager
+def store_in(schema: str, **options: Any) -> Iterator[PostgresStore]:
+    store = PostgresStore(database_url(), schema=schema, **options)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def store(schema: str) -> Iterator[PostgresStore]:
+    with store_in(schema) as opened:
+        yield opened
+
+
+def chain(iid: str, count: int, *, start: int = 1, prev: str = GENESIS, tag: str = "") -> list:
+    """``count`` sealed events of ``iid`` from seq ``start``, chained on ``prev``."""
+    events = []
+    for seq in range(start, start + count):
+        kind = "opened" if seq == 1 else "noted"
+        data = {"process": "major-incident"} if seq == 1 else {"text": f"{tag}{seq} é ✓"}
+        event = seal(iid, seq, T0, "svc", kind, data, SPEC_ID, prev)
+        events.append(event)
+        prev = event.hash
+    return events
+
+
+def count_rows(schema: str, table: str = "events") -> int:
+    with raw() as conn:
+        return int(conn.execute(f'SELECT count(*) FROM "{schema}".{table}').fetchone()[0])
+
+
+# --- the schema: explicit, versioned ------------------------------------------------------
+
+
+def test_a_database_without_the_schema_is_refused_and_nothing_is_created() -> None:
+    with fresh_schema(migrate=False) as name, store_in(name) as store:
+        with pytest.raises(StoreSchemaError, match="incidentflow store init") as caught:
+            store.append("INC-1", 0, chain("INC-1", 1))
+        assert caught.value.found is None
+        with pytest.raises(StoreSchemaError):
+            store.events("INC-1")
+        with raw() as conn:
+            found = conn.execute(
+                "SELECT count(*) FROM pg_namespace WHERE nspname = %s", (name,)
+            ).fetchone()[0]
+        assert found == 0  # reads and writes never create the schema
+        assert store.schema_version() is None
+        assert store.migrate() == SCHEMA_VERSION
+        assert store.migrate() == SCHEMA_VERSION  # idempotent
+        store.append("INC-1", 0, chain("INC-1", 1))
+        assert [e.seq for e in store.events("INC-1")] == [1]
+
+
+def test_a_newer_schema_is_refused_with_upgrade_advice(schema: str) -> None:
+    with raw() as conn:
+        conn.execute(f'INSERT INTO "{schema}".incidentflow_schema (version) VALUES (%s)', (99,))
+    with store_in(schema) as store:
+        with pytest.raises(StoreSchemaError, match="upgrade incidentflow") as caught:
+            store.incident_ids()
+        assert caught.value.found == 99
+        with pytest.raises(StoreSchemaError):
+            store.migrate()
+
+
+# --- the store contract -----------------------------------------------------------------
+
+
+def test_events_round_trip_exactly_and_verify(store: PostgresStore, process: Any) -> None:
+    engine = Engine(process, store)
+    incident = engine.open("major-incident", severity="SEV2", title="Ünïcode ✓ title", actor="svc")
+    engine.note(incident.id, "a note with 'quotes' and \\ backslash", actor="svc")
+    written = engine.history(incident.id)
+    again = PostgresStore(database_url(), schema=store.schema)
+    try:
+        read = again.events(incident.id)
+        assert read == written
+        assert [e.data_json for e in read] == [e.data_json for e in written]
+        assert again.events(incident.id, after=1) == written[1:]
+        assert list(again.all_events()) == written
+        assert again.incident_ids() == [incident.id]
+        assert again.opened_since(0) == ([incident.id], 1)
+        assert again.opened_since(1) == ([], 1)
+        assert again.incident_index() == ([(1, incident.id)], 1)
+        assert verify_store(again).ok
+    finally:
+        again.close()
+
+
+def test_a_stale_or_early_append_writes_nothing(store: PostgresStore) -> None:
+    first = chain("INC-1", 3)
+    store.append("INC-1", 0, first[:2])
+    with pytest.raises(ConcurrencyError) as stale:
+        store.append("INC-1", 1, chain("INC-1", 1, start=2, prev=first[0].hash, tag="x"))
+    assert (stale.value.expected, stale.value.actual) == (1, 2)
+    with pytest.raises(ConcurrencyError) as early:  # a gap would follow: refused too
+        store.append("INC-1", 5, chain("INC-1", 1, start=6, prev=first[1].hash))
+    assert (early.value.expected, early.value.actual) == (5, 2)
+    with pytest.raises(ConcurrencyError) as reopened:
+        store.append("INC-1", 0, chain("INC-1", 1, tag="again"))
+    assert (reopened.value.expected, reopened.value.actual) == (0, 2)
+    assert store.events("INC-1") == first[:2]
+    assert store.incident_index() == ([(1, "INC-1")], 1)  # no position was used up
+    store.append("INC-1", 2, first[2:])
+    assert store.events("INC-1") == first
+
+
+def test_concurrent_appenders_to_one_incident_lose_nothing(schema: str, process: Any) -> None:
+    with store_in(schema) as store:
+        opened = Engine(process, store).open("major-incident", severity="SEV2", actor="svc")
+    failures: list[BaseException] = []
+
+    def writer(tag: str) -> None:
+        with store_in(schema, max_connections=1) as own:
+            engine = Engine(process, own)
+            try:
+                for i in range(15):
+                    while True:
+                        try:
+                            engine.note(opened.id, f"{tag}-{i}", actor="svc")
+                            break
+                        except ConcurrencyError:
+                            continue
+            except BaseException as exc:
+                failures.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(f"w{n}",)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT)
+    assert not failures
+    with store_in(schema) as store:
+        notes = [e.data["text"] for e in store.events(opened.id) if e.kind == "noted"]
+        assert sorted(notes) == sorted(f"w{n}-{i}" for n in range(4) for i in range(15))
+        assert verify_store(store).ok
+
+
+def test_opened_since_never_passes_over_an_incident_that_commits_late(schema: str) -> None:
+    """Openers in 4 threads while a reader follows opened_since(): it sees each id once,
+    and positions stay dense (1..N) however the commits interleave."""
+    per_writer, writers = 30, 4
+    done = threading.Event()
+    seen: list[str] = []
+    failures: list[BaseException] = []
+
+    def opener(n: int) -> None:
+        with store_in(schema, max_connections=1) as own:
+            try:
+                for i in range(per_writer):
+                    iid = f"INC-{n}-{i}"
+                    own.append(iid, 0, chain(iid, 2))
+            except BaseException as exc:
+                failures.append(exc)
+
+    def reader() -> None:
+        with store_in(schema, max_connections=1) as own:
+            position = 0
+            while True:
+                finished = done.is_set()
+                new, position = own.opened_since(position)
+                for iid in new:
+                    assert own.events(iid), f"{iid} listed before its events were readable"
+                seen.extend(new)
+                if finished:
+                    return
+
+    follow = threading.Thread(target=reader)
+    follow.start()
+    threads = [threading.Thread(target=opener, args=(n,)) for n in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(TIMEOUT)
+    done.set()
+    follow.join(TIMEOUT)
+    assert not failures
+    expected = {f"INC-{n}-{i}" for n in range(writers) for i in range(per_writer)}
+    assert sorted(seen) == sorted(expected)  # each once: none passed over, none twice
+    with store_in(schema) as store:
+        rows, high = store.incident_index()
+    assert [p for p, _ in rows] == list(range(1, len(expected) + 1))
+    assert high == len(expected)
+    assert [iid for _, iid in rows] == seen  # the reader saw them in position order
+
+
+def test_a_commit_notifies_listeners(schema: str) -> None:
+    with store_in(schema) as listener, store_in(schema) as writer:
+        listener.wait_for_change(0)  # starts listening (True: it may have missed changes)
+        assert listener.wait_for_change(0.05) is False  # nothing happened
+        writer.append("INC-1", 0, chain("INC-1", 1))
+        assert listener.wait_for_change(10) is True
+        with pytest.raises(ConcurrencyError):  # a refused append commits nothing: no notice
+            writer.append("INC-1", 0, chain("INC-1", 1))
+        assert listener.wait_for_change(0.05) is False
+
+
+def test_now_is_the_database_clock_in_utc(store: PostgresStore) -> None:
+    first = store.now()
+    with raw() as conn:
+        between = conn.execute("SELECT statement_timestamp()").fetchone()[0]
+    second = store.now()
+    assert first.tzinfo == UTC
+    assert second.tzinfo == UTC
+    assert first <= between <= second
+
+
+# --- faults -----------------------------------------------------------------------------
+
+
+def test_a_connection_killed_mid_append_leaves_nothing_and_the_next_call_works(
+    store: PostgresStore, schema: str
+) -> None:
+    # A trigger that ends its own session inside the append's transaction, after the
+    # first rows were inserted: the write dies half done.
+    with raw() as conn:
+        conn.execute(
+            f'CREATE FUNCTION "{schema}".die() RETURNS trigger LANGUAGE plpgsql AS $$ '
+            "BEGIN IF NEW.data LIKE '%die%' THEN PERFORM pg_terminate_backend(pg_backend_pid()); "
+            "END IF; RETURN NEW; END $$"
+        )
+        conn.execute(
+            f'CREATE TRIGGER die AFTER INSERT ON "{schema}".events FOR EACH ROW '
+            f'EXECUTE FUNCTION "{schema}".die()'
+        )
+    ok = chain("INC-1", 3)
+    store.append("INC-1", 0, ok[:1])
+    doomed = chain("INC-1", 2, start=2, prev=ok[0].hash, tag="die ")
+    with pytest.raises(StoreError, match="append"):
+        store.append("INC-1", 1, doomed)
+    assert store.events("INC-1") == ok[:1]  # nothing of the doomed batch is visible
+    store.append("INC-1", 1, ok[1:])  # the pool replaced the dead connection
+    assert store.events("INC-1") == ok
+
+
+def test_connections_terminated_between_calls_are_replaced(store: PostgresStore) -> None:
+    events = chain("INC-1", 2)
+    store.append("INC-1", 0, events[:1])
+    with raw() as conn:
+        ended = conn.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        ).fetchone()[0]
+    assert ended >= 1
+    store.append("INC-1", 1, events[1:])
+    assert store.events("INC-1") == events
+
+
+class LostReply:
+    """A store whose first append of a note commits and then reports the connection lost,
+    as when the server goes away during COMMIT: the writer cannot know the outcome."""
+
+    def __init__(self, store: PostgresStore) -> None:
+        self._store = store
+        self.lost = 0
+
+    def append(self, incident_id: str, expected_version: int, events: Any) -> None:
+        self._store.append(incident_id, expected_version, events)
+        if self.lost == 0 and any(e.kind == "noted" for e in events):
+            self.lost += 1
+            raise StoreError("append", incident_id, ConnectionError("server closed the connection"))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+
+def test_retrying_after_an_unknown_commit_outcome_duplicates_nothing(
+    store: PostgresStore, process: Any
+) -> None:
+    lossy = LostReply(store)
+    engine = Engine(process, lossy)
+    incident = engine.open("major-incident", severity="SEV2", actor="svc")
+    version = engine.get(incident.id).version
+    with pytest.raises(StoreError):
+        engine.note(incident.id, "once", actor="svc", expected_version=version)
+    assert lossy.lost == 1
+    # The host retries the same request: the engine re-reads the incident first.
+    with pytest.raises(ConcurrencyError) as caught:
+        engine.note(incident.id, "once", actor="svc", expected_version=version)
+    assert caught.value.actual == version + 1  # the first attempt had landed
+    notes = [e for e in store.events(incident.id) if e.kind == "noted"]
+    assert [e.data["text"] for e in notes] == ["once"]
+    assert verify_store(store).ok
+
+
+def _spawn(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(ROOT)])}
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.helpers.pg_worker", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.slow
+def test_a_writer_killed_mid_batch_loses_nothing_committed_and_shows_nothing_half_written(
+    schema: str,
+) -> None:
+    size = 400  # events per append: the kill lands inside a batch most of the time
+    kills = []
+    for _ in range(3):
+        writer = _spawn("batches", database_url(), schema, str(size))
+        assert writer.stdout is not None
+        committed = [writer.stdout.readline().split()[0] for _ in range(3)]
+        time.sleep(0.01)
+        writer.send_signal(signal.SIGKILL)
+        rest, err = writer.communicate(timeout=TIMEOUT)
+        assert writer.returncode == -signal.SIGKILL, err
+        kills.append(committed + [line.split()[0] for line in rest.splitlines()])
+    with store_in(schema) as store:
+        ids = store.incident_ids()
+        for committed in kills:
+            assert set(committed) <= set(ids)  # every reported commit is there
+        for iid in ids:
+            assert len(store.events(iid)) == size  # all of a batch, or none of it
+        assert count_rows(schema) == size * len(ids)
+        report = verify_store(store)
+        assert report.ok, report.problems
+
+
+@pytest.mark.slow
+def test_clients_survive_a_server_restart_without_loss_or_duplicates(
+    schema: str, process: Any
+) -> None:
+    if not can_restart_server():
+        pytest.skip("restarts the server: run under `bash .ci/with-postgres ...`")
+    with store_in(schema) as store:
+        incident = Engine(process, store).open("major-incident", severity="SEV2", actor="svc")
+    count = 60
+    writer = _spawn("notes", database_url(), schema, incident.id, str(count))
+    assert writer.stdout is not None
+    for _ in range(10):
+        assert writer.stdout.readline().startswith("committed")
+    restart_server()
+    out, err = writer.communicate(timeout=TIMEOUT)
+    assert writer.returncode == 0, err
+    assert out.splitlines()[-1].startswith("done")
+    with store_in(schema) as store:
+        notes = [e.data["text"] for e in store.events(incident.id) if e.kind == "noted"]
+        assert notes == [f"note-{i}" for i in range(count)]  # each once, in order
+        assert verify_store(store).ok
