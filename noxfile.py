@@ -25,7 +25,7 @@ def tests(session: nox.Session) -> None:
     the postgres extra too: the PostgreSQL tests run when INCIDENTFLOW_TEST_DATABASE_URL
     names a server (``.ci/run`` starts one with ``.ci/with-postgres``).
     """
-    session.install("-e", ".[test,docs,postgres]")
+    session.install("-e", ".[test,docs,postgres,serve]")
     # Any non-zero exit fails the session, including 5 ("no tests collected"):
     # an empty suite is a broken suite (tests/conftest.py says so in the output).
     session.run("pytest", *session.posargs)
@@ -41,14 +41,14 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=PYTHON)
 def typing(session: nox.Session) -> None:
     """mypy --strict on the package."""
-    session.install("-e", ".[postgres]", "mypy>=1.10")
+    session.install("-e", ".[postgres,serve]", "mypy>=1.10")
     session.run("mypy", "--strict", "src")
 
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
     """Benchmarks, reported as ratios against baselines measured in the same run."""
-    session.install("-e", ".[bench,postgres]")
+    session.install("-e", ".[bench,postgres,serve]")
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
