@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, Phase, find, given, settings
@@ -126,7 +127,7 @@ def test_the_guide_shows_the_property_test_this_file_runs() -> None:
     copyable = [b for b in _guide_blocks() if "def test_every_walk_keeps_the_invariants" in b]
     assert len(copyable) == 1
     function = copyable[0][copyable[0].index("@settings") :]
-    assert function in (ROOT / "tests" / "test_testing_kit.py").read_text(encoding="utf-8")
+    assert function in Path(__file__).read_text(encoding="utf-8")
     assert 'MAJOR = incidentflow.load("process_specs/major-incident.yaml")' in copyable[0]
     assert [
         line for b in _guide_blocks() for line in b.splitlines() if "pytest_plugins" in line
