@@ -437,9 +437,9 @@ def _triggers(out: _Out, old: Process, new: Process) -> None:
     _by_id(sub, "trigger", "trigger", before, after, lambda _: safe, fields, verdict)
     for change in sub.changes:
         if change.field == "when":  # compared order-free, shown in words
-            was = canon.condition_text(before[change.subject].when)
-            now = canon.condition_text(after[change.subject].when)
-            summary = f"trigger `{change.subject}` now fires when {now} (was: {was})"
+            was_words = canon.condition_text(before[change.subject].when)
+            now_words = canon.condition_text(after[change.subject].when)
+            summary = f"trigger `{change.subject}` now fires when {now_words} (was: {was_words})"
             change = replace(change, summary=summary)
         out.changes.append(change)
     # Between triggers of one level, the earlier in the file wins: their order matters.
