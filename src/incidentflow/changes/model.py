@@ -145,8 +145,8 @@ class ProcessDiff:
             return f"No behavioural change between {self.old.version} and {self.new.version}."
         migration = sum(c.needs_migration for c in self.changes)
         counts = (
-            f"{len(self.structure)} change{_s(len(self.structure))} to the spec, "
-            f"{len(self.behaviour)} to behaviour"
+            f"{_n(len(self.structure), 'change')} to the spec, "
+            f"{_n(len(self.behaviour), 'change')} in behaviour"
         )
         verdict = (
             f"{migration} need{'s' if migration == 1 else ''} migrating open incidents"
@@ -170,5 +170,5 @@ class ProcessDiff:
         }
 
 
-def _s(n: int) -> str:
-    return "" if n == 1 else "s"
+def _n(n: int, noun: str) -> str:
+    return f"no {noun}" if n == 0 else f"{n} {noun}" + ("" if n == 1 else "s")
