@@ -44,8 +44,7 @@ def canonical(spec: dict[str, Any]) -> str:
             for level in guard:
                 moves.append((source, tr["name"], level, tr["to"], sorted(set(tr["by"]))))
     states = {
-        sid: dict(sorted(state.items()))
-        for sid, state in sorted(spec["process"]["states"].items())
+        sid: dict(sorted(state.items())) for sid, state in sorted(spec["process"]["states"].items())
     }
     roles = {
         r: {"title": d["title"], "backups": sorted(set(d.get("backups", [])))}
