@@ -52,6 +52,7 @@ if _typing.TYPE_CHECKING:
         Store,
     )
     from incidentflow.audit.verify import VerifyReport
+    from incidentflow.changes import ProcessDiff, diff
     from incidentflow.compiler.process import CompiledTrigger, Process
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine
     from incidentflow.engine.problems import IncidentProblem, TickResult
@@ -82,6 +83,8 @@ _LAZY = {
     "Allowed": "incidentflow.engine.engine",
     "Engine": "incidentflow.engine.engine",
     "VerifyReport": "incidentflow.audit.verify",
+    "ProcessDiff": "incidentflow.changes",
+    "diff": "incidentflow.changes",
     "IncidentProblem": "incidentflow.engine.problems",
     "TickResult": "incidentflow.engine.problems",
     "Incident": "incidentflow.engine.state",
@@ -138,6 +141,7 @@ __all__ = [
     "PlannedAction",
     "PostgresStore",
     "Process",
+    "ProcessDiff",
     "SQLiteStore",
     "Severity",
     "Spec",
@@ -157,6 +161,7 @@ __all__ = [
     "Worker",
     "__version__",
     "check",
+    "diff",
     "load",
     "load_set",
     "loads",

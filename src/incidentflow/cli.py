@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit | store | worker``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | diff | report | audit | store | worker``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -156,6 +156,30 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         metavar="FILE",
         help="run these scenario files (or directories) instead of generated drills",
     )
+    diff = commands.add_parser(
+        "diff",
+        help="what changes between two versions of a process, for review and CI",
+        description="Compare two versions of a spec: the changes to the spec, what an "
+        "incident goes through at each level (reachable states, shortest paths, who is "
+        "paged, timers, SLAs), and whether each change is safe for open incidents or needs "
+        "a migration. Exit 0 when nothing changed, 1 when something did (see --fail-on), 2 "
+        "on usage or I/O errors or when a spec has errors.",
+    )
+    diff.add_argument("old", metavar="OLD", help="the spec as it was (e.g. from main)")
+    diff.add_argument("new", metavar="NEW", help="the spec as it is now")
+    diff.add_argument(
+        "--format",
+        choices=("text", "json", "markdown"),
+        default="text",
+        help="output format (default: text; markdown for a pull request comment)",
+    )
+    diff.add_argument(
+        "--fail-on",
+        choices=("any", "migration", "never"),
+        default="any",
+        help="exit 1 on any change (default), only on changes that need migrating open "
+        "incidents, or never",
+    )
     report = commands.add_parser(
         "report",
         help="incident metrics from a store",
@@ -288,6 +312,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         return demo_command(args.spec, args.keep, stdout, stderr)
     if args.command == "drill":
         return _drill(args, stdout, stderr)
+    if args.command == "diff":
+        from incidentflow.changes.command import diff_command
+
+        return diff_command(args.old, args.new, args.format, args.fail_on, stdout, stderr)
     if args.command in ("report", "audit"):
         return _with_store(args, stdout, stderr)
     if args.command == "worker":

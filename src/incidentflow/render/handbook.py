@@ -65,7 +65,7 @@ def who_may_fire(process: Process, tr: Transition) -> str:
     return f"{text}; backups: {', '.join(parts)}"
 
 
-def _paged_roles(process: Process, calls: Iterable[ActionCall]) -> list[str]:
+def paged_roles(process: Process, calls: Iterable[ActionCall]) -> list[str]:
     """Roles named by role-valued parameters of ``calls``."""
     out: list[str] = []
     for call in calls:
@@ -146,7 +146,7 @@ def _raci(process: Process) -> list[str]:
     letters: dict[tuple[str, str], str] = {}
     for sid, state in states.items():
         firing = {r for t in process.transitions_from.get(sid, ()) for r in fire_roles(process, t)}
-        informed = _paged_roles(process, _state_calls(process, sid, state))
+        informed = paged_roles(process, _state_calls(process, sid, state))
         for rid in process.spec.roles:
             cell = ("R" if rid in firing else "") + ("A" if rid == state.owner else "")
             cell += "I" if rid in informed else ""
