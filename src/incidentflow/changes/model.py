@@ -145,7 +145,7 @@ class ProcessDiff:
             return f"No behavioural change between {self.old.version} and {self.new.version}."
         migration = sum(c.needs_migration for c in self.changes)
         counts = (
-            f"{_n(len(self.structure), 'change')} to the spec, "
+            f"{_n(len(self.structure), 'structural change')}, "
             f"{_n(len(self.behaviour), 'change')} in behaviour"
         )
         verdict = (
