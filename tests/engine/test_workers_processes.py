@@ -73,7 +73,9 @@ def finish(procs: Sequence[subprocess.Popen[str]]) -> list[str]:
         for p in procs:
             if p.poll() is None:
                 p.kill()
-                p.wait()
+            # communicate() also closes the pipes: a timed-out child must not leak them into
+            # whichever later test happens to collect the garbage
+            p.communicate()
     return outputs
 
 
