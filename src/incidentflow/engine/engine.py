@@ -319,7 +319,9 @@ class Engine:
         the open incident whose signal had equal values in those fields, unless that
         incident is broken (the engine skips it, see :meth:`problems`, or its state is not
         in the loaded version): then a new one opens, so that the alert is not absorbed
-        by an incident whose timers cannot run.
+        by an incident whose timers cannot run. Across triggers, the process's
+        ``intake.dedupe_by`` joins the open incident of the same problem, raising its
+        severity for a more severe trigger (see :meth:`alert_fired`).
         """
         return self._signal(fields, actor, None, "signal").incident
 
