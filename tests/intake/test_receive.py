@@ -284,3 +284,35 @@ def test_parse_json_bounds() -> None:
 def test_a_refused_actor_is_the_engines_error(engine: Engine) -> None:
     with pytest.raises(incidentflow.InvalidArgument, match="reserved"):
         receive(engine, "alertmanager", alertmanager(am_alert("ApiDown", "f")), actor="timer")
+
+
+def test_replicas_sharing_a_store_see_each_others_alerts(tmp_path: Path) -> None:
+    from incidentflow.audit.sqlite import SQLiteStore
+
+    path = tmp_path / "incidents.db"
+    first = Engine(PROCESS, SQLiteStore(path), handlers={"page": lambda request: None})
+    second = Engine(PROCESS, SQLiteStore(path), handlers={"page": lambda request: None})
+    (iid,) = receive(
+        first, "alertmanager", alertmanager(am_alert("ApiDegraded", "f1", service="api"))
+    ).opened
+    # the other replica folds the log: the alert repeats there, a worse one escalates
+    assert [
+        a.outcome
+        for a in receive(
+            second, "alertmanager", alertmanager(am_alert("ApiDegraded", "f1", service="api"))
+        ).alerts
+    ] == ["repeated"]
+    assert receive(
+        second, "alertmanager", alertmanager(am_alert("ApiDown", "f2", service="api"))
+    ).escalated == (iid,)
+    receive(
+        first,
+        "alertmanager",
+        alertmanager(am_alert("ApiDegraded", "f1", "resolved", service="api")),
+    )
+    done = receive(
+        second, "alertmanager", alertmanager(am_alert("ApiDown", "f2", "resolved", service="api"))
+    )
+    assert done.auto_resolved == (iid,)
+    assert first.get(iid).closed
+    assert first.verify().ok
