@@ -237,7 +237,9 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         "--actions",
         metavar="MODULE:OBJECT",
         help="the action handlers: a mapping of action name to handler, or a function "
-        "returning one (imported from the current directory too)",
+        "returning one (imported from the current directory too); `builtin` for the "
+        "built-in webhook, Slack, PagerDuty and e-mail handlers configured from "
+        "INCIDENTFLOW_* environment variables (docs/delivery.md)",
     )
     worker.add_argument(
         "--lease",

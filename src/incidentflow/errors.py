@@ -18,6 +18,9 @@
     │   │   └── TransitionNotAllowed  wrong state, role, checklist or severity guard
     │   ├── ConcurrencyError      another writer changed the incident first (stale version)
     │   └── MissingHandlers       require_handlers=True and actions lack a handler
+    ├── IntakeError           an alert payload is refused (size, depth, shape, unknown
+    │                         source); nothing was written; also a ValueError
+    ├── DeliveryError         a built-in action handler could not deliver (after its retries)
     └── StoreError            the store failed to read or write (I/O, lock timeout); the
         │                     store's own exception is the ``__cause__``
         ├── StoreSchemaError      the database has no store schema, or an older or newer one
@@ -197,6 +200,30 @@ class MissingHandlers(EngineError):
     def __init__(self, actions: Sequence[str]) -> None:
         self.actions = tuple(actions)
         super().__init__(f"no handler registered for action(s): {', '.join(self.actions)}")
+
+
+class IntakeError(IncidentflowError, ValueError):
+    """An alert payload that cannot be read: ``source`` names where it came from, ``where``
+    the part of the payload at fault (a dotted path, "" for the whole), ``reason`` what is
+    wrong. Raised before any alert of the payload reaches the engine."""
+
+    def __init__(self, source: str, reason: str, where: str = "") -> None:
+        self.source = source
+        self.reason = reason
+        self.where = where
+        super().__init__(f"{source} payload{f' at {where}' if where else ''}: {reason}")
+
+
+class DeliveryError(IncidentflowError):
+    """A built-in action handler gave up on one attempt: ``channel`` (webhook, slack,
+    pagerduty, email), ``reason``; ``status`` is the HTTP status when there was one. The
+    engine records it as the action's failure and retries on its own schedule."""
+
+    def __init__(self, channel: str, reason: str, status: int | None = None) -> None:
+        self.channel = channel
+        self.reason = reason
+        self.status = status
+        super().__init__(f"{channel}: {reason}")
 
 
 class StoreError(IncidentflowError):

@@ -253,6 +253,19 @@ _TABLE: tuple[Rule, ...] = (
         "An action is declared but never used.",
         "Invoke it from a state, timer or transition, or remove it.",
     ),
+    Rule(
+        "IF220",
+        E,
+        "`intake.on_resolved` names a transition the process does not have.",
+        "Name a transition of the process (often one from the open states to a resolved state).",
+    ),
+    Rule(
+        "IF221",
+        E,
+        "A payload mapping in `intake.mappings` takes the name of a built-in source "
+        "(`alertmanager`, `grafana`).",
+        "Rename the mapping; the built-in sources need no mapping.",
+    ),
     # 3xx: the process graph
     Rule(
         "IF301",
@@ -352,6 +365,33 @@ _TABLE: tuple[Rule, ...] = (
         E,
         "A `matches` pattern is too large: over 1,000 characters or 2,000 RE2 instructions.",
         "Simplify it (smaller counted repeats, fewer alternatives); list exact values with `in`.",
+    ),
+    Rule(
+        "IF410",
+        W,
+        "The `intake.on_resolved` transition is not allowed at some levels (its guard): there "
+        "a resolution is only recorded.",
+        "Widen the transition's guard to those levels, or accept that people close them.",
+    ),
+    Rule(
+        "IF411",
+        W,
+        "The `intake.on_resolved` transition does not leave the initial state, where an alert "
+        "that resolves before anyone acts finds its incident.",
+        "Add the initial state to the transition's `from`.",
+    ),
+    Rule(
+        "IF412",
+        E,
+        "A path in a payload mapping is not a dotted path (`labels.service`, `alerts.0.id`).",
+        "Write keys separated by single dots; digits index lists; at most 16 segments.",
+    ),
+    Rule(
+        "IF413",
+        E,
+        "A payload mapping reads a `status` but has no `key`, so a resolution could not be "
+        "matched to its alert.",
+        "Add `key:` with the path of the alert's identity.",
     ),
     # 5xx: roles
     Rule(

@@ -4,13 +4,16 @@ Any number of these (and host replicas embedding :class:`~incidentflow.Worker`) 
 share one store; see docs/workers.md for what each guarantees. ``--actions
 MODULE:OBJECT`` names the host's action handlers: a mapping of action name to handler,
 or a function returning one. It is imported as Python code, which is why it is named by
-the operator on the command line and never by a spec.
+the operator on the command line and never by a spec. ``--actions builtin`` uses the
+built-in handlers (webhook, Slack, PagerDuty, e-mail) configured from the environment
+(see :mod:`incidentflow.delivery.config`).
 """
 
 from __future__ import annotations
 
 import importlib
 import logging
+import os
 import signal
 import sys
 import threading
@@ -30,8 +33,17 @@ class CommandError(Exception):
     """What the command reports on one line and exits 2 for."""
 
 
-def load_handlers(reference: str) -> dict[str, ActionHandler]:
-    """The handlers ``MODULE:OBJECT`` names (a mapping, or a function returning one)."""
+BUILTIN = "builtin"
+"""``--actions builtin``: the built-in handlers, configured from the environment."""
+
+
+def load_handlers(
+    reference: str, processes: list[Process] | None = None
+) -> dict[str, ActionHandler]:
+    """The handlers ``MODULE:OBJECT`` names (a mapping, or a function returning one), or
+    the built-in ones for ``builtin``."""
+    if reference == BUILTIN:
+        return _builtin_handlers(processes or [])
     module_name, _, attribute = reference.partition(":")
     if not module_name or not attribute:
         raise CommandError(f"--actions {reference}: expected MODULE:OBJECT")
@@ -58,6 +70,17 @@ def load_handlers(reference: str) -> dict[str, ActionHandler]:
             "(or a function returning one)"
         )
     return dict(found)
+
+
+def _builtin_handlers(processes: list[Process]) -> dict[str, ActionHandler]:
+    from incidentflow.delivery.config import handlers_from_env
+    from incidentflow.errors import DeliveryError
+
+    levels = processes[0].level_ids if len(processes) == 1 else ()
+    try:
+        return handlers_from_env(os.environ, levels)
+    except DeliveryError as problem:
+        raise CommandError(f"--actions builtin: {problem.reason}") from None
 
 
 def _processes(paths: list[str], stderr: TextIO) -> list[Process] | None:
@@ -105,7 +128,7 @@ def worker_command(
         processes = _processes(specs, stderr)
         if processes is None:
             return EXIT_SPEC_ERRORS
-        handlers = load_handlers(actions) if actions else {}
+        handlers = load_handlers(actions, processes) if actions else {}
         store = open_store(store_url)
     except (CommandError, SpecFileError) as exc:
         stderr.write(f"incidentflow worker: {exc}\n")

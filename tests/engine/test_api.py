@@ -10,6 +10,7 @@ import pytest
 
 import incidentflow
 from incidentflow import Diagnostic, Process, SpecError, SpecFileError
+from incidentflow.errors import DeliveryError, IntakeError
 from tests.conftest import EXAMPLES, MINIMAL
 
 PUBLIC = {
@@ -99,6 +100,8 @@ def test_all_is_exactly_the_public_surface() -> None:
         "render",
         "publish",
         "worker_command",
+        "intake",
+        "delivery",
     }
     assert exported <= PUBLIC | {"__version__"}
 
@@ -106,6 +109,9 @@ def test_all_is_exactly_the_public_surface() -> None:
 def test_exception_tree() -> None:
     assert issubclass(SpecError, incidentflow.IncidentflowError)
     assert issubclass(SpecFileError, incidentflow.IncidentflowError)
+    assert issubclass(IntakeError, incidentflow.IncidentflowError)
+    assert issubclass(IntakeError, ValueError)
+    assert issubclass(DeliveryError, incidentflow.IncidentflowError)
 
 
 def test_load_returns_an_immutable_process_with_identity() -> None:

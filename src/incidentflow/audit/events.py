@@ -32,6 +32,7 @@ KINDS = frozenset(
     {
         "opened",
         "deduplicated",
+        "alert_resolved",
         "assigned",
         "unassigned",
         "checked",

@@ -58,6 +58,10 @@ def describe(event: Event) -> str:
         return f"note: {d['text']}"
     if kind == "deduplicated":
         return f"signal joined this incident ({d['trigger']})"
+    if kind == "alert_resolved":
+        return f"alert {d['alert']} resolved ({d['remaining']} still firing)" + (
+            f" ({d['transition_skipped']})" if "transition_skipped" in d else ""
+        )
     if kind == "action_started":
         return f"action {d['action']} started"
     if kind == "action_heartbeat":

@@ -13,6 +13,7 @@ from collections import defaultdict
 
 from incidentflow.compiler.context import CheckContext
 from incidentflow.compiler.graph import check_graph
+from incidentflow.compiler.intake import check_intake
 from incidentflow.compiler.policies import check_policies, prove_policies
 from incidentflow.compiler.predicates import compile_condition
 from incidentflow.compiler.process import CompiledTrigger, Process, freeze
@@ -48,6 +49,7 @@ def compile_spec(loaded: LoadedSpec) -> tuple[Process | None, list[Diagnostic]]:
         check_timers(ctx)
         check_policies(ctx)
         triggers_ok = check_triggers(ctx)
+        check_intake(ctx)
         if pruned is None or pruned.graph_intact:
             analysis = check_graph(ctx)
             if analysis is not None:

@@ -35,7 +35,7 @@ from incidentflow.audit.store import (
 )
 from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
-from incidentflow.engine import authz, inputs, leases, retries
+from incidentflow.engine import alerts, authz, inputs, leases, retries
 from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts import them here
 from incidentflow.engine.inputs import TIMER as TIMER
 from incidentflow.engine.leases import DEFAULT_LEASE
@@ -319,39 +319,90 @@ class Engine:
         the open incident whose signal had equal values in those fields, unless that
         incident is broken (the engine skips it, see :meth:`problems`, or its state is not
         in the loaded version): then a new one opens, so that the alert is not absorbed
-        by an incident whose timers cannot run.
+        by an incident whose timers cannot run. Across triggers, the process's
+        ``intake.dedupe_by`` joins the open incident of the same problem, raising its
+        severity for a more severe trigger (see :meth:`alert_fired`).
         """
-        fields = inputs.fields(fields, "signal")
-        actor = inputs.actor(actor, "signal")
+        return self._signal(fields, actor, None, "signal").incident
+
+    @_serialised
+    def alert_fired(
+        self, fields: Mapping[str, Any], *, alert: str | None, actor: str = SYSTEM
+    ) -> alerts.AlertOutcome:
+        """:meth:`signal` for an alert with an identity (``alert``: unique per source, e.g.
+        ``alertmanager:<fingerprint>``; None for a source that gives none), saying what it
+        did: opened an incident, joined one, raised its severity, repeated an alert already
+        firing there (nothing is written), or matched no trigger. Across triggers, the
+        process's ``intake.dedupe_by`` decides what is one problem; see
+        :mod:`incidentflow.engine.alerts`."""
+        alert = inputs.optional_name(alert, "alert_fired", "alert")
+        return self._signal(fields, actor, alert, "alert_fired")
+
+    @_serialised
+    def alert_resolved(self, alert: str, *, actor: str = SYSTEM) -> list[alerts.AlertOutcome]:
+        """Record that ``alert`` resolved, on every open incident it fires on. When it was
+        the last one firing there, the process's ``intake.on_resolved.transition`` is fired
+        as the engine if it leaves the incident's state at its level (else the event says
+        why not). Resolving an alert no open incident holds does nothing (empty list)."""
+        alert = inputs.spec_name(alert, "alert_resolved", "alert")
+        actor = inputs.actor(actor, "alert_resolved")
+        outcomes = []
+        for state in self._watched_states(self._now()):
+            if state.closed or alert not in state.alerts or self._problems.get(state.id):
+                continue
+            process = self._process(state.process)
+            if state.state not in process.states:
+                continue  # not in the loaded version: left to people (see problems())
+            now = self._time_for(state)
+            resolved: dict[str, Any] = {"alert": alert, "remaining": len(state.alerts) - 1}
+            items: list[tuple[str, str, Mapping[str, Any]]] = [("alert_resolved", actor, resolved)]
+            name = alerts.resolution_transition(process) if not resolved["remaining"] else None
+            if name is not None:
+                index = self._machines[process.name].select(state.state, state.severity, name)
+                if index is None:
+                    resolved["transition_skipped"] = (
+                        f"{name!r} does not leave {state.state!r} at {state.severity}"
+                    )
+                else:
+                    moved = self._transition_data(process, state, index, now)
+                    items.append(("transitioned", SYSTEM, moved | {"cause": "alerts_resolved"}))
+            self._append(state, items, now=now)
+            self._run_actions_after_commit(state, now)
+            outcome: alerts.Outcome = "auto_resolved" if len(items) > 1 else "resolved"
+            detail = resolved.get("transition_skipped", "")
+            outcomes.append(alerts.AlertOutcome(outcome, state.snapshot(), detail))
+        return outcomes
+
+    def _signal(
+        self, fields: Mapping[str, Any], actor: str, alert: str | None, operation: str
+    ) -> alerts.AlertOutcome:
+        fields = inputs.fields(fields, operation)
+        actor = inputs.actor(actor, operation)
         best = None
         for order, process in enumerate(self._processes.values()):
             trig = process.match(fields)
             if trig is not None and (best is None or (trig.rank, order) < (best[1].rank, best[0])):
                 best = (order, trig, process)
         if best is None:
-            return None
+            return alerts.AlertOutcome("unmatched", None)
         _, trig, process = best
-        if trig.dedupe_by:
-            key = {f: fields.get(f) for f in trig.dedupe_by}
-            for state in self._watched_states(self._now()):
-                if (
-                    not state.closed
-                    and state.process == process.name
-                    and state.state in process.states  # fits the loaded version
-                    and self._problems.get(state.id) is None
-                    and state.trigger == trig.id
-                    and state.dedupe == key
-                ):
-                    self._append(
-                        state,
-                        [
-                            ("deduplicated", actor, {"trigger": trig.id, "fields": fields}),
-                        ],
-                    )
-                    return state.snapshot()
-        else:
-            key = None
-        return self._open(process, trig.level, trig.title, fields, actor, trig.id, key)
+        joinable = (
+            state
+            for state in self._watched_states(self._now())
+            if not state.closed
+            and state.process in self._processes
+            and state.state in self._processes[state.process].states  # fits the loaded version
+            and self._problems.get(state.id) is None
+        )
+        target = alerts.join_target(joinable, process, trig, fields, alert)
+        if target is not None:
+            outcome, items, detail = alerts.join_items(process, target, trig, fields, alert, actor)
+            if items:
+                self._append(target, items)
+            return alerts.AlertOutcome(outcome, target.snapshot(), detail)
+        key = {f: fields.get(f) for f in trig.dedupe_by} if trig.dedupe_by else None
+        opened = self._open(process, trig.level, trig.title, fields, actor, trig.id, key, alert)
+        return alerts.AlertOutcome("opened", opened)
 
     @_serialised
     def open(
@@ -374,7 +425,7 @@ class Engine:
         actor = inputs.actor(actor, "open")
         proc = self._process(process)
         level = self._resolve_level(proc, severity, impact, urgency)
-        return self._open(proc, level, title, copied, actor, None, None)
+        return self._open(proc, level, title, copied, actor, None, None, None)
 
     def _open(
         self,
@@ -385,6 +436,7 @@ class Engine:
         actor: str,
         trigger: str | None,
         dedupe: Mapping[str, Any] | None,
+        alert: str | None,
     ) -> Incident:
         now = self._now()
         incident_id = inputs.new_incident_id(self._new_id())
@@ -404,6 +456,8 @@ class Engine:
             "actions": plan_actions(initial.on_enter, f"enter:{state_id}"),
             "sla": sla_seconds(proc, level),
         }
+        if alert is not None:
+            data["alert"] = alert
         state = IncidentState(incident_id)
         self._append(state, [("opened", actor, data)], now=now)
         self._run_actions_after_commit(state, now)
@@ -523,16 +577,7 @@ class Engine:
         self._require_manage(process, state, actor, "set_severity")
         if level == state.severity:
             return state.snapshot()
-        timers = plan_timers(
-            process, state.state, level, state.state_entered_at, skip=state.fired_timers
-        )
-        data = {
-            "old": state.severity,
-            "new": level,
-            "reason": reason,
-            "timers": timers,
-            "sla": sla_seconds(process, level),
-        }
+        data = alerts.severity_change(process, state, level, reason)
         self._append(state, [("severity_changed", actor, data)])
         return state.snapshot()
 

@@ -90,6 +90,7 @@ class IncidentState:
         "_last_at",
         "acted",
         "actions",
+        "alerts",
         "assignments",
         "checklist",
         "closed",
@@ -139,6 +140,8 @@ class IncidentState:
         self.actions: dict[str, PlannedAction] = {}
         # person -> roles they fired a transition as (separation of duties reads it)
         self.acted: dict[str, frozenset[str]] = {}
+        # identities of the alerts firing behind the incident (see engine/alerts.py)
+        self.alerts: frozenset[str] = _NONE
 
     def roles_of(self, person: str) -> frozenset[str]:
         """The roles ``person`` holds on this incident."""
@@ -162,6 +165,8 @@ class IncidentState:
             self.fields = MappingProxyType(dict(data["fields"]))  # fields never change
             self.trigger = data.get("trigger")
             self.dedupe = data.get("dedupe")
+            if "alert" in data:  # opened by an alert with an identity
+                self.alerts = frozenset((data["alert"],))
             self.opened_by = event.actor
             self.opened_at = event.at
             self._enter(data, event)
@@ -179,6 +184,11 @@ class IncidentState:
                 self.assignments[data["role"]] = rest
             else:
                 self.assignments.pop(data["role"], None)
+        elif kind == "deduplicated":
+            if "alert" in data:
+                self.alerts = self.alerts | {data["alert"]}
+        elif kind == "alert_resolved":
+            self.alerts = self.alerts - {data["alert"]}
         elif kind == "checked":
             self.checklist = self.checklist | {data["item"]}
         elif kind == "timer_fired":

@@ -15,6 +15,7 @@ from pydantic import ConfigDict, Field, StrictBool
 from incidentflow.spec.base import Ident, RoleId, Scalar, Slug, SpecModel
 from incidentflow.spec.conditions import Condition
 from incidentflow.spec.durations import Duration
+from incidentflow.spec.intake import Intake
 
 SLA_FIELDS: tuple[str, ...] = ("acknowledge_within", "update_every", "resolve_within")
 """The SLA durations a level may define; timers may name them in ``after``."""
@@ -200,3 +201,4 @@ class Spec(SpecModel):
     triggers: tuple[Trigger, ...] = ()
     process: ProcessGraph
     policies: tuple[Policy, ...] = ()
+    intake: Intake | None = None
