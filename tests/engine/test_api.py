@@ -70,6 +70,9 @@ PUBLIC = {
     "Worker",
     "ClockedStore",
     "NotifyingStore",
+    # what a change to a process does
+    "ProcessDiff",
+    "diff",
 }
 
 
@@ -102,6 +105,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "worker_command",
         "intake",
         "delivery",
+        "changes",
     }
     assert exported <= PUBLIC | {"__version__"}
 
