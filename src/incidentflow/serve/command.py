@@ -9,6 +9,8 @@ Python (:mod:`incidentflow.serve.tokens`).
 from __future__ import annotations
 
 import logging
+import signal
+from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from incidentflow.serve.tokens import Kind, TokenFile, TokenFileError
@@ -21,6 +23,10 @@ INSTALL_HINT = (
     "incidentflow serve: needs FastAPI, uvicorn and Jinja2 ({missing} is missing): "
     "pip install 'incidentflow[serve]'\n"
 )
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """Nothing more to do: uvicorn has shut down by the time it re-raises the signal."""
 
 
 def token_command(
@@ -125,7 +131,14 @@ def serve_command(
                 "page shows flowcharts as text (see --mermaid)\n"
             )
         stdout.flush()
-        uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+        # uvicorn stops gracefully on SIGTERM/SIGINT, then raises the signal again for the
+        # handler it found: these handlers make that a normal exit (status 0, store closed)
+        previous = {s: signal.signal(s, _stopped) for s in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
     except IncidentflowError as error:
         stderr.write(f"incidentflow serve: {error}\n")
         return EXIT_USAGE
