@@ -106,3 +106,32 @@ def test_pages_escape_what_people_typed(tmp_path: Path) -> None:
             assert "<script>alert(1)</script>" not in page.text
             assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page.text
             assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_the_sign_in_form_sets_the_cookie_and_refuses_bad_tokens_and_other_origins(
+    tmp_path: Path,
+) -> None:
+    with running(tmp_path) as service:
+        client = service.client
+        bad = client.post("/signin", data={"token": "ift_wrong"}, follow_redirects=False)
+        assert bad.status_code == 401
+        assert "not valid" in bad.text
+        intake = client.post("/signin", data={"token": service.token["alerts"]})
+        assert intake.status_code == 401
+        forged = client.post(
+            "/signin",
+            data={"token": service.token["dave"]},
+            headers={"Origin": "https://evil.example"},
+            follow_redirects=False,
+        )
+        assert forged.status_code == 403
+        assert "set-cookie" not in forged.headers
+        good = client.post(
+            "/signin",
+            data={"token": service.token["dave"]},
+            headers={"Origin": "http://testserver"},
+            follow_redirects=False,
+        )
+        assert good.status_code == 303
+        assert "httponly" in good.headers["set-cookie"].lower()
+        assert client.get("/api/me").json()["name"] == "dave"

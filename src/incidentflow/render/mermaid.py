@@ -72,13 +72,13 @@ def _arrow(arrow: str, lines: tuple[str, ...]) -> str:
     return f'{arrow}|"{label(lines)}"|' if lines else arrow
 
 
-CURRENT_CLASS_DEF = "classDef current fill:#fff3b0,stroke:#b35900,stroke-width:4px,color:#000000"
+CURRENT_CLASS_DEF = "classDef current fill:#ffc857,stroke:#c2410c,stroke-width:4px,color:#000000"
 """How ``to_mermaid(..., current=STATE)`` marks an incident's current state."""
 
 
 def to_mermaid(diagram: Diagram, *, current: str | None = None) -> str:
     """The diagram as Mermaid flowchart text, ending with a newline. ``current``: a
-    state to mark (class ``current``: a thick orange border on a yellow fill), e.g.
+    state to mark (class ``current``: a thick orange border on an amber fill), e.g.
     where an incident is now; a state the diagram does not draw marks nothing."""
     ids, cluster_ids = _Ids("s_"), _Ids("c_")
     out = ["---", f"title: {json.dumps(diagram.title)}", "---", "flowchart TD"]

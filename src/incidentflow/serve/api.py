@@ -13,9 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from incidentflow.engine.engine import Engine
 from incidentflow.serve.auth import ApiError, intake_source, person
 from incidentflow.serve.intake import IntakeFunction
+from incidentflow.serve.lane import EngineLane
 from incidentflow.serve.views import (
     AllowedOut,
     EventOut,
@@ -30,12 +30,12 @@ Person = Annotated[str, Depends(person)]
 IncidentId = Annotated[str, Path(description="the incident's id")]
 
 
-def _engine(request: Request) -> Engine:
-    engine: Engine = request.app.state.engine
-    return engine
+async def _lane(request: Request) -> EngineLane:
+    lane: EngineLane = request.app.state.lane
+    return lane
 
 
-EngineDep = Annotated[Engine, Depends(_engine)]
+Lane = Annotated[EngineLane, Depends(_lane)]
 
 
 class RequestBody(BaseModel):
@@ -93,151 +93,171 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix="/api")
 
     @router.get("/me", tags=["people"])
-    def me(actor: Person) -> MeOut:
+    async def me(actor: Person) -> MeOut:
         """Who the token belongs to."""
         return MeOut(name=actor, kind="person")
 
     @router.get("/processes", tags=["processes"])
-    def processes(engine: EngineDep, actor: Person) -> list[ProcessOut]:
+    async def processes(lane: Lane, actor: Person) -> list[ProcessOut]:
         """The processes this service runs."""
-        return [ProcessOut.of(p) for p in engine.processes.values()]
+        return [ProcessOut.of(p) for p in lane.engine.processes.values()]
 
     @router.post("/signals", tags=["incidents"])
-    def signal(engine: EngineDep, actor: Person, body: SignalIn) -> SignalOut:
+    async def signal(lane: Lane, actor: Person, body: SignalIn) -> SignalOut:
         """Evaluate every trigger: the incident opened or joined (a trigger's
         ``dedupe_by``), or ``incident`` null when no trigger matched."""
-        incident = engine.signal(body.fields, actor=actor)
+        incident = await lane.run(lambda engine: engine.signal(body.fields, actor=actor))
         return SignalOut(incident=None if incident is None else IncidentOut.of(incident))
 
     @router.post("/incidents", status_code=201, tags=["incidents"])
-    def open_incident(engine: EngineDep, actor: Person, body: OpenIn) -> IncidentOut:
+    async def open_incident(lane: Lane, actor: Person, body: OpenIn) -> IncidentOut:
         """Open an incident by hand, at ``severity`` or at the matrix's impact x urgency."""
         return IncidentOut.of(
-            engine.open(
-                body.process,
-                severity=body.severity,
-                impact=body.impact,
-                urgency=body.urgency,
-                title=body.title,
-                fields=body.fields,
-                actor=actor,
+            await lane.run(
+                lambda engine: engine.open(
+                    body.process,
+                    severity=body.severity,
+                    impact=body.impact,
+                    urgency=body.urgency,
+                    title=body.title,
+                    fields=body.fields,
+                    actor=actor,
+                )
             )
         )
 
     @router.get("/incidents", tags=["incidents"])
-    def queue(engine: EngineDep, actor: Person) -> list[IncidentOut]:
+    async def queue(lane: Lane, actor: Person) -> list[IncidentOut]:
         """Open incidents, most severe first, then nearest deadline, then oldest."""
-        return [IncidentOut.of(i) for i in engine.queue()]
+        return [IncidentOut.of(i) for i in (await lane.run(lambda engine: engine.queue()))]
 
     @router.get("/incidents/{incident_id}", tags=["incidents"])
-    def get(engine: EngineDep, actor: Person, incident_id: IncidentId) -> IncidentOut:
+    async def get(lane: Lane, actor: Person, incident_id: IncidentId) -> IncidentOut:
         """One incident."""
-        return IncidentOut.of(engine.get(incident_id))
+        return IncidentOut.of(await lane.run(lambda engine: engine.get(incident_id)))
 
     @router.post("/incidents/{incident_id}/assign", tags=["incidents"])
-    def assign(
-        engine: EngineDep, actor: Person, incident_id: IncidentId, body: RoleIn
+    async def assign(
+        lane: Lane, actor: Person, incident_id: IncidentId, body: RoleIn
     ) -> IncidentOut:
         """Give ``person`` the ``role``."""
         return IncidentOut.of(
-            engine.assign(
-                incident_id,
-                body.role,
-                body.person,
-                actor=actor,
-                expected_version=body.expected_version,
+            await lane.run(
+                lambda engine: engine.assign(
+                    incident_id,
+                    body.role,
+                    body.person,
+                    actor=actor,
+                    expected_version=body.expected_version,
+                )
             )
         )
 
     @router.post("/incidents/{incident_id}/unassign", tags=["incidents"])
-    def unassign(
-        engine: EngineDep, actor: Person, incident_id: IncidentId, body: RoleIn
+    async def unassign(
+        lane: Lane, actor: Person, incident_id: IncidentId, body: RoleIn
     ) -> IncidentOut:
         """Take the ``role`` from ``person``."""
         return IncidentOut.of(
-            engine.unassign(
-                incident_id,
-                body.role,
-                body.person,
-                actor=actor,
-                expected_version=body.expected_version,
+            await lane.run(
+                lambda engine: engine.unassign(
+                    incident_id,
+                    body.role,
+                    body.person,
+                    actor=actor,
+                    expected_version=body.expected_version,
+                )
             )
         )
 
     @router.post("/incidents/{incident_id}/check", tags=["incidents"])
-    def check(
-        engine: EngineDep, actor: Person, incident_id: IncidentId, body: CheckIn
+    async def check(
+        lane: Lane, actor: Person, incident_id: IncidentId, body: CheckIn
     ) -> IncidentOut:
         """Tick an item of the current state's checklist."""
         return IncidentOut.of(
-            engine.check(
-                incident_id, body.item, actor=actor, expected_version=body.expected_version
+            await lane.run(
+                lambda engine: engine.check(
+                    incident_id, body.item, actor=actor, expected_version=body.expected_version
+                )
             )
         )
 
     @router.post("/incidents/{incident_id}/fire", tags=["incidents"])
-    def fire(
-        engine: EngineDep, actor: Person, incident_id: IncidentId, body: FireIn
-    ) -> IncidentOut:
+    async def fire(lane: Lane, actor: Person, incident_id: IncidentId, body: FireIn) -> IncidentOut:
         """Take a transition out of the current state."""
         return IncidentOut.of(
-            engine.fire(
-                incident_id, body.transition, actor=actor, expected_version=body.expected_version
+            await lane.run(
+                lambda engine: engine.fire(
+                    incident_id,
+                    body.transition,
+                    actor=actor,
+                    expected_version=body.expected_version,
+                )
             )
         )
 
     @router.post("/incidents/{incident_id}/notes", tags=["incidents"])
-    def note(
-        engine: EngineDep, actor: Person, incident_id: IncidentId, body: NoteIn
-    ) -> IncidentOut:
+    async def note(lane: Lane, actor: Person, incident_id: IncidentId, body: NoteIn) -> IncidentOut:
         """Add a note to the incident's log."""
         return IncidentOut.of(
-            engine.note(incident_id, body.text, actor=actor, expected_version=body.expected_version)
+            await lane.run(
+                lambda engine: engine.note(
+                    incident_id, body.text, actor=actor, expected_version=body.expected_version
+                )
+            )
         )
 
     @router.post("/incidents/{incident_id}/severity", tags=["incidents"])
-    def set_severity(
-        engine: EngineDep, actor: Person, incident_id: IncidentId, body: SeverityIn
+    async def set_severity(
+        lane: Lane, actor: Person, incident_id: IncidentId, body: SeverityIn
     ) -> IncidentOut:
         """Change the incident's level (its timers are re-planned)."""
         return IncidentOut.of(
-            engine.set_severity(
-                incident_id,
-                body.level,
-                actor=actor,
-                reason=body.reason,
-                expected_version=body.expected_version,
+            await lane.run(
+                lambda engine: engine.set_severity(
+                    incident_id,
+                    body.level,
+                    actor=actor,
+                    reason=body.reason,
+                    expected_version=body.expected_version,
+                )
             )
         )
 
     @router.get("/incidents/{incident_id}/allowed", tags=["incidents"])
-    def allowed(
-        engine: EngineDep,
+    async def allowed(
+        lane: Lane,
         actor: Person,
         incident_id: IncidentId,
         who: Annotated[str | None, Query(alias="person", description="default: you")] = None,
     ) -> list[AllowedOut]:
         """Every transition out of the current state: may this person fire it now?"""
-        return [AllowedOut.of(a) for a in engine.allowed(incident_id, who or actor)]
+        return [
+            AllowedOut.of(a)
+            for a in (await lane.run(lambda engine: engine.allowed(incident_id, who or actor)))
+        ]
 
     @router.get("/incidents/{incident_id}/history", tags=["audit"])
-    def history(engine: EngineDep, actor: Person, incident_id: IncidentId) -> list[EventOut]:
+    async def history(lane: Lane, actor: Person, incident_id: IncidentId) -> list[EventOut]:
         """Every event of the incident's log, in order."""
-        return [EventOut.of(e) for e in engine.history(incident_id)]
+        return [
+            EventOut.of(e) for e in (await lane.run(lambda engine: engine.history(incident_id)))
+        ]
 
     @router.get("/verify", tags=["audit"])
-    def verify(
-        engine: EngineDep,
+    async def verify(
+        lane: Lane,
         actor: Person,
         incident: Annotated[str | None, Query(description="one incident; default: all")] = None,
     ) -> VerifyOut:
         """Recompute the hash chains (of one incident, or of every incident)."""
-        return VerifyOut.of(engine.verify(incident))
+        return VerifyOut.of(await lane.run(lambda engine: engine.verify(incident)))
 
     @router.post("/intake/{source}", tags=["intake"])
-    def intake(
+    async def intake(
         request: Request,
-        engine: EngineDep,
+        lane: Lane,
         source: Annotated[str, Path(description="the alert source, e.g. signal")],
         actor: Annotated[str, Depends(intake_source)],
         payload: Annotated[Any, Body(description="the source's JSON payload")],
@@ -251,6 +271,6 @@ def api_router() -> APIRouter:
                 "unknown_intake",
                 f"no intake named {source!r} (known: {', '.join(sorted(intakes)) or 'none'})",
             )
-        return function(engine, payload, actor)
+        return await lane.run(lambda engine: function(engine, payload, actor))
 
     return router

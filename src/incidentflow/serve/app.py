@@ -24,13 +24,13 @@ import threading
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from incidentflow._version import __version__
 from incidentflow.engine.engine import Engine
@@ -39,8 +39,9 @@ from incidentflow.errors import IncidentflowError
 from incidentflow.serve import refusals
 from incidentflow.serve.api import api_router
 from incidentflow.serve.assets import STATIC
-from incidentflow.serve.auth import COOKIE, ApiError, person
+from incidentflow.serve.auth import COOKIE, ApiError, person, with_cookie
 from incidentflow.serve.intake import IntakeFunction, default_intakes
+from incidentflow.serve.lane import EngineLane
 from incidentflow.serve.pages import pages_router
 from incidentflow.serve.tokens import TokenFile
 
@@ -51,7 +52,7 @@ _SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; "
     "style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",  # "no-referrer" would send "Origin: null"
 }
 
 
@@ -85,6 +86,7 @@ def create_app(
             stop.set()
             if thread is not None:
                 thread.join()
+            app.state.lane.close()
 
     app = FastAPI(
         title="incidentflow",
@@ -95,6 +97,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.engine = engine
+    app.state.lane = EngineLane(engine)
     app.state.tokens = tokens
     app.state.intakes = default_intakes() | dict(intakes or {})
     app.state.mermaid = mermaid
@@ -115,14 +118,37 @@ def create_app(
         """Liveness for a load balancer: answers without a token or the store."""
         return {"status": "ok"}
 
-    @app.middleware("http")
-    async def security_headers(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        for header, value in _SECURITY_HEADERS.items():
-            response.headers.setdefault(header, value)
-        return response
-
+    app.add_middleware(_SecurityHeaders)
     return app
+
+
+class _SecurityHeaders:
+    """Adds :data:`_SECURITY_HEADERS` to every answer (a plain ASGI middleware: Starlette's
+    ``BaseHTTPMiddleware``, behind ``@app.middleware``, costs more per request than the
+    rest of a read)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                present = {k.lower() for k, _ in message.get("headers", [])}
+                message["headers"] = [
+                    *message.get("headers", []),
+                    *(
+                        (k.lower().encode(), v.encode())
+                        for k, v in _SECURITY_HEADERS.items()
+                        if k.lower().encode() not in present
+                    ),
+                ]
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 def _run_worker(worker: Worker, stop: threading.Event) -> None:
@@ -136,27 +162,15 @@ def _session_routes(app: FastAPI) -> None:
     """Signing in and out of the web page (the cookie of :mod:`~incidentflow.serve.auth`)."""
 
     @app.post("/api/session", tags=["people"], status_code=204)
-    def sign_in(request: Request) -> Response:
+    async def sign_in(request: Request) -> Response:
         """Sign the web page in: send the token as 'Authorization: Bearer'; the answer
         sets it in an HttpOnly, SameSite=Strict cookie."""
-        person(request)  # refuses a missing, unknown or intake token
-        authorization = request.headers.get("authorization", "")
-        token = authorization.partition(" ")[2].strip()
-        if not token:
-            raise ApiError(401, "unauthenticated", "sign in with 'Authorization: Bearer TOKEN'")
-        response = Response(status_code=204)
-        response.set_cookie(
-            COOKIE,
-            token,
-            httponly=True,
-            samesite="strict",
-            secure=request.url.scheme == "https",
-            path="/",
-        )
-        return response
+        await person(request)  # refuses a missing, unknown or intake token
+        token = request.headers.get("authorization", "").partition(" ")[2].strip()
+        return with_cookie(Response(status_code=204), request, token)
 
     @app.delete("/api/session", tags=["people"], status_code=204)
-    def sign_out(request: Request) -> Response:
+    async def sign_out(request: Request) -> Response:
         """Sign the web page out (clears the cookie)."""
         response = Response(status_code=204)
         response.delete_cookie(COOKIE, path="/", httponly=True, samesite="strict")

@@ -19,7 +19,7 @@ the sign-in page and static files.
 
 from __future__ import annotations
 
-from fastapi import Request
+from fastapi import Request, Response
 
 from incidentflow.serve.tokens import Kind, Principal, TokenFile
 
@@ -80,13 +80,13 @@ def _principal(request: Request, kind: Kind) -> Principal:
     return found
 
 
-def person(request: Request) -> str:
+async def person(request: Request) -> str:
     """The name of the person whose token (header or cookie) came with the request: the
     actor of whatever the request writes."""
     return _principal(request, "person").name
 
 
-def intake_source(request: Request) -> str:
+async def intake_source(request: Request) -> str:
     """The name of the alert source whose intake token (header only) came with the
     request."""
     return _principal(request, "intake").name
@@ -99,3 +99,17 @@ def signed_in(request: Request) -> str | None:
         return None
     found = _tokens(request).authenticate(token)
     return found.name if found is not None and found.kind == "person" else None
+
+
+def with_cookie(response: Response, request: Request, token: str) -> Response:
+    """``response``, signing the browser in with ``token``: HttpOnly, SameSite=Strict,
+    Secure when the request came over HTTPS."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return response

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -25,7 +26,8 @@ from incidentflow.errors import UnknownIncident
 from incidentflow.render.mermaid import to_mermaid
 from incidentflow.render.model import diagram
 from incidentflow.serve.assets import TEMPLATES
-from incidentflow.serve.auth import signed_in
+from incidentflow.serve.auth import signed_in, with_cookie
+from incidentflow.serve.tokens import TokenFile
 
 
 def _relative(when: datetime, now: datetime) -> str:
@@ -118,6 +120,23 @@ def pages_router() -> APIRouter:
     @router.get("/signin", response_class=HTMLResponse)
     def signin(request: Request) -> Response:
         return page(request, "signin.html", person=None)
+
+    @router.post("/signin", response_class=HTMLResponse)
+    async def sign_in(request: Request) -> Response:
+        # A plain form post (no script needed, and the token never goes in a URL). The
+        # Origin check stops another site from signing a browser in as someone else.
+        origin = request.headers.get("origin")
+        if origin is not None and origin != f"{request.url.scheme}://{request.url.netloc}":
+            return page(request, "signin.html", 403, person=None, problem="Refused: wrong origin.")
+        raw = await request.body()
+        fields = parse_qs(raw.decode("utf-8", "replace"), max_num_fields=4)
+        token = (fields.get("token") or [""])[0].strip()
+        tokens: TokenFile = request.app.state.tokens
+        found = tokens.authenticate(token) if token else None
+        if found is None or found.kind != "person":
+            problem = "This token is not valid (unknown, revoked, or not a person's token)."
+            return page(request, "signin.html", 401, person=None, problem=problem)
+        return with_cookie(RedirectResponse("/", status_code=303), request, token)
 
     @router.get("/", response_class=HTMLResponse)
     def queue(request: Request) -> Response:

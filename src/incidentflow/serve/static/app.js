@@ -1,4 +1,4 @@
-// The web page's only script: sign in and out, press buttons through the JSON API,
+// The web page's only script: sign out, press buttons through the JSON API,
 // draw the flowchart with the Mermaid this service serves. Writes go with the session
 // cookie and the X-Incidentflow-Request header the service requires of cookie writes
 // (its CSRF protection, see incidentflow/serve/auth.py).
@@ -35,21 +35,6 @@ function formData(form) {
   var data = {};
   new FormData(form).forEach(function (value, key) { data[key] = value; });
   return data;
-}
-
-function setUpSignIn() {
-  var form = document.getElementById("sign-in");
-  if (!form) return;
-  form.addEventListener("submit", async function (event) {
-    event.preventDefault();
-    var token = document.getElementById("token").value.trim();
-    try {
-      await call("POST", "/api/session", undefined, { Authorization: "Bearer " + token });
-      window.location.assign("/");
-    } catch (error) {
-      showError("Not signed in: " + error.message);
-    }
-  });
 }
 
 function setUpSignOut() {
@@ -139,7 +124,8 @@ async function drawFlowchart() {
     return;
   }
   try {
-    mermaid.initialize({ startOnLoad: false, securityLevel: "strict" });
+    // the neutral theme draws phases in grey, so the amber of the current state stands out
+    mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: "neutral" });
     var drawn = await mermaid.render("incidentflow-flowchart", text);
     target.innerHTML = drawn.svg;
     target.dataset.drawn = "true";
@@ -151,9 +137,8 @@ async function drawFlowchart() {
 }
 
 document.addEventListener("DOMContentLoaded", function () {
-  setUpSignIn();
   setUpSignOut();
   setUpQueue();
   setUpIncident();
-  drawFlowchart();
+  drawFlowchart().finally(function () { document.body.dataset.ready = "true"; });
 });
