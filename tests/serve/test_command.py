@@ -138,3 +138,17 @@ def test_serve_runs_on_loopback_with_its_worker_and_stops_on_sigterm(tmp_path: P
     assert "1 person token(s)" in out
     assert "worker " in out
     assert "stopped" in out
+
+
+def test_serve_on_a_port_in_use_exits_2_with_one_line(cli: Cli, tmp_path: Path) -> None:
+    TokenFile(tmp_path / "t.json").add("carol")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli(
+            "serve", str(EXAMPLES / "major-incident.yaml"), "--store", str(tmp_path / "s.db"),
+            "--tokens", str(tmp_path / "t.json"), "--port", str(port),
+        )  # fmt: skip
+    assert result.code == 2
+    assert f"cannot serve on 127.0.0.1:{port}" in result.err

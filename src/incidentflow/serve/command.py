@@ -123,7 +123,7 @@ def serve_command(
             f"{sum(e.kind == 'person' for e in people)} person token(s), "
             f"{sum(e.kind == 'intake' for e in people)} intake token(s), "
             + (f"worker {loop.worker_id}" if loop else "no worker (--no-worker)")
-            + f"; http://{host}:{port}/\n"
+            + f"; starting on http://{host}:{port}/\n"
         )
         if mermaid_js is None:
             stdout.write(
@@ -136,6 +136,9 @@ def serve_command(
         previous = {s: signal.signal(s, _stopped) for s in (signal.SIGTERM, signal.SIGINT)}
         try:
             uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=True)
+        except SystemExit:  # uvicorn exits when it cannot listen (it logged why, above)
+            stderr.write(f"incidentflow serve: cannot serve on {host}:{port}\n")
+            return EXIT_USAGE
         finally:
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
