@@ -13,7 +13,8 @@ Swagger UI and ReDoc from a CDN (cdn.jsdelivr.net), which a machine without inte
 cannot reach and which we do not want a page of this service to depend on. Point any
 OpenAPI viewer at ``/openapi.json`` instead.
 
-With ``worker``, the store's worker loop (:class:`~incidentflow.engine.worker.Worker`:
+Engine calls run on an :class:`~incidentflow.serve.lane.EngineLane` (first come,
+first served), never on the event loop. With ``worker``, the store's worker loop (:class:`~incidentflow.engine.worker.Worker`:
 due timers and planned actions) runs in a thread for as long as the application runs.
 """
 

@@ -27,6 +27,7 @@ from incidentflow.render.mermaid import to_mermaid
 from incidentflow.render.model import diagram
 from incidentflow.serve.assets import TEMPLATES
 from incidentflow.serve.auth import signed_in, with_cookie
+from incidentflow.serve.lane import EngineLane
 from incidentflow.serve.tokens import TokenFile
 
 
@@ -53,6 +54,22 @@ def _rank(engine: Engine, incident: Incident) -> int:
     """0 for the most severe level of the incident's process, up to 3 (the colours)."""
     levels = engine.processes[incident.process].level_ids
     return min(3, levels.index(incident.severity)) if incident.severity in levels else 3
+
+
+def _queue_page(engine: Engine, person: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The queue's rows and the processes the open form offers."""
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "incident": i,
+            "rank": _rank(engine, i),
+            "deadline": _deadline(i, now),
+            "holds": sorted(i.roles_of(person)),
+        }
+        for i in engine.queue()
+    ]
+    processes = [{"name": p.name, "levels": list(p.level_ids)} for p in engine.processes.values()]
+    return rows, processes
 
 
 def _incident_page(engine: Engine, incident: Incident, person: str) -> dict[str, Any]:
@@ -139,38 +156,26 @@ def pages_router() -> APIRouter:
         return with_cookie(RedirectResponse("/", status_code=303), request, token)
 
     @router.get("/", response_class=HTMLResponse)
-    def queue(request: Request) -> Response:
+    async def queue(request: Request) -> Response:
         person = signed_in(request)
         if person is None:
             return RedirectResponse("/signin", status_code=303)
-        engine: Engine = request.app.state.engine
-        now = datetime.now(UTC)
-        rows = [
-            {
-                "incident": i,
-                "rank": _rank(engine, i),
-                "deadline": _deadline(i, now),
-                "holds": sorted(i.roles_of(person)),
-            }
-            for i in engine.queue()
-        ]
-        processes = [
-            {"name": p.name, "levels": list(p.level_ids)} for p in engine.processes.values()
-        ]
+        lane: EngineLane = request.app.state.lane
+        rows, processes = await lane.run(lambda engine: _queue_page(engine, person))
         return page(request, "queue.html", person=person, rows=rows, processes=processes)
 
     @router.get("/incidents/{incident_id}", response_class=HTMLResponse)
-    def incident(request: Request, incident_id: str) -> Response:
+    async def incident(request: Request, incident_id: str) -> Response:
         person = signed_in(request)
         if person is None:
             return RedirectResponse("/signin", status_code=303)
-        engine: Engine = request.app.state.engine
+        lane: EngineLane = request.app.state.lane
         try:
-            found = engine.get(incident_id)
+            shown = await lane.run(
+                lambda engine: _incident_page(engine, engine.get(incident_id), person)
+            )
         except UnknownIncident as error:
             return page(request, "missing.html", 404, person=person, message=str(error))
-        return page(
-            request, "incident.html", person=person, **_incident_page(engine, found, person)
-        )
+        return page(request, "incident.html", person=person, **shown)
 
     return router
