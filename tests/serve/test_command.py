@@ -152,3 +152,26 @@ def test_serve_on_a_port_in_use_exits_2_with_one_line(cli: Cli, tmp_path: Path) 
         )  # fmt: skip
     assert result.code == 2
     assert f"cannot serve on 127.0.0.1:{port}" in result.err
+
+
+def test_no_worker_and_mermaid_options_reach_the_app(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append((app, options)))
+    TokenFile(tmp_path / "t.json").add("carol")
+    mermaid = tmp_path / "mermaid.min.js"
+    mermaid.write_text("/* a stand-in */", encoding="utf-8")
+    args = ["--store", str(tmp_path / "s.db"), "--tokens", str(tmp_path / "t.json")]
+    result = cli("serve", str(EXAMPLES), *args, "--no-worker", "--mermaid", str(mermaid))
+    assert result.code == 0, result.err
+    assert "no worker (--no-worker)" in result.out
+    ((app, options),) = served
+    assert options["host"] == "127.0.0.1"
+    assert options["port"] == 8080
+    assert app.state.mermaid == mermaid  # type: ignore[attr-defined]
+    missing = cli("serve", str(EXAMPLES), *args, "--mermaid", str(tmp_path / "nope.js"))
+    assert missing.code == 2
+    assert "nope.js: no such file" in missing.err
