@@ -11,8 +11,8 @@ function showError(message) {
   window.scrollTo(0, 0);
 }
 
-async function call(method, url, body, extraHeaders) {
-  var headers = Object.assign({ "X-Incidentflow-Request": "1" }, extraHeaders || {});
+async function call(method, url, body) {
+  var headers = { "X-Incidentflow-Request": "1" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   var response = await fetch(url, {
     method: method,
