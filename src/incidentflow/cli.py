@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | diff | report | audit | store | worker``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | diff | report | audit | store | worker | serve | token``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -259,6 +259,60 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     worker.add_argument(
         "--id", dest="worker_id", metavar="NAME", help="recorded as the holder (default: host:pid)"
     )
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API and web page (needs the serve extra)",
+        description="Serve the JSON API (OpenAPI at /openapi.json), the intake endpoints "
+        "and the web page for the specs' processes, with the worker loop inside unless "
+        "--no-worker. Every request needs a token of --tokens (see `incidentflow token`). "
+        "Exit 0 when stopped, 1 when a spec has errors, 2 on usage errors or a store that "
+        "cannot be opened.",
+    )
+    serve.add_argument("specs", nargs="+", metavar="SPEC_OR_DIR", help="spec file or directory")
+    serve.add_argument("--store", required=True, metavar="URL", help=STORE_HELP)
+    serve.add_argument(
+        "--tokens",
+        default="incidentflow-tokens.json",
+        metavar="FILE",
+        help="the tokens file (default: incidentflow-tokens.json)",
+    )
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)"
+    )
+    serve.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    serve.add_argument(
+        "--no-worker",
+        dest="worker",
+        action="store_false",
+        help="no worker loop inside: run `incidentflow worker` beside it",
+    )
+    serve.add_argument(
+        "--actions", metavar="MODULE:OBJECT", help="the action handlers, as for `worker`"
+    )
+    serve.add_argument(
+        "--mermaid",
+        metavar="FILE",
+        help="the mermaid.min.js the page draws flowcharts with (default: the packaged one)",
+    )
+    token = commands.add_parser(
+        "token",
+        help="add, revoke and list the tokens of `serve`",
+        description="Manage the tokens file of `incidentflow serve`: only hashes are stored; "
+        "`add` prints the new token once. Exit 0 when done, 2 on errors.",
+    )
+    token.add_argument("action", choices=("add", "revoke", "list"))
+    token.add_argument("name", nargs="?", metavar="NAME", help="the person (or alert source)")
+    token.add_argument(
+        "--tokens", default="incidentflow-tokens.json", metavar="FILE", help="the tokens file"
+    )
+    token.add_argument(
+        "--intake",
+        dest="kind",
+        action="store_const",
+        const="intake",
+        default="person",
+        help="a token for an alert source (POST /api/intake/...), not for a person",
+    )
     store = commands.add_parser("store", help="create a store's schema, copy stores")
     store_commands = store.add_subparsers(
         dest="store_command", metavar="COMMAND", parser_class=_Parser, required=True
@@ -333,6 +387,28 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             stdout,
             stderr,
         )
+    if args.command == "serve":
+        from incidentflow.serve.command import serve_command
+
+        return serve_command(
+            args.store,
+            args.specs,
+            tokens_path=args.tokens,
+            host=args.host,
+            port=args.port,
+            worker=args.worker,
+            actions=args.actions,
+            mermaid=args.mermaid,
+            stdout=stdout,
+            stderr=stderr,
+        )
+    if args.command == "token":
+        if args.action != "list" and not args.name:
+            stderr.write(f"incidentflow token {args.action}: NAME is required\n")
+            return EXIT_USAGE
+        from incidentflow.serve.command import token_command
+
+        return token_command(args.action, args.name, args.tokens, args.kind, stdout, stderr)
     if args.command == "store":
         from incidentflow.audit.store_commands import store_command
 

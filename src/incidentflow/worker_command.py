@@ -83,7 +83,7 @@ def _builtin_handlers(processes: list[Process]) -> dict[str, ActionHandler]:
         raise CommandError(f"--actions builtin: {problem.reason}") from None
 
 
-def _processes(paths: list[str], stderr: TextIO) -> list[Process] | None:
+def processes_of(paths: list[str], stderr: TextIO) -> list[Process] | None:
     """The processes of every spec file and directory; None after printing spec errors."""
     from incidentflow.api import check_file, check_set
 
@@ -125,7 +125,7 @@ def worker_command(
     shown = parse_store_url(store_url).display  # never a password
 
     try:
-        processes = _processes(specs, stderr)
+        processes = processes_of(specs, stderr)
         if processes is None:
             return EXIT_SPEC_ERRORS
         handlers = load_handlers(actions, processes) if actions else {}

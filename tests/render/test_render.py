@@ -488,3 +488,13 @@ def test_state_kinds_differ_without_colour_and_text_stays_dark_on_light() -> Non
     mermaid = to_mermaid(drawn)
     shapes = [line.strip()[3:6] for line in mermaid.splitlines() if line.strip().startswith("s_")]
     assert len(set(shapes)) == 3, shapes  # (["  ["  ((( : stadium, box, double circle
+
+
+def test_mermaid_marks_the_current_state_and_nothing_for_a_state_not_drawn() -> None:
+    from incidentflow.render import diagram, to_mermaid
+
+    process = incidentflow.load(EXAMPLES / "major-incident.yaml")
+    marked = to_mermaid(diagram(process), current="triage")
+    assert marked.splitlines()[-1] == "    class s_triage current"
+    assert "classDef current" in marked
+    assert to_mermaid(diagram(process), current="nowhere") == to_mermaid(diagram(process))

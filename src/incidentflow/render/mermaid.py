@@ -72,8 +72,14 @@ def _arrow(arrow: str, lines: tuple[str, ...]) -> str:
     return f'{arrow}|"{label(lines)}"|' if lines else arrow
 
 
-def to_mermaid(diagram: Diagram) -> str:
-    """The diagram as Mermaid flowchart text, ending with a newline."""
+CURRENT_CLASS_DEF = "classDef current fill:#ffc857,stroke:#c2410c,stroke-width:4px,color:#000000"
+"""How ``to_mermaid(..., current=STATE)`` marks an incident's current state."""
+
+
+def to_mermaid(diagram: Diagram, *, current: str | None = None) -> str:
+    """The diagram as Mermaid flowchart text, ending with a newline. ``current``: a
+    state to mark (class ``current``: a thick orange border on an amber fill), e.g.
+    where an incident is now; a state the diagram does not draw marks nothing."""
     ids, cluster_ids = _Ids("s_"), _Ids("c_")
     out = ["---", f"title: {json.dumps(diagram.title)}", "---", "flowchart TD"]
     by_id = {n.id: n for n in diagram.nodes}
@@ -101,4 +107,7 @@ def to_mermaid(diagram: Diagram) -> str:
     if context:
         out.append(f"    {CONTEXT_CLASS_DEF}")
         out.append(f"    class {','.join(context)} context")
+    if current is not None and current in by_id:
+        out.append(f"    {CURRENT_CLASS_DEF}")
+        out.append(f"    class {ids(current)} current")
     return "\n".join(out) + "\n"
