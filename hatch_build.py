@@ -17,7 +17,7 @@ MERMAID = Path("node_modules/mermaid/dist/mermaid.min.js")
 SHIPPED_AS = "incidentflow/serve/static/mermaid.min.js"
 
 
-class MermaidIfPresent(BuildHookInterface):  # type: ignore[misc]  # hatchling is untyped
+class MermaidIfPresent(BuildHookInterface):
     """Adds node_modules' Mermaid to the wheel when `npm ci` has run."""
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
