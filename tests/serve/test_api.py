@@ -184,7 +184,7 @@ def test_registered_intakes_are_dispatched_by_source(tmp_path: Path) -> None:
         unknown = service.client.post("/api/intake/nagios", json={}, headers=service.auth("alerts"))
         assert unknown.status_code == 404
         assert unknown.json()["error"]["code"] == "unknown_intake"
-        assert "echo, signal" in unknown.json()["error"]["message"]
+        assert "alertmanager, echo, grafana, signal" in unknown.json()["error"]["message"]
 
 
 def test_openapi_describes_every_route_and_no_page_loads_a_cdn(service: Service) -> None:

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from incidentflow.errors import IntakeError
+from incidentflow.intake import MAX_BYTES, parse_json
 from incidentflow.serve.auth import ApiError, intake_source, person
 from incidentflow.serve.intake import IntakeFunction
 from incidentflow.serve.lane import EngineLane
@@ -258,11 +260,14 @@ def api_router() -> APIRouter:
     async def intake(
         request: Request,
         lane: Lane,
-        source: Annotated[str, Path(description="the alert source, e.g. signal")],
+        source: Annotated[str, Path(description="the alert source, e.g. alertmanager")],
         actor: Annotated[str, Depends(intake_source)],
-        payload: Annotated[Any, Body(description="the source's JSON payload")],
     ) -> Any:
-        """Hand an alert source's payload to its intake function (intake tokens only)."""
+        """Hand an alert source's JSON payload to its intake function (intake tokens only).
+
+        The body is read within the intake's bounds (size, nesting, alerts), never whole
+        first: an oversized or malformed body is 400 ``bad_payload``, with nothing written.
+        """
         intakes: dict[str, IntakeFunction] = request.app.state.intakes
         function = intakes.get(source)
         if function is None:
@@ -271,6 +276,17 @@ def api_router() -> APIRouter:
                 "unknown_intake",
                 f"no intake named {source!r} (known: {', '.join(sorted(intakes)) or 'none'})",
             )
+        payload = parse_json(await _bounded_body(request, source), source)
         return await lane.run(lambda engine: function(engine, payload, actor))
 
     return router
+
+
+async def _bounded_body(request: Request, source: str) -> bytes:
+    """The request body, refused as soon as it passes the intake's size limit."""
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BYTES:
+            raise IntakeError(source, f"the body is over the limit of {MAX_BYTES:,} bytes")
+    return bytes(body)

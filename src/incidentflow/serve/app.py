@@ -100,7 +100,7 @@ def create_app(
     app.state.engine = engine
     app.state.lane = EngineLane(engine)
     app.state.tokens = tokens
-    app.state.intakes = default_intakes() | dict(intakes or {})
+    app.state.intakes = default_intakes(engine) | dict(intakes or {})
     app.state.mermaid = mermaid
     app.include_router(api_router())
     app.include_router(pages_router())

@@ -8,7 +8,10 @@ refusals raised by an intake function answer as every other refusal does
 (:mod:`incidentflow.serve.refusals`).
 
 Built in: ``signal``, whose payload is a signal's fields, passed to
-:meth:`Engine.signal` as they are.
+:meth:`Engine.signal` as they are; and every source :func:`incidentflow.intake.sources`
+names for the engine's processes (``alertmanager``, ``grafana`` and each mapping a spec
+declares in ``intake.mappings``), applied by :func:`incidentflow.intake.receive`. A
+payload an adapter cannot read is 400 ``bad_payload``, with nothing written.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 
 from incidentflow.engine.engine import Engine
 from incidentflow.errors import InvalidArgument
+from incidentflow.intake import receive, sources
 from incidentflow.serve.views import IncidentOut
 
 IntakeFunction = Callable[[Engine, Any, str], object]
@@ -34,6 +38,15 @@ def signal_intake(engine: Engine, payload: Any, actor: str) -> dict[str, Any]:
     }
 
 
-def default_intakes() -> dict[str, IntakeFunction]:
-    """The intake functions every service has."""
-    return {"signal": signal_intake}
+def alert_intake(source: str) -> IntakeFunction:
+    """The intake function of an alert source: what each alert did (``IntakeResult``)."""
+
+    def apply(engine: Engine, payload: Any, actor: str) -> dict[str, Any]:
+        return receive(engine, source, payload, actor=actor).as_dict()
+
+    return apply
+
+
+def default_intakes(engine: Engine) -> dict[str, IntakeFunction]:
+    """The intake functions of a service on ``engine``: ``signal`` and its alert sources."""
+    return {"signal": signal_intake} | {name: alert_intake(name) for name in sources(engine)}

@@ -18,6 +18,7 @@ InvalidOperation         422     ``invalid_operation``
 UnknownIncident          404     ``unknown_incident``
 UnknownProcess           404     ``unknown_process``         ``known``
 StoreError               503     ``store_unavailable``
+IntakeError              400     ``bad_payload``             ``source``, ``where``
 =======================  ======  ==========================  =========================
 
 The service adds its own: 401 ``unauthenticated`` (no token, or one nobody holds),
@@ -33,6 +34,7 @@ from typing import Any
 
 from incidentflow.errors import (
     ConcurrencyError,
+    IntakeError,
     InvalidArgument,
     InvalidOperation,
     NotAuthorized,
@@ -73,6 +75,8 @@ def refusal(error: Exception) -> tuple[int, dict[str, Any]] | None:
         return 404, body("unknown_incident", message)
     if isinstance(error, UnknownProcess):
         return 404, body("unknown_process", message, known=list(error.known))
+    if isinstance(error, IntakeError):
+        return 400, body("bad_payload", message, source=error.source, where=error.where)
     if isinstance(error, StoreError):
         return 503, body("store_unavailable", message)
     return None
