@@ -40,7 +40,13 @@ from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts im
 from incidentflow.engine.inputs import TIMER as TIMER
 from incidentflow.engine.leases import DEFAULT_LEASE
 from incidentflow.engine.machine import ProcessMachine
-from incidentflow.engine.planning import plan_actions, plan_timers, sla_seconds
+from incidentflow.engine.planning import (
+    plan_actions,
+    plan_recurrence,
+    plan_timers,
+    replan_timers,
+    sla_seconds,
+)
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
@@ -523,9 +529,7 @@ class Engine:
         self._require_manage(process, state, actor, "set_severity")
         if level == state.severity:
             return state.snapshot()
-        timers = plan_timers(
-            process, state.state, level, state.state_entered_at, skip=state.fired_timers
-        )
+        timers = replan_timers(process, state, level)
         data = {
             "old": state.severity,
             "new": level,
@@ -938,7 +942,7 @@ class Engine:
             "timer": timer_id,
             "due": state.timers[timer_id].isoformat(),
             "actions": plan_actions(spec_timer.actions, f"timer:{timer_id}"),
-        }
+        } | plan_recurrence(process, state, timer_id, now)
         items: list[tuple[str, str, Mapping[str, Any]]] = [("timer_fired", TIMER, fired)]
         if spec_timer.transition is not None:
             index = self._machines[process.name].select(

@@ -9,10 +9,11 @@ compiled :class:`~incidentflow.compiler.process.Process`'s own tables.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from incidentflow.compiler.process import Process
+from incidentflow.engine.state import IncidentState
 from incidentflow.spec.models import SLA_FIELDS, ActionCall
 
 
@@ -32,6 +33,55 @@ def plan_timers(
         for timer, delay in process.timers_at(state, level_id)
         if timer.id not in skipped
     }
+
+
+def replan_timers(process: Process, incident: IncidentState, level_id: str) -> dict[str, str]:
+    """Due times (ISO) of the running timers of ``incident`` once its level becomes
+    ``level_id``: timers that have not fired are planned afresh from the state's entry;
+    a recurring timer that has fired is next due one new period after the instant it
+    last fired for (never, at a level where it does not repeat), its ``max`` counting
+    the firings made so far; timers that are done stay done."""
+    planned = plan_timers(
+        process, incident.state, level_id, incident.state_entered_at, skip=incident.fired_timers
+    )
+    for timer_id, count in incident.timer_counts.items():
+        planned.pop(timer_id, None)
+        due = incident.timers.get(timer_id)
+        old = process.timer_period(incident.state, timer_id, incident.severity)
+        new = process.timer_period(incident.state, timer_id, level_id)
+        limit = process.timer(incident.state, timer_id).max
+        if due is None or old is None or new is None or (limit is not None and count >= limit):
+            continue
+        planned[timer_id] = (due - old + new).isoformat()
+    return planned
+
+
+def plan_recurrence(
+    process: Process, incident: IncidentState, timer_id: str, now: datetime
+) -> dict[str, Any]:
+    """What the firing at ``now`` of the due timer ``timer_id`` of ``incident`` records so
+    that it recurs: ``{}`` for a timer that fires once, else ``count`` (the instants of
+    its schedule used up in this visit, this one included), ``skipped`` (instants that
+    had passed too, fired as this one firing rather than in a burst) and ``next`` (ISO;
+    absent once ``max`` is reached).
+
+    The work is a division however late the tick is: the next instant is the first of
+    the schedule after ``now``.
+    """
+    period = process.timer_period(incident.state, timer_id, incident.severity)
+    if period is None:
+        return {}
+    due = incident.timers[timer_id]
+    done = incident.timer_counts.get(timer_id, 0)
+    passed = max(now - due, timedelta(0)) // period + 1
+    limit = process.timer(incident.state, timer_id).max
+    if limit is not None:
+        passed = max(1, min(passed, limit - done))
+    count = done + passed
+    recorded: dict[str, Any] = {"count": count, "skipped": passed - 1}
+    if limit is None or count < limit:
+        recorded["next"] = (due + passed * period).isoformat()
+    return recorded
 
 
 def plan_actions(calls: Iterable[ActionCall], origin: str) -> list[dict[str, Any]]:
