@@ -12,6 +12,7 @@ import pytest
 
 import incidentflow
 from incidentflow import Engine
+from incidentflow.audit.timeline import describe
 from incidentflow.engine.state import replay
 from tests.engine.common import T0
 
@@ -112,6 +113,7 @@ def test_a_late_tick_fires_once_and_records_what_it_skipped(now: list[datetime])
     assert fired["count"] == 30 * 48
     assert fired["skipped"] == 30 * 48 - 1
     assert fired["next"] == (T0 + timedelta(days=30, minutes=30)).isoformat()
+    assert describe(written[0]) == "timer remind fired (once for 1440 missed instants)"
     assert engine.tick() == []
 
 

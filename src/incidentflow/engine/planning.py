@@ -87,3 +87,27 @@ def plan_recurrence(
 def plan_actions(calls: Iterable[ActionCall], origin: str) -> list[dict[str, Any]]:
     """Action invocations as plain data, in order."""
     return [{"action": c.action, "params": dict(c.params), "origin": origin} for c in calls]
+
+
+def sla_marks(process: Process, entered: str, left: str | None = None) -> dict[str, bool]:
+    """What entering ``entered`` (from ``left``) does to the SLA clocks, for its event:
+    ``{"sla_paused": True}`` into a state with ``sla: paused``, ``{"sla_resumed": True}``
+    out of one into a state without it, else ``{}`` (the audit metrics read the pauses
+    from these marks; see :mod:`incidentflow.audit.sla`)."""
+    paused = process.states[entered].sla == "paused"
+    if paused:
+        return {"sla_paused": True}
+    if left is not None and process.states[left].sla == "paused":
+        return {"sla_resumed": True}
+    return {}
+
+
+def metric_definitions(process: Process) -> dict[str, Any]:
+    """The process's ``metrics`` section as recorded in an incident's ``opened`` event
+    (``{}`` without one): the audit metrics read what counts as acknowledged, mitigated
+    and resolved from the log, under the version the incident was opened with."""
+    metrics = process.spec.metrics
+    if metrics is None:
+        return {}
+    defined = metrics.model_dump(exclude_none=True)
+    return {"metrics": {name: {k: list(v) for k, v in m.items()} for name, m in defined.items()}}
