@@ -120,8 +120,8 @@ class Timer(SpecModel):
 
     A timer needs ``after``, ``every`` or both (the compiler checks, IF121): it first
     fires ``after`` the state is entered (or one period in, without ``after``), then,
-    with ``every``, once per period while the incident stays in the state, at most
-    ``max`` times in all.
+    with ``every``, once per period while the incident stays in the state, for at most
+    ``max`` instants of that schedule (an overdue tick fires once for those it missed).
     """
 
     id: Ident
@@ -222,8 +222,8 @@ class Policy(SpecModel):
 
 
 class Milestone(SpecModel):
-    """When an incident counts as reached a milestone: on first entering one of ``enter``
-    or first firing one of ``transitions``, whichever comes first."""
+    """When an incident reaches a milestone: on first entering one of the ``enter``
+    states or first firing one of the ``transitions``, whichever comes first."""
 
     enter: tuple[str, ...] = ()
     transitions: tuple[str, ...] = ()
