@@ -46,7 +46,10 @@ def test_report_text_and_json(cli, demo_db: Path) -> None:
     text = cli("report", str(demo_db))
     assert text.code == 0
     # resolved on entering the postmortem review (phase postmortem), not at closing
-    assert "major-incident       SEV1      1        4m       19m        53m            -  none" in text.out
+    assert (
+        "major-incident       SEV1      1        4m       19m        53m            -  none"
+        in text.out
+    )
     data = json.loads(cli("report", "--format", "json", str(demo_db)).out)
     [incident] = data["incidents"]
     assert incident["time_to_acknowledge"] == 4 * 60
