@@ -188,6 +188,15 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     report.add_argument("database", metavar="STORE", help=STORE_HELP)
     report.add_argument("--format", choices=("text", "json"), default="text")
+    report.add_argument(
+        "--now",
+        metavar="TIME",
+        help="the time open incidents are measured up to (ISO 8601; UTC without an offset; "
+        "default: now)",
+    )
+    report.add_argument(
+        "--since", metavar="TIME", help="only incidents opened at or after TIME (ISO 8601)"
+    )
     audit = commands.add_parser("audit", help="audit-trail tools")
     audit_commands = audit.add_subparsers(
         dest="audit_command", metavar="COMMAND", parser_class=_Parser, required=True
@@ -586,7 +595,7 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
 
     try:
         if args.command == "report":
-            return _report(args.database, args.format, stdout)
+            return _report(args.database, args.format, (args.now, args.since), stdout, stderr)
         if args.audit_command == "anchor":
             return _anchor(args.database, args.output, stdout, stderr)
         return _verify(args.database, args.anchor, stdout, stderr)
@@ -600,15 +609,29 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         return EXIT_USAGE
 
 
-def _report(database: str, fmt: ReportFormat, stdout: TextIO) -> int:
+def _report(
+    database: str,
+    fmt: ReportFormat,
+    window: tuple[str | None, str | None],
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
     from datetime import UTC, datetime
 
     from incidentflow.audit.metrics import metrics_by_incident
-    from incidentflow.audit.report import metrics_report
+    from incidentflow.audit.report import metrics_report, report_time
     from incidentflow.audit.urls import read_store
 
-    now = datetime.now(UTC)
-    metrics = read_store(database, lambda store: metrics_by_incident(store.all_events(), now))
+    until, after = window  # --now, --since
+    try:
+        now = datetime.now(UTC) if until is None else report_time(until, "--now")
+        since = None if after is None else report_time(after, "--since")
+    except ValueError as exc:
+        stderr.write(f"incidentflow report: {exc}\n")
+        return EXIT_USAGE
+    metrics = read_store(
+        database, lambda store: metrics_by_incident(store.all_events(), now, since=since)
+    )
     stdout.write(metrics_report(metrics, fmt))
     return EXIT_OK
 

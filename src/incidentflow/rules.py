@@ -180,6 +180,33 @@ _TABLE: tuple[Rule, ...] = (
         "An `# incidentflow:` comment is not a directive incidentflow knows.",
         "Write `# incidentflow: disable=CODE` or `# incidentflow: disable-file=CODE`.",
     ),
+    Rule(
+        "IF150",
+        E,
+        "A recurring timer's `every` is shorter than a minute (at some level).",
+        "Repeat at most once a minute: `every: 1m` or longer.",
+    ),
+    Rule(
+        "IF151",
+        E,
+        "A timer's `max` is given without `every`, or is less than 1.",
+        "`max` bounds a recurring timer: add `every`, or give `max` a count of 1 or more.",
+    ),
+    Rule(
+        "IF152",
+        W,
+        "A recurring timer fires a transition, so its first firing leaves the state and it "
+        "never repeats.",
+        "Give the reminder its own timer without `transition`, or use `after` for the one "
+        "that moves the incident on.",
+    ),
+    Rule(
+        "IF153",
+        E,
+        "A terminal state says `sla: paused` (the SLA clocks of a closed incident have "
+        "stopped already).",
+        "Remove `sla: paused`, or put it on the state where incidents wait.",
+    ),
     # 2xx: references
     Rule(
         "IF201",
@@ -252,6 +279,20 @@ _TABLE: tuple[Rule, ...] = (
         W,
         "An action is declared but never used.",
         "Invoke it from a state, timer or transition, or remove it.",
+    ),
+    Rule(
+        "IF215",
+        E,
+        "A `metrics` milestone names a state or transition that does not exist.",
+        "Use states under `process.states` and transition names under `process.transitions`; "
+        "the hint names the closest.",
+    ),
+    Rule(
+        "IF216",
+        E,
+        "A `metrics` milestone names no state and no transition, so no incident ever reaches it.",
+        "List states under `enter` or transitions under `transitions`, or leave the milestone "
+        "out to use the default rule.",
     ),
     Rule(
         "IF220",

@@ -22,7 +22,9 @@ from incidentflow.audit.verify import VerifyReport
 OPENED = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
-def _measured(iid: str, ack: int, resolve: int | None, *breached: str) -> IncidentMetrics:
+def _measured(
+    iid: str, ack: int, resolve: int | None, *breached: str, paused: int = 0
+) -> IncidentMetrics:
     return IncidentMetrics(
         incident_id=iid,
         process="major-incident",
@@ -34,12 +36,13 @@ def _measured(iid: str, ack: int, resolve: int | None, *breached: str) -> Incide
         time_to_resolve=timedelta(minutes=resolve) if resolve is not None else None,
         time_in_state={"detected": timedelta(minutes=ack)},
         breached=breached,
+        time_paused=timedelta(minutes=paused),
     )
 
 
 METRICS = [
     _measured("inc-1", 4, 57),
-    _measured("inc-2", 10, 183, "acknowledge_within"),
+    _measured("inc-2", 10, 183, "acknowledge_within", paused=90),
     _measured("inc-3", 6, None, "acknowledge_within", "resolve_within"),
 ]
 
@@ -47,7 +50,16 @@ METRICS = [
 def test_the_text_report_has_a_row_of_medians_per_level() -> None:
     lines = metrics_report(METRICS).splitlines()
     assert lines[0] == "3 incident(s)"
-    assert lines[2].split() == ["process", "level", "n", "ack", "mitigate", "resolve", "breaches"]
+    assert lines[2].split() == [
+        "process",
+        "level",
+        "n",
+        "ack",
+        "mitigate",
+        "resolve",
+        "paused",
+        "breaches",
+    ]
     # medians: ack 6m; resolve of the two resolved, (57 + 183) / 2 = 2h00m; mitigate unknown
     assert lines[3].split() == [
         "major-incident",
@@ -56,18 +68,22 @@ def test_the_text_report_has_a_row_of_medians_per_level() -> None:
         "6m",
         "-",
         "2h00m",
+        "1",  # one incident paused, for a median of 1h30m
+        "1h30m",
         "acknowledge_within",
         "2,",
         "resolve_within",
         "1",
     ]
-    assert lines[-1].startswith("(median times from opening")
+    assert lines[5].startswith("(median times from opening")
+    assert lines[-1] == " breaches count SLA time, without the pauses)"
 
 
 def test_the_json_report_has_every_incident_and_every_level_in_seconds() -> None:
     data = json.loads(metrics_report(METRICS, "json"))
     assert [i["incident_id"] for i in data["incidents"]] == ["inc-1", "inc-2", "inc-3"]
     assert data["incidents"][1]["time_to_resolve"] == 183 * 60
+    assert data["incidents"][1]["time_paused"] == 90 * 60
     [level] = data["levels"]
     assert level == {
         "process": "major-incident",
@@ -77,6 +93,8 @@ def test_the_json_report_has_every_incident_and_every_level_in_seconds() -> None
         "median_time_to_mitigate": None,
         "median_time_to_resolve": 120 * 60,
         "breaches": {"acknowledge_within": 2, "resolve_within": 1},
+        "paused": 1,
+        "median_time_paused": 90 * 60,
     }
 
 
@@ -98,6 +116,7 @@ def test_one_incident_s_metrics_as_lines() -> None:
         "time to acknowledge  6m",
         "time to mitigate     -",
         "time to resolve      -",
+        "SLA clocks paused    never",
         "SLA breaches         acknowledge_within, resolve_within",
     ]
 

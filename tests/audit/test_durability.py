@@ -246,6 +246,53 @@ def test_two_processes_ticking_fire_each_timer_once(process: Any, tmp_path: Path
     assert sum(conflicts) >= 1, f"no tick ever collided ({conflicts}); the race did not happen"
 
 
+REMINDED = 10  # incidents in 'stabilising', whose status_update recurs every 30m at SEV1
+
+
+def test_two_processes_ticking_fire_a_recurring_timer_once_per_instant(
+    process: Any, tmp_path: Path
+) -> None:
+    db = tmp_path / "audit.db"
+    with engine_on(db, process, clock=T0) as engine:
+        ids = [_stabilising(engine) for _ in range(REMINDED)]
+        assert all(engine.get(i).timers["status_update"] == T0 + timedelta(minutes=30) for i in ids)
+    # both tick at every 30-minute instant of 24 hours, in step: each instant is raced for
+    argv = ["ticks", str(db), T0.isoformat(), "30", "48"]
+    outputs = run_together([[*argv, "0"], [*argv, "1"]], tmp_path, "ticks")
+    results = [json.loads(out) for out in outputs]
+
+    with engine_on(db, process) as engine:
+        report = engine.verify()
+        assert report.ok, report.problems
+        for iid in ids:
+            reminders = [
+                e.data
+                for e in engine.history(iid)
+                if e.kind == "timer_fired" and e.data["timer"] == "status_update"
+            ]
+            assert [r["count"] for r in reminders] == list(range(1, 49)), iid
+            assert {r["skipped"] for r in reminders} == {0}
+            assert engine.get(iid).timers["status_update"] == T0 + timedelta(hours=24, minutes=30)
+    claimed = Counter(
+        iid for r in results for iid, _seq, kind in r["written"] if kind == "timer_fired"
+    )
+    # 48 reminders and the 4-hour resolve_deadline, each written by one process only
+    assert claimed == dict.fromkeys(ids, 49)
+    assert sum(r["conflicts"] for r in results) >= 1, "no tick ever collided"
+
+
+def _stabilising(engine: Engine) -> str:
+    """A SEV1 major incident in 'stabilising' since T0."""
+    iid = engine.open("major-incident", severity="SEV1", actor=OPENER).id
+    for role, person in (("responder", "rita"), ("commander", "carol")):
+        engine.assign(iid, role, person, actor=OPENER)
+    engine.fire(iid, "acknowledge", actor="rita")
+    for item in ("impact_confirmed", "severity_confirmed", "roles_assigned"):
+        engine.check(iid, item, actor="carol")
+    engine.fire(iid, "start_mitigation", actor="carol")
+    return iid
+
+
 # --- 3. SIGKILL in the middle of a write loop ----------------------------------------------
 
 COMMITS_BEFORE_KILL = 50

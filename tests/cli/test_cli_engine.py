@@ -45,11 +45,16 @@ def test_demo_prints_timeline_metrics_and_audit(cli, tmp_path: Path) -> None:
 def test_report_text_and_json(cli, demo_db: Path) -> None:
     text = cli("report", str(demo_db))
     assert text.code == 0
-    assert "major-incident       SEV1      1        4m       19m        57m  none" in text.out
+    # resolved on entering the postmortem review (phase postmortem), not at closing
+    assert (
+        "major-incident       SEV1      1        4m       19m        53m            -  none"
+        in text.out
+    )
     data = json.loads(cli("report", "--format", "json", str(demo_db)).out)
     [incident] = data["incidents"]
     assert incident["time_to_acknowledge"] == 4 * 60
-    assert incident["time_to_resolve"] == 57 * 60
+    assert incident["time_to_resolve"] == 53 * 60
+    assert incident["time_paused"] == 0
     assert incident["breached"] == []
     assert data["levels"][0]["incidents"] == 1
 

@@ -81,12 +81,16 @@ def test_tick_fires_several_due_timers_once_each(now: list[datetime]) -> None:
     now[0] = T0 + timedelta(hours=5)  # status_update (30m), resolve_deadline (4h)
     for _ in range(3):
         eng.tick()
-    fired = [e.data["timer"] for e in eng.history(iid) if e.kind == "timer_fired"]
-    assert sorted(fired) == ["resolve_deadline", "status_update"]
-    assert fired[0] == "status_update"  # the earlier due first
-    assert eng.get(iid).timers == {}
+    firings = [e.data for e in eng.history(iid) if e.kind == "timer_fired"]
+    assert sorted(f["timer"] for f in firings) == ["resolve_deadline", "status_update"]
+    assert firings[0]["timer"] == "status_update"  # the earlier due first
+    # status_update recurs every 30m: five hours late, it fires once for the ten instants
+    # that passed (nine skipped) and is next due at the first instant after now
+    assert (firings[0]["count"], firings[0]["skipped"]) == (10, 9)
+    next_update = T0 + timedelta(hours=5, minutes=30)
+    assert eng.get(iid).timers == {"status_update": next_update}
     assert eng.get(iid).state == "stabilising"  # these timers do not transition
-    assert eng.next_deadline() is None
+    assert eng.next_deadline() == next_update
 
 
 def test_tick_at_an_explicit_time_and_the_timer_transition_ends_the_incident(

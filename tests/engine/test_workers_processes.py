@@ -90,15 +90,16 @@ def spawn(argv: Sequence[str], env: dict[str, str] | None = None) -> subprocess.
     )
 
 
-def visits(events: Sequence[Any]) -> Counter[tuple[str, int]]:
-    """How often each timer fired in each visit of its state: (timer, seq of the entry)."""
-    fired: Counter[tuple[str, int]] = Counter()
+def visits(events: Sequence[Any]) -> Counter[tuple[str, int, int]]:
+    """How often each timer fired in each visit of its state: (timer, seq of the entry,
+    instant of its schedule: 1 for a timer that fires once, ``count`` for a recurring one)."""
+    fired: Counter[tuple[str, int, int]] = Counter()
     entered = 0
     for event in events:
         if event.kind in ("opened", "transitioned"):
             entered = event.seq
         elif event.kind == "timer_fired":
-            fired[(event.data["timer"], entered)] += 1
+            fired[(event.data["timer"], entered, event.data.get("count", 1))] += 1
     return fired
 
 

@@ -12,6 +12,10 @@ root. Commands:
     Call ``engine.tick(NOW)`` once (NOW: ISO 8601); prints JSON ``{"written":
     [[incident_id, seq, kind], ...], "conflicts": n}`` where ``conflicts`` counts the
     appends the store refused with ConcurrencyError (another process was first).
+``ticks DB START STEP COUNT ME READY GO``
+    The same race, repeated: tick at START + k x STEP minutes for k = 1..COUNT, in step
+    with one other process (ME: 0 or 1; after each tick, touch ``GO.k.ME`` and wait for
+    the other's); prints the same JSON for all the ticks together.
 ``writeloop DB [INCIDENT]``
     Open an incident (unless given), print ``ID <id>``, then add notes forever,
     printing the version after each committed note (flushed), until killed.
@@ -25,7 +29,8 @@ import json
 import random
 import sys
 import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +49,12 @@ def _engine(db: str, clock: datetime | None = None) -> Engine:
 
 def _barrier(ready: str, go: str) -> None:
     Path(ready).touch()
+    _barrier_on(Path(go))
+
+
+def _barrier_on(go: Path) -> None:
     deadline = time.monotonic() + BARRIER_TIMEOUT
-    while not Path(go).exists():
+    while not go.exists():
         if time.monotonic() > deadline:
             raise SystemExit("barrier timed out")
         time.sleep(0.0005)
@@ -71,8 +80,33 @@ def notes(db: str, incident: str, n: str, tag: str, jitter: str, ready: str, go:
 
 
 def tick(db: str, now: str, ready: str, go: str) -> None:
-    at = datetime.fromisoformat(now)
-    engine = _engine(db, clock=at)
+    _race_ticks(db, [datetime.fromisoformat(now)], ready, go)
+
+
+def ticks(db: str, start: str, step: str, count: str, me: str, ready: str, go: str) -> None:
+    """Tick at START + k x STEP minutes for k = 1..COUNT, in step with the other process:
+    after each tick, touch GO.k.ME and wait for GO.k.<other> (ME is 0 or 1)."""
+    at = datetime.fromisoformat(start)
+    times = [at + timedelta(minutes=int(step) * k) for k in range(1, int(count) + 1)]
+    other = 1 - int(me)
+
+    def in_step(k: int) -> None:
+        Path(f"{go}.{k}.{me}").touch()
+        _barrier_on(Path(f"{go}.{k}.{other}"))
+
+    _race_ticks(db, times, ready, go, after_each=in_step)
+
+
+def _race_ticks(
+    db: str,
+    times: list[datetime],
+    ready: str,
+    go: str,
+    after_each: Callable[[int], None] = lambda k: None,
+) -> None:
+    """Call ``engine.tick(t)`` for each of ``times`` once the race starts, and print what
+    was written and how many appends another process won."""
+    engine = _engine(db, clock=times[0])
     engine.queue()  # warm up: read every incident before the race starts
     store = engine.store
     append = store.append
@@ -88,7 +122,10 @@ def tick(db: str, now: str, ready: str, go: str) -> None:
 
     store.append = counting_append  # type: ignore[method-assign]
     _barrier(ready, go)
-    written = engine.tick(at)
+    written = []
+    for k, at in enumerate(times):
+        written += engine.tick(at)
+        after_each(k)
     store.close()
     print(
         json.dumps(
@@ -119,7 +156,7 @@ def note(db: str, incident: str, text: str) -> None:
     print(inc.version)
 
 
-COMMANDS = {"notes": notes, "tick": tick, "writeloop": writeloop, "note": note}
+COMMANDS = {"notes": notes, "tick": tick, "ticks": ticks, "writeloop": writeloop, "note": note}
 
 if __name__ == "__main__":
     COMMANDS[sys.argv[1]](*sys.argv[2:])

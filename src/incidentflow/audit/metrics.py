@@ -1,25 +1,47 @@
 """Incident metrics computed from the audit events alone.
 
-- time to acknowledge: from opening until a person first moves the incident on (the
-  first transition not made by a timer: an escalation by a timer is not an
+What counts as acknowledged, mitigated and resolved is the process's ``metrics``
+section, recorded in each incident's ``opened`` event (first entry into one of the
+states it lists, or first firing of one of its transitions). A milestone it leaves out
+(and every milestone of a process without one) follows the default rule:
+
+- acknowledged: the first transition a person makes (a timer's escalation is not an
   acknowledgement);
-- time to mitigate: until it first enters a state of phase ``resolution``;
-- time to resolve: until it first enters a terminal state;
-- time in each state; SLA breaches: acknowledged or resolved later than the
-  level's ``acknowledge_within`` / ``resolve_within`` (the level in force when the
-  incident was opened, or as last changed before the milestone); an incident
-  still open past its deadline counts as breached too.
+- mitigated: the first entry into a state of phase ``resolution``;
+- resolved: the first entry into a terminal state or a state of phase ``postmortem``
+  or ``closed`` (time spent in a postmortem review after the fix does not count).
+
+Times to acknowledge, mitigate and resolve are wall-clock times from opening. SLA
+breaches count SLA time (:func:`~incidentflow.audit.sla.sla_elapsed`): the time spent
+in states with ``sla: paused`` (recorded as ``sla_paused`` on the event entering them)
+does not count, and a :class:`~incidentflow.audit.sla.WorkingTime` clock may count
+working hours only. An acknowledgement or resolution later than the level's
+``acknowledge_within`` / ``resolve_within`` (the level in force when the incident was
+opened, or as last changed before the milestone) is a breach; so is an incident past
+its deadline that has not reached the milestone, up to ``now`` or until it closed
+(the clocks stop for good then).
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from incidentflow.audit.events import Event
+from incidentflow.audit.sla import WALL_CLOCK, WorkingTime, sla_elapsed, sla_pauses
+
+MILESTONES: tuple[str, ...] = ("acknowledged", "mitigated", "resolved")
+"""The milestones an incident's metrics measure, in the order it usually reaches them."""
+
+RESOLVED_PHASES = frozenset({"postmortem", "closed"})
+"""Phases whose states count as resolved by default (as terminal states do)."""
+
+_SLA_OF = {"acknowledge_within": "acknowledged", "resolve_within": "resolved"}
+_TIMER = "timer"  # the actor of what timers do (engine.inputs.TIMER; the audit layer is below it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +58,7 @@ class IncidentMetrics:
     time_to_resolve: timedelta | None
     time_in_state: dict[str, timedelta]
     breached: tuple[str, ...]  # SLA fields breached: acknowledge_within, resolve_within
+    time_paused: timedelta = timedelta(0)  # in states with sla: paused (until closed or now)
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (durations in seconds)."""
@@ -48,22 +71,51 @@ class IncidentMetrics:
             "time_to_acknowledge": _seconds(self.time_to_acknowledge),
             "time_to_mitigate": _seconds(self.time_to_mitigate),
             "time_to_resolve": _seconds(self.time_to_resolve),
+            "time_paused": self.time_paused.total_seconds(),
             "time_in_state": {k: v.total_seconds() for k, v in self.time_in_state.items()},
             "breached": list(self.breached),
         }
 
 
-def incident_metrics(events: list[Event], now: datetime) -> IncidentMetrics:
-    """Measure one incident from its events (in seq order); ``now`` ends open intervals."""
+def reaches(milestone: str, definition: Mapping[str, Any] | None, event: Event) -> bool:
+    """Whether ``event`` (``opened`` or ``transitioned``) reaches ``milestone``, by its
+    ``metrics`` ``definition`` (``{"enter": [...], "transitions": [...]}``) or, with
+    None, by the default rule."""
+    data = event.data
+    moved = event.kind == "transitioned"
+    if definition is not None:
+        entered = data["to"] if moved else data["state"]
+        return entered in definition.get("enter", ()) or (
+            moved and data["transition"] in definition.get("transitions", ())
+        )
+    if milestone == "acknowledged":
+        return moved and event.actor != _TIMER
+    if milestone == "mitigated":
+        return data.get("phase") == "resolution"
+    return bool(data.get("terminal")) or data.get("phase") in RESOLVED_PHASES
+
+
+def incident_metrics(
+    events: list[Event], now: datetime, clock: WorkingTime = WALL_CLOCK
+) -> IncidentMetrics:
+    """Measure one incident from its events (in seq order); ``now`` ends open intervals.
+    ``clock`` says what counts as SLA time (default: every second)."""
     opened = events[0]
+    defined: Mapping[str, Any] = opened.data.get("metrics", {})
     severity = opened.data["severity"]
     sla: dict[str, float] = dict(opened.data.get("sla", {}))
+    reached: dict[str, datetime] = {}
     sla_at: dict[str, dict[str, float]] = {}
-    ack = mitigate = resolve = None
+    closed_at = opened.at if opened.data.get("terminal") else None
     in_state: dict[str, timedelta] = defaultdict(timedelta)
     state, entered = opened.data["state"], opened.at
-    if opened.data.get("phase") == "resolution":
-        mitigate = timedelta(0)
+
+    def mark(event: Event, at: datetime) -> None:
+        for name in MILESTONES:
+            if name not in reached and reaches(name, defined.get(name), event):
+                reached[name], sla_at[name] = at, dict(sla)
+
+    mark(opened, opened.at)
     at = opened.at
     for event in events[1:]:
         # Logs from before the engine kept times in order may run backwards: read them by
@@ -75,43 +127,57 @@ def incident_metrics(events: list[Event], now: datetime) -> IncidentMetrics:
         elif event.kind == "transitioned":
             in_state[state] += at - entered
             state, entered = event.data["to"], at
-            since = at - opened.at
-            if ack is None and event.actor != "timer":
-                ack, sla_at["acknowledge_within"] = since, dict(sla)
-            if mitigate is None and event.data.get("phase") == "resolution":
-                mitigate = since
-            if resolve is None and event.data.get("terminal"):
-                resolve, sla_at["resolve_within"] = since, dict(sla)
-    end = at if resolve is not None else now
-    in_state[state] += max(end - entered, timedelta(0))
+            mark(event, at)
+            if closed_at is None and event.data.get("terminal"):
+                closed_at = at
+    pauses = sla_pauses(events)
+    stop = closed_at if closed_at is not None else now  # the clocks stop for good at close
+    in_state[state] += max((at if closed_at is not None else now) - entered, timedelta(0))
     breached = []
-    for name, reached in (("acknowledge_within", ack), ("resolve_within", resolve)):
-        limit = sla_at.get(name, sla).get(name)
-        elapsed = reached if reached is not None else now - opened.at
-        if limit is not None and elapsed > timedelta(seconds=limit):
+    for name, milestone in _SLA_OF.items():
+        limit = sla_at.get(milestone, sla).get(name)
+        until = reached.get(milestone, stop)
+        if limit is not None and sla_elapsed(opened.at, until, pauses, clock) > timedelta(
+            seconds=limit
+        ):
             breached.append(name)
+    since = {name: reached[name] - opened.at for name in reached}
     return IncidentMetrics(
         opened.incident_id,
         opened.data["process"],
         severity,
         state,
         opened.at,
-        ack,
-        mitigate,
-        resolve,
+        since.get("acknowledged"),
+        since.get("mitigated"),
+        since.get("resolved"),
         dict(in_state),
         tuple(breached),
+        max(stop - opened.at, timedelta(0)) - sla_elapsed(opened.at, stop, pauses),
     )
 
 
-def metrics_by_incident(events: Iterable[Event], now: datetime) -> list[IncidentMetrics]:
-    """Metrics of every incident in ``events`` (grouped by incident, each in seq order)."""
+def metrics_by_incident(
+    events: Iterable[Event],
+    now: datetime,
+    *,
+    since: datetime | None = None,
+    clock_for: Callable[[str, str], WorkingTime] | None = None,
+) -> list[IncidentMetrics]:
+    """Metrics of every incident in ``events`` (grouped by incident, each in seq order),
+    in the order they were opened; with ``since``, of those opened at or after it. ``clock_for(process, level)``: the
+    clock an incident's SLAs count in (default: every second counts)."""
     grouped: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         grouped[event.incident_id].append(event)
-    return [
-        incident_metrics(evs, now) for evs in grouped.values() if evs and evs[0].kind == "opened"
-    ]
+    out = []
+    for evs in grouped.values():
+        if not evs or evs[0].kind != "opened" or (since is not None and evs[0].at < since):
+            continue
+        first = evs[0].data
+        clock = WALL_CLOCK if clock_for is None else clock_for(first["process"], first["severity"])
+        out.append(incident_metrics(evs, now, clock))
+    return sorted(out, key=lambda m: (m.opened_at, m.incident_id))
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +191,8 @@ class LevelSummary:
     median_time_to_mitigate: timedelta | None
     median_time_to_resolve: timedelta | None
     breaches: dict[str, int] = field(default_factory=dict)
+    paused: int = 0  # incidents whose SLA clocks were paused at some time
+    median_time_paused: timedelta | None = None  # among those
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (durations in seconds)."""
@@ -136,6 +204,8 @@ class LevelSummary:
             "median_time_to_mitigate": _seconds(self.median_time_to_mitigate),
             "median_time_to_resolve": _seconds(self.median_time_to_resolve),
             "breaches": self.breaches,
+            "paused": self.paused,
+            "median_time_paused": _seconds(self.median_time_paused),
         }
 
 
@@ -159,6 +229,7 @@ def summarise(metrics: Iterable[IncidentMetrics]) -> list[LevelSummary]:
         for m in items:
             for name in m.breached:
                 breaches[name] += 1
+        paused: list[timedelta | None] = [m.time_paused for m in items if m.time_paused]
         out.append(
             LevelSummary(
                 process,
@@ -168,6 +239,8 @@ def summarise(metrics: Iterable[IncidentMetrics]) -> list[LevelSummary]:
                 _median([m.time_to_mitigate for m in items]),
                 _median([m.time_to_resolve for m in items]),
                 dict(breaches),
+                len(paused),
+                _median(paused),
             )
         )
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Literal
 
 from incidentflow.audit.anchor import Anchor
@@ -34,19 +35,38 @@ def metrics_report(metrics: Sequence[IncidentMetrics], fmt: ReportFormat = "text
         }
         return json.dumps(payload, indent=2) + "\n"
     header = (
-        f"{'process':<20} {'level':<6} {'n':>4} {'ack':>9} {'mitigate':>9} {'resolve':>10}  "
-        "breaches"
+        f"{'process':<20} {'level':<6} {'n':>4} {'ack':>9} {'mitigate':>9} {'resolve':>10} "
+        f"{'paused':>12}  breaches"
     )
     lines = [f"{len(metrics)} incident(s)", "", header]
     for s in levels:
         breaches = ", ".join(f"{k} {v}" for k, v in sorted(s.breaches.items())) or "none"
+        paused = f"{s.paused} {duration(s.median_time_paused)}" if s.paused else "-"
         lines.append(
             f"{s.process:<20} {s.severity:<6} {s.incidents:>4} "
             f"{duration(s.median_time_to_acknowledge):>9} {duration(s.median_time_to_mitigate):>9} "
-            f"{duration(s.median_time_to_resolve):>10}  {breaches}"
+            f"{duration(s.median_time_to_resolve):>10} {paused:>12}  {breaches}"
         )
-    lines += ["", "(median times from opening; durations of incidents still open count up to now)"]
+    lines += [
+        "",
+        "(median times from opening; durations of incidents still open count up to now;",
+        " paused: incidents whose SLA clocks were paused, and their median time paused;",
+        " breaches count SLA time, without the pauses)",
+    ]
     return "\n".join(lines) + "\n"
+
+
+def report_time(text: str, option: str) -> datetime:
+    """A ``--now`` / ``--since`` value: an ISO 8601 date or time; one without an offset
+    is UTC (``2026-03-01`` is midnight UTC). ValueError naming ``option`` otherwise."""
+    try:
+        at = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"{option}: {text!r} is not an ISO 8601 date or time "
+            "(such as 2026-03-01 or 2026-03-01T09:30+01:00)"
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 def incident_metrics_lines(m: IncidentMetrics) -> list[str]:
@@ -55,6 +75,7 @@ def incident_metrics_lines(m: IncidentMetrics) -> list[str]:
         f"time to acknowledge  {duration(m.time_to_acknowledge)}",
         f"time to mitigate     {duration(m.time_to_mitigate)}",
         f"time to resolve      {duration(m.time_to_resolve)}",
+        f"SLA clocks paused    {duration(m.time_paused) if m.time_paused else 'never'}",
         f"SLA breaches         {', '.join(m.breached) or 'none'}",
     ]
 

@@ -30,14 +30,22 @@ def describe(event: Event) -> str:
     kind = event.kind
     if kind == "opened":
         how = f" by trigger {d['trigger']}" if d.get("trigger") else ""
-        return f"opened at {d['severity']} in {d['state']}{how}"
+        paused = " (SLA clocks paused)" if d.get("sla_paused") else ""
+        return f"opened at {d['severity']} in {d['state']}{how}{paused}"
     if kind == "transitioned":
         via = (
             f" (as {d['as_role']}, standing in through {d['via_backup']})"
             if "via_backup" in d
             else ""
         )
-        return f"{d['transition']}: {d['from']} -> {d['to']}{via}"
+        clocks = (
+            " (SLA clocks paused)"
+            if d.get("sla_paused")
+            else " (SLA clocks resumed)"
+            if d.get("sla_resumed")
+            else ""
+        )
+        return f"{d['transition']}: {d['from']} -> {d['to']}{via}{clocks}"
     if kind in ("assigned", "unassigned"):
         return (
             f"{kind} {d['role']} to {d['person']}"
@@ -47,7 +55,9 @@ def describe(event: Event) -> str:
     if kind == "checked":
         return f"checked {d['item']}"
     if kind == "timer_fired":
-        return f"timer {d['timer']} fired" + (
+        skipped = d.get("skipped", 0)
+        late = f" (once for {skipped + 1} missed instants)" if skipped else ""
+        return f"timer {d['timer']} fired{late}" + (
             f" ({d['transition_skipped']})" if "transition_skipped" in d else ""
         )
     if kind == "severity_changed":

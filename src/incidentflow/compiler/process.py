@@ -31,7 +31,15 @@ if TYPE_CHECKING:
 _K = TypeVar("_K")
 _V = TypeVar("_V")
 
-__all__ = ["CompiledTrigger", "Edge", "LevelView", "Process", "delay_at"]
+__all__ = [
+    "CompiledTrigger",
+    "Edge",
+    "LevelView",
+    "Process",
+    "delay_at",
+    "first_delay_at",
+    "period_at",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +92,18 @@ class LevelView:
     edges: tuple[Edge, ...]
     reachable: frozenset[str]
     can_finish: frozenset[str]
+
+
+def first_delay_at(timer: Timer, level: Level) -> timedelta | None:
+    """How long after its state is entered ``timer`` first fires at ``level``: its
+    ``after``, or without one its ``every`` (None: it does not run there)."""
+    first = timer.after if timer.after is not None else timer.every
+    return None if first is None else delay_at(first, level)
+
+
+def period_at(timer: Timer, level: Level) -> timedelta | None:
+    """How often ``timer`` fires again at ``level`` (None: it fires once there)."""
+    return None if timer.every is None else delay_at(timer.every, level)
 
 
 def delay_at(after: str | Mapping[str, timedelta], level: Level) -> timedelta | None:
@@ -213,9 +233,13 @@ class Process:
         return self._timers[(state, timer_id)]
 
     def timer_delay(self, state: str, timer_id: str, level: str) -> timedelta | None:
-        """How long timer ``timer_id`` of ``state`` waits at ``level`` (None: it does not
-        run at that level)."""
-        return delay_at(self.timer(state, timer_id).after, self.level(level))
+        """How long after its state is entered timer ``timer_id`` of ``state`` first fires
+        at ``level`` (None: it does not run at that level)."""
+        return first_delay_at(self.timer(state, timer_id), self.level(level))
+
+    def timer_period(self, state: str, timer_id: str, level: str) -> timedelta | None:
+        """How often timer ``timer_id`` of ``state`` fires again at ``level`` (None: once)."""
+        return period_at(self.timer(state, timer_id), self.level(level))
 
     def timers_at(self, state: str, level: str) -> tuple[tuple[Timer, timedelta], ...]:
         """The timers of ``state`` that run at ``level``, with their delays, in spec order."""
@@ -265,7 +289,7 @@ class Process:
         table = {}
         for sid, state in self.states.items():
             for level in self.levels:
-                delays = ((t, delay_at(t.after, level)) for t in state.timers)
+                delays = ((t, first_delay_at(t, level)) for t in state.timers)
                 table[(sid, level.id)] = tuple((t, d) for t, d in delays if d is not None)
         return freeze(table)
 

@@ -359,36 +359,39 @@ def trigger_severity(ctx: CheckContext) -> None:
 
 
 def timer_durations(ctx: CheckContext) -> None:
-    """IF208, IF123, IF202: a timer's ``after`` is an SLA field, a duration, or a per-level map."""
+    """IF208, IF123, IF202: a timer's ``after`` and ``every`` are each an SLA field, a
+    duration, or a per-level map."""
     levels = [lv.id for lv in ctx.spec.severity.levels]
     for sid, state in ctx.spec.process.states.items():
         for ti, timer in enumerate(state.timers):
-            path = ("process", "states", sid, "timers", ti, "after")
-            if isinstance(timer.after, str):
-                if timer.after in SLA_FIELDS:
-                    continue
-                problem = duration_problem(timer.after)
-                if problem is not None and looks_like_duration(timer.after):
-                    ctx.report(
-                        "IF123",
-                        path,
-                        f"timer '{timer.id}': {problem}",
-                        hint=f"write 45s, 5m, 1h30m, 2d or PT5M, at most {MAX_DURATION_TEXT}",
-                    )
-                elif problem is not None:
-                    ctx.report(
-                        "IF208",
-                        path,
-                        f"timer '{timer.id}' waits for '{timer.after}', which is neither an SLA field nor a duration",
-                        hint=did_you_mean(timer.after, SLA_FIELDS, "SLA fields"),
-                    )
-            else:
-                for key in timer.after:
-                    if key != "default" and key not in levels:
+            for key, delay in timer.delays:
+                path = ("process", "states", sid, "timers", ti, key)
+                if isinstance(delay, str):
+                    if delay in SLA_FIELDS:
+                        continue
+                    problem = duration_problem(delay)
+                    if problem is not None and looks_like_duration(delay):
                         ctx.report(
-                            "IF202",
-                            (*path, key),
-                            f"timer '{timer.id}' names an unknown severity level '{key}'",
-                            hint=did_you_mean(key, [*levels, "default"], "Levels"),
-                            at="key",
+                            "IF123",
+                            path,
+                            f"timer '{timer.id}': {problem}",
+                            hint=f"write 45s, 5m, 1h30m, 2d or PT5M, at most {MAX_DURATION_TEXT}",
                         )
+                    elif problem is not None:
+                        verb = "waits for" if key == "after" else "repeats every"
+                        ctx.report(
+                            "IF208",
+                            path,
+                            f"timer '{timer.id}' {verb} '{delay}', which is neither an SLA field nor a duration",
+                            hint=did_you_mean(delay, SLA_FIELDS, "SLA fields"),
+                        )
+                else:
+                    for level in delay:
+                        if level != "default" and level not in levels:
+                            ctx.report(
+                                "IF202",
+                                (*path, level),
+                                f"timer '{timer.id}' names an unknown severity level '{level}'",
+                                hint=did_you_mean(level, [*levels, "default"], "Levels"),
+                                at="key",
+                            )

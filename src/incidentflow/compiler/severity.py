@@ -122,8 +122,9 @@ def unused_levels(ctx: CheckContext) -> None:
             used.update(tr.when.severity)
     for state in spec.process.states.values():
         for timer in state.timers:
-            if isinstance(timer.after, dict):
-                used.update(timer.after)
+            for _, delay in timer.delays:
+                if isinstance(delay, dict):
+                    used.update(delay)
     for policy in spec.policies:
         used.update(policy.for_severity or ())
     for i, level in enumerate(spec.severity.levels):

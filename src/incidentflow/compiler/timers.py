@@ -37,22 +37,28 @@ def timer_transitions_leave_state(ctx: CheckContext) -> None:
 
 
 def timers_without_duration(ctx: CheckContext) -> None:
-    """IF602: a timer that has no duration at some level never fires there (warning)."""
+    """IF602: a timer that has no duration at some level never fires there, or (with
+    ``every``) never repeats there (warning)."""
     levels = ctx.spec.severity.levels
     for sid, state in ctx.spec.process.states.items():
         for ti, timer in enumerate(state.timers):
-            if isinstance(timer.after, str) and timer.after not in SLA_FIELDS:
-                continue
-            missing = [lv.id for lv in levels if delay_at(timer.after, lv) is None]
-            if missing:
+            for key, delay in timer.delays:
+                if isinstance(delay, str) and delay not in SLA_FIELDS:
+                    continue
+                missing = [lv.id for lv in levels if delay_at(delay, lv) is None]
+                if not missing:
+                    continue
                 how = (
-                    f"those levels define no '{timer.after}'"
-                    if isinstance(timer.after, str)
+                    f"those levels define no '{delay}'"
+                    if isinstance(delay, str)
                     else "the map names neither them nor 'default'"
+                )
+                what = (
+                    "never repeats" if key == "every" and timer.after is not None else "never fires"
                 )
                 ctx.report(
                     "IF602",
-                    ("process", "states", sid, "timers", ti, "after"),
-                    f"timer '{timer.id}' never fires at {', '.join(missing)}: {how}",
+                    ("process", "states", sid, "timers", ti, key),
+                    f"timer '{timer.id}' {what} at {', '.join(missing)}: {how}",
                     hint="define the SLA on those levels, or add 'default: DURATION' to the map",
                 )

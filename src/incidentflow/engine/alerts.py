@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from incidentflow.compiler.process import CompiledTrigger, Process
-from incidentflow.engine.planning import plan_timers, sla_seconds
+from incidentflow.engine.planning import replan_timers, sla_seconds
 from incidentflow.engine.state import Incident, IncidentState
 
 Outcome = Literal[
@@ -123,9 +123,7 @@ def severity_change(
         "old": state.severity,
         "new": level,
         "reason": reason,
-        "timers": plan_timers(
-            process, state.state, level, state.state_entered_at, skip=state.fired_timers
-        ),
+        "timers": replan_timers(process, state, level),
         "sla": sla_seconds(process, level),
     }
 

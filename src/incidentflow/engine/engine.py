@@ -40,7 +40,14 @@ from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts im
 from incidentflow.engine.inputs import TIMER as TIMER
 from incidentflow.engine.leases import DEFAULT_LEASE
 from incidentflow.engine.machine import ProcessMachine
-from incidentflow.engine.planning import plan_actions, plan_timers, sla_seconds
+from incidentflow.engine.planning import (
+    metric_definitions,
+    plan_actions,
+    plan_recurrence,
+    plan_timers,
+    sla_marks,
+    sla_seconds,
+)
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
@@ -442,20 +449,24 @@ class Engine:
         incident_id = inputs.new_incident_id(self._new_id())
         state_id = proc.initial
         initial = proc.states[state_id]
-        data = {
-            "process": proc.name,
-            "title": title,
-            "severity": level,
-            "fields": dict(fields),  # a JSON copy already (inputs.fields)
-            "trigger": trigger,
-            "dedupe": dict(dedupe) if dedupe is not None else None,
-            "state": state_id,
-            "phase": initial.phase,
-            "terminal": initial.terminal,
-            "timers": plan_timers(proc, state_id, level, now),
-            "actions": plan_actions(initial.on_enter, f"enter:{state_id}"),
-            "sla": sla_seconds(proc, level),
-        }
+        data = (
+            {
+                "process": proc.name,
+                "title": title,
+                "severity": level,
+                "fields": dict(fields),  # a JSON copy already (inputs.fields)
+                "trigger": trigger,
+                "dedupe": dict(dedupe) if dedupe is not None else None,
+                "state": state_id,
+                "phase": initial.phase,
+                "terminal": initial.terminal,
+                "timers": plan_timers(proc, state_id, level, now),
+                "actions": plan_actions(initial.on_enter, f"enter:{state_id}"),
+                "sla": sla_seconds(proc, level),
+            }
+            | sla_marks(proc, state_id)
+            | metric_definitions(proc)
+        )
         if alert is not None:
             data["alert"] = alert
         state = IncidentState(incident_id)
@@ -965,7 +976,7 @@ class Engine:
             "timers": plan_timers(process, tr.to, state.severity, now),
             "actions": plan_actions(tr.actions, f"transition:{tr.name}")
             + plan_actions(target.on_enter, f"enter:{tr.to}"),
-        }
+        } | sla_marks(process, tr.to, state.state)
 
     def _fire_timer(self, state: IncidentState, timer_id: str, now: datetime) -> list[Event]:
         process = self._process_for(state, "tick")
@@ -983,7 +994,7 @@ class Engine:
             "timer": timer_id,
             "due": state.timers[timer_id].isoformat(),
             "actions": plan_actions(spec_timer.actions, f"timer:{timer_id}"),
-        }
+        } | plan_recurrence(process, state, timer_id, now)
         items: list[tuple[str, str, Mapping[str, Any]]] = [("timer_fired", TIMER, fired)]
         if spec_timer.transition is not None:
             index = self._machines[process.name].select(

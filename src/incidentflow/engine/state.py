@@ -67,6 +67,7 @@ class Incident:
 
 
 _NONE: frozenset[str] = frozenset()
+_NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 def _time(value: str) -> datetime:
@@ -107,6 +108,7 @@ class IncidentState:
         "severity",
         "state",
         "state_entered_at",
+        "timer_counts",
         "timers",
         "title",
         "trigger",
@@ -137,6 +139,8 @@ class IncidentState:
         self.last_time = ""  # the time (ISO text) of the last event: times never go back
         self._last_at: datetime | None = None  # last_time parsed, on demand
         self.fired_timers: frozenset[str] = _NONE
+        # recurring timer -> instants of its schedule used up in this visit (replaced on change)
+        self.timer_counts: Mapping[str, int] = _NO_COUNTS
         self.actions: dict[str, PlannedAction] = {}
         # person -> roles they fired a transition as (separation of duties reads it)
         self.acted: dict[str, frozenset[str]] = {}
@@ -192,8 +196,14 @@ class IncidentState:
         elif kind == "checked":
             self.checklist = self.checklist | {data["item"]}
         elif kind == "timer_fired":
-            self.timers.pop(data["timer"], None)
-            self.fired_timers = self.fired_timers | {data["timer"]}
+            timer = data["timer"]
+            if "next" in data:  # a recurring timer fires again (planning.plan_recurrence)
+                self.timers[timer] = _time(data["next"])
+            else:
+                self.timers.pop(timer, None)
+                self.fired_timers = self.fired_timers | {timer}
+            if "count" in data:
+                self.timer_counts = MappingProxyType({**self.timer_counts, timer: data["count"]})
             self._plan(data, event)
         elif kind == "severity_changed":
             self.severity = data["new"]
@@ -228,6 +238,7 @@ class IncidentState:
         self.state_entered_at = event.at
         self.checklist = _NONE  # a checklist belongs to one visit of its state
         self.fired_timers = _NONE
+        self.timer_counts = _NO_COUNTS
         self.timers = {k: _time(v) for k, v in data.get("timers", {}).items()}
         self._plan(data, event)
 

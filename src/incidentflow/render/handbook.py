@@ -10,7 +10,7 @@ This module only returns text; :mod:`incidentflow.publish` writes handbooks to f
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -244,12 +244,23 @@ def _flowchart(process: Process) -> list[str]:
 
 
 def _timer_text(process: Process, sid: str, timer: Timer) -> str:
-    when = ", ".join(
-        f"{level} {_duration(process.timer_delay(sid, timer.id, level))}"
-        for level in process.level_ids
-    )
-    source = f" ({timer.after})" if isinstance(timer.after, str) else ""
-    line = f"- `{timer.id}`{source}: after {when}"
+    """``- `id` (field): after SEV1 5m, ...``; a recurring timer ``every SEV1 30m, ...
+    (at most N)``, after its first delay if it has ``after``."""
+
+    def at_each_level(delay: Callable[[str, str, str], timedelta | None]) -> str:
+        return ", ".join(
+            f"{level} {_duration(delay(sid, timer.id, level))}" for level in process.level_ids
+        )
+
+    fields = [value for _, value in timer.delays if isinstance(value, str)]
+    source = f" ({', '.join(fields)})" if fields else ""
+    schedule = []
+    if timer.after is not None:
+        schedule.append(f"after {at_each_level(process.timer_delay)}")
+    if timer.every is not None:
+        bound = f" (at most {timer.max})" if timer.max is not None else ""
+        schedule.append(f"every {at_each_level(process.timer_period)}{bound}")
+    line = f"- `{timer.id}`{source}: {', then '.join(schedule)}"
     if timer.actions:
         line += "; runs " + ", ".join(_call_text(c) for c in timer.actions)
     if timer.transition is not None:

@@ -8,7 +8,7 @@ and source state), clusters in order of first appearance.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Literal
@@ -151,14 +151,22 @@ class Diagram:
         return (item.name,) if isinstance(item, TransitionEdge) else (f"timer {item.timer}",)
 
 
-def _after(timer: Timer) -> str:
-    if isinstance(timer.after, str):
-        return f"after {timer.after}"
-    parts = [
+def schedule_text(timer: Timer) -> str:
+    """When a timer fires, as written: ``after 5m``, ``every update_every (at most 3)``,
+    ``after SEV1 5m, default 1h, then every 30m``."""
+    text = ", then ".join(f"{key} {_delay_text(delay)}" for key, delay in timer.delays)
+    if timer.every is not None and timer.max is not None:
+        text += f" (at most {timer.max})"
+    return text
+
+
+def _delay_text(delay: str | Mapping[str, timedelta]) -> str:
+    if isinstance(delay, str):
+        return delay
+    return ", ".join(
         f"{level} {format_duration(d) if isinstance(d, timedelta) else d}"
-        for level, d in timer.after.items()
-    ]
-    return "after " + ", ".join(parts)
+        for level, d in delay.items()
+    )
 
 
 def clusters_of(nodes: Iterable[Node]) -> tuple[Cluster, ...]:
@@ -234,10 +242,13 @@ def diagram(
         for timer in state.timers:
             move = next((m for m in moves if m.source == sid and m.name == timer.transition), None)
             if timer.transition is None:
-                notes.append(timer.id)
+                # a recurring timer is marked with its period: "status_update every 30m"
+                notes.append(
+                    timer.id if timer.every is None else f"{timer.id} {schedule_text(timer)}"
+                )
             elif move is not None:
                 timer_edges.append(
-                    TimerEdge(sid, move.target, timer.id, timer.transition, _after(timer))
+                    TimerEdge(sid, move.target, timer.id, timer.transition, schedule_text(timer))
                 )
         nodes.append(Node(sid, state.title or sid, kind, state.owner, group, tuple(notes)))
 

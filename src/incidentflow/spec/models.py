@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, StrictBool
+from pydantic import ConfigDict, Field, StrictBool, StrictInt
 
 from incidentflow.spec.base import Ident, RoleId, Scalar, Slug, SpecModel
 from incidentflow.spec.conditions import Condition
@@ -112,15 +112,44 @@ class ChecklistItem(SpecModel):
     required: StrictBool = True
 
 
+TimerDelay = str | dict[str, Duration]
+"""An SLA field of the level, a duration, or a map {LEVEL: duration, default: ...}."""
+
+
 class Timer(SpecModel):
-    """A deadline that starts when its state is entered."""
+    """A deadline that starts when its state is entered; with ``every``, a recurring one.
+
+    A timer needs ``after``, ``every`` or both (the compiler checks, IF121): it first
+    fires ``after`` the state is entered (or one period in, without ``after``), then,
+    with ``every``, once per period while the incident stays in the state, for at most
+    ``max`` instants of that schedule (an overdue tick fires once for those it missed).
+    """
 
     id: Ident
-    after: str | dict[str, Duration] = Field(
-        description="An SLA field of the level, a duration, or a map {LEVEL: duration, default: ...}."
+    after: TimerDelay | None = Field(
+        default=None,
+        description="An SLA field of the level, a duration, or a map {LEVEL: duration, default: ...}.",
+    )
+    every: TimerDelay | None = Field(
+        default=None,
+        description="Fire again every period while the incident stays in the state: an SLA "
+        "field (such as update_every), a duration, or a per-level map.",
+    )
+    max: StrictInt | None = Field(
+        default=None, description="With every: the timer fires at most this many times."
     )
     actions: tuple[ActionCall, ...] = ()
     transition: str | None = None
+
+    @property
+    def delays(self) -> tuple[tuple[Literal["after", "every"], TimerDelay], ...]:
+        """The durations the timer was given, each with its key (``after``, ``every``)."""
+        given: list[tuple[Literal["after", "every"], TimerDelay]] = []
+        if self.after is not None:
+            given.append(("after", self.after))
+        if self.every is not None:
+            given.append(("every", self.every))
+        return tuple(given)
 
 
 class State(SpecModel):
@@ -135,6 +164,10 @@ class State(SpecModel):
     on_enter: tuple[ActionCall, ...] = ()
     timers: tuple[Timer, ...] = ()
     terminal: StrictBool = False
+    sla: Literal["running", "paused"] = Field(
+        default="running",
+        description="paused: the SLA clocks stop while an incident is in this state.",
+    )
 
 
 class Guard(SpecModel):
@@ -189,6 +222,22 @@ class Policy(SpecModel):
     distinct_holders: tuple[RoleId, ...] | None = None
 
 
+class Milestone(SpecModel):
+    """When an incident reaches a milestone: on first entering one of the ``enter``
+    states or first firing one of the ``transitions``, whichever comes first."""
+
+    enter: tuple[str, ...] = ()
+    transitions: tuple[str, ...] = ()
+
+
+class Metrics(SpecModel):
+    """What counts as acknowledged, mitigated and resolved (None: the default rule)."""
+
+    acknowledged: Milestone | None = None
+    mitigated: Milestone | None = None
+    resolved: Milestone | None = None
+
+
 class Spec(SpecModel):
     """A whole process spec, format v1."""
 
@@ -202,3 +251,4 @@ class Spec(SpecModel):
     process: ProcessGraph
     policies: tuple[Policy, ...] = ()
     intake: Intake | None = None
+    metrics: Metrics | None = None
