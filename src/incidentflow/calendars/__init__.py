@@ -15,6 +15,7 @@ from incidentflow.calendars.calendar import (
     HORIZON,
     BeyondHorizon,
     Calendar,
+    offset_changes,
     time_zone,
 )
 from incidentflow.calendars.hours import DAY_NAMES, WeekHours, parse_days, parse_range
@@ -27,6 +28,7 @@ __all__ = [
     "BeyondHorizon",
     "Calendar",
     "WeekHours",
+    "offset_changes",
     "parse_days",
     "parse_range",
     "time_zone",

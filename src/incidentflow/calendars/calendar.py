@@ -354,6 +354,15 @@ def _bisect(zone: tzinfo, low: datetime, high: datetime, offset: timedelta) -> d
     return high
 
 
+def offset_changes(zone: tzinfo, year: int) -> tuple[tuple[datetime, timedelta, timedelta], ...]:
+    """The daylight-saving (and other) changes of ``zone`` in ``year``: (instant in UTC,
+    offset before, offset after) for each."""
+    return tuple(
+        (change, _offset(zone, change - timedelta(microseconds=1)), _offset(zone, change))
+        for change in _changes(zone, year)
+    )
+
+
 def _require_aware(value: datetime, name: str) -> None:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise ValueError(f"{name} must be an aware datetime (with a time zone), got {value!r}")

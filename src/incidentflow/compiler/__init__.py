@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
+from incidentflow.compiler.calendars import check_calendars
 from incidentflow.compiler.context import CheckContext
 from incidentflow.compiler.graph import check_graph
 from incidentflow.compiler.policies import check_policies, prove_policies
@@ -46,6 +47,7 @@ def compile_spec(loaded: LoadedSpec) -> tuple[Process | None, list[Diagnostic]]:
         check_severity(ctx)
         check_roles(ctx)
         check_timers(ctx)
+        check_calendars(ctx)
         check_policies(ctx)
         triggers_ok = check_triggers(ctx)
         if pruned is None or pruned.graph_intact:

@@ -7,6 +7,7 @@ all such problems are reported together, each at its own position.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from typing import Any, Literal
 
@@ -52,6 +53,9 @@ class Level(SpecModel):
     acknowledge_within: Duration | None = None
     update_every: Duration | None = None
     resolve_within: Duration | None = None
+    calendar: str | None = Field(
+        default=None, description="The calendar its SLAs count in (default: always)."
+    )
 
     def sla(self, name: str) -> Any:
         """The SLA duration called ``name`` (one of SLA_FIELDS), or None."""
@@ -120,6 +124,10 @@ class Timer(SpecModel):
     )
     actions: tuple[ActionCall, ...] = ()
     transition: str | None = None
+    calendar: str | None = Field(
+        default=None,
+        description="The calendar its delay counts in (default: the level's for an SLA field).",
+    )
 
 
 class State(SpecModel):
@@ -188,6 +196,16 @@ class Policy(SpecModel):
     distinct_holders: tuple[RoleId, ...] | None = None
 
 
+class CalendarDef(SpecModel):
+    """A working-time calendar: a time zone, hours per weekday, and holidays."""
+
+    timezone: str = Field(min_length=1, description="IANA time zone, such as Europe/London.")
+    hours: dict[str, str | tuple[str, ...]] = Field(
+        description="Weekday or range of them (mon, mon-fri) -> hour ranges (09:00-17:30)."
+    )
+    holidays: tuple[date, ...] = Field(default=(), description="Dates with no working time.")
+
+
 class Spec(SpecModel):
     """A whole process spec, format v1."""
 
@@ -200,3 +218,4 @@ class Spec(SpecModel):
     triggers: tuple[Trigger, ...] = ()
     process: ProcessGraph
     policies: tuple[Policy, ...] = ()
+    calendars: dict[Ident, CalendarDef] = Field(default_factory=dict)
