@@ -152,13 +152,15 @@ class Diagram:
 
 
 def _after(timer: Timer) -> str:
+    # a timer with its own calendar says so: "after 2h in office" is working time
+    where = f" in {timer.calendar}" if timer.calendar not in (None, "always") else ""
     if isinstance(timer.after, str):
-        return f"after {timer.after}"
+        return f"after {timer.after}{where}"
     parts = [
         f"{level} {format_duration(d) if isinstance(d, timedelta) else d}"
         for level, d in timer.after.items()
     ]
-    return "after " + ", ".join(parts)
+    return "after " + ", ".join(parts) + where
 
 
 def clusters_of(nodes: Iterable[Node]) -> tuple[Cluster, ...]:
