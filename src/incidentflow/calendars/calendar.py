@@ -16,6 +16,7 @@ calendar (one with no working time at all is refused by the compiler, IF144, and
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import MAXYEAR, UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -259,7 +260,8 @@ class Calendar:
             return False
         first = (begin.replace(tzinfo=None) + offset).date()
         last = (end.replace(tzinfo=None) + offset).date()
-        return not any(first <= h <= last for h in self._holiday_list)
+        at = bisect_left(self._holiday_list, first)  # a long holiday list costs log(n)
+        return at == len(self._holiday_list) or self._holiday_list[at] > last
 
     # --- identity ------------------------------------------------------------------------
 

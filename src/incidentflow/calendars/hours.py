@@ -69,18 +69,6 @@ class EmptyRange(ValueError):
     """An hour range whose end is not after its start."""
 
 
-def overlaps(ranges: Sequence[Range]) -> list[tuple[Range, Range]]:
-    """Pairs of ranges of one day that overlap (each pair once, in order of start)."""
-    ordered = sorted(ranges)
-    found = []
-    for i, first in enumerate(ordered):
-        for second in ordered[i + 1 :]:
-            if second[0] >= first[1]:
-                break
-            found.append((first, second))
-    return found
-
-
 def merge(ranges: Iterable[Range]) -> tuple[Range, ...]:
     """Sorted, disjoint ranges covering the same minutes (touching ranges join)."""
     merged: list[list[int]] = []

@@ -23,9 +23,9 @@ from incidentflow.calendars import (
     parse_range,
     time_zone,
 )
-from incidentflow.calendars.hours import EmptyRange, Range, merge, overlaps
+from incidentflow.calendars.hours import EmptyRange, Range, merge
 from incidentflow.compiler.context import CheckContext
-from incidentflow.compiler.process import delay_at, timer_calendar_name
+from incidentflow.compiler.process import delay_at, due_after, timer_calendar_name
 from incidentflow.spec.durations import format_duration
 from incidentflow.spec.models import SLA_FIELDS, CalendarDef, Level, Timer
 from incidentflow.spec.yamlread import Path
@@ -142,22 +142,25 @@ _DAYS_HINT = "weekdays are mon, tue, wed, thu, fri, sat, sun; a range is written
 
 def overlapping_hours(ctx: CheckContext, by_day: list[list[_Hour]]) -> None:
     """IF143: two hour ranges of one weekday overlap (warning: the time counts once)."""
-    seen: set[tuple[Path, Path]] = set()
+    reported: set[Path] = set()
     for day, hours in enumerate(by_day):
-        for first, second in overlaps([h.minutes for h in hours]):
-            a = next(h for h in hours if h.minutes == first)
-            b = next(h for h in hours if h.minutes == second and h is not a)
-            if (a.path, b.path) in seen:
-                continue
-            seen.add((a.path, b.path))
-            ctx.report(
-                "IF143",
-                b.path,
-                f"hour range '{b.text}' overlaps '{a.text}' on {DAY_NAMES[day]}: the time "
-                "they share counts once",
-                hint="merge them into one range, or fix the one that is wrong",
-                notes=[ctx.note_at(a.path, f"'{a.text}' is here")],
-            )
+        # one sweep in order of start: each range is compared with the one reaching
+        # furthest before it, so thousands of ranges cost n log n, one report each
+        reach: _Hour | None = None
+        for hour in sorted(hours, key=lambda h: h.minutes):
+            overlapping = reach is not None and hour.minutes[0] < reach.minutes[1]
+            if reach is not None and overlapping and hour.path not in reported:
+                reported.add(hour.path)
+                ctx.report(
+                    "IF143",
+                    hour.path,
+                    f"hour range '{hour.text}' overlaps '{reach.text}' on {DAY_NAMES[day]}: "
+                    "the time they share counts once",
+                    hint="merge them into one range, or fix the one that is wrong",
+                    notes=[ctx.note_at(reach.path, f"'{reach.text}' is here")],
+                )
+            if reach is None or hour.minutes[1] > reach.minutes[1]:
+                reach = hour
 
 
 def no_working_time(ctx: CheckContext, name: str) -> None:
@@ -336,4 +339,4 @@ def _example_wait(calendar: Calendar, delay: timedelta) -> tuple[datetime, datet
     breaks = [(b[0] - a[1], a[1]) for a, b in pairwise(periods)]
     length, gap_start = max(breaks, default=(timedelta(hours=1), start))
     entry = gap_start + min(timedelta(minutes=30), length / 2)
-    return entry.astimezone(calendar.zone), plain.add(entry, delay).astimezone(calendar.zone)
+    return entry.astimezone(calendar.zone), due_after(plain, entry, delay).astimezone(calendar.zone)
