@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from datetime import MAXYEAR, UTC, date, datetime, time, timedelta, tzinfo
+from datetime import MAXYEAR, UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -44,6 +44,22 @@ ALWAYS_NAME = "always"
 _PROBE = timedelta(hours=6)
 _FULL_DAY = ((0, MINUTES_A_DAY),)
 _WEEK = timedelta(days=7)
+_MICRO = timedelta(microseconds=1)
+_MINUTE = 60_000_000  # microseconds
+_DAY = 24 * 60 * _MINUTE
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_ORDINAL = _EPOCH.date().toordinal()
+_EPOCH_WEEKDAY = _EPOCH.weekday()  # a Thursday: day 0 of the epoch is weekday 3
+
+
+def _micros(instant: datetime) -> int:
+    """Microseconds since the epoch (exact: no floating point)."""
+    return (instant - _EPOCH) // _MICRO
+
+
+def _instant(micros: int) -> datetime:
+    """The UTC instant ``micros`` microseconds after the epoch."""
+    return _EPOCH + timedelta(microseconds=micros)
 
 
 class BeyondHorizon(ValueError):
@@ -82,7 +98,17 @@ class Calendar:
     hashable by value.
     """
 
-    __slots__ = ("_every_minute", "_holiday_list", "holidays", "hours", "name", "weekly", "zone")
+    __slots__ = (
+        "_every_minute",
+        "_holiday_list",
+        "_holiday_ordinals",
+        "_hours_micros",
+        "holidays",
+        "hours",
+        "name",
+        "weekly",
+        "zone",
+    )
 
     def __init__(
         self,
@@ -98,6 +124,10 @@ class Calendar:
         self.hours: WeekHours = hours
         self.holidays: frozenset[date] = frozenset(holidays)
         self._holiday_list = tuple(sorted(self.holidays))
+        self._holiday_ordinals = frozenset(d.toordinal() for d in self.holidays)
+        self._hours_micros = tuple(
+            tuple((first * _MINUTE, last * _MINUTE) for first, last in day) for day in hours
+        )
         self._every_minute = all(day == _FULL_DAY for day in hours) and not self.holidays
         self.weekly = timedelta(minutes=sum(e - s for day in hours for s, e in day))
         """Working time in a week without holidays or daylight-saving changes."""
@@ -163,8 +193,8 @@ class Calendar:
             # Elapsed time, kept in start's zone (aware datetimes sharing a zone add and
             # subtract on the wall clock in Python, which a daylight-saving change breaks).
             return (start.astimezone(UTC) + working).astimezone(start.tzinfo)
-        remaining = working
-        weekly = self.weekly
+        remaining = working // _MICRO
+        weekly = self.weekly // _MICRO
         for begin, end, offset in _segments(self.zone, start.astimezone(UTC), _later(start)):
             if remaining > weekly and self._plain_week(begin, end, offset):
                 remaining -= weekly  # a long duration skips whole weeks in one step
@@ -172,7 +202,7 @@ class Calendar:
             for low, high in self._segment_pieces(begin, end, offset):
                 length = high - low
                 if remaining <= length:
-                    return low + remaining
+                    return _instant(low + remaining)
                 remaining -= length
         raise BeyondHorizon(
             f"{working} of working time in calendar '{self.name}' does not fit in the "
@@ -191,14 +221,14 @@ class Calendar:
             return end - start
         if end - start > HORIZON:
             raise BeyondHorizon(f"a span longer than {HORIZON.days} days: {start} to {end}")
-        total = timedelta(0)
+        total = 0
         for begin, finish, offset in _segments(self.zone, start, end):
             if self._plain_week(begin, finish, offset):
-                total += self.weekly
+                total += self.weekly // _MICRO
                 continue
             for low, high in self._segment_pieces(begin, finish, offset):
                 total += high - low
-        return total
+        return timedelta(microseconds=total)
 
     def is_working(self, instant: datetime) -> bool:
         """True when ``instant`` is working time."""
@@ -228,30 +258,30 @@ class Calendar:
     def _pieces(self, start: datetime, until: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Working stretches in ``[start, until)`` (UTC), in order."""
         for begin, end, offset in _segments(self.zone, start, until):
-            yield from self._segment_pieces(begin, end, offset)
+            for low, high in self._segment_pieces(begin, end, offset):
+                yield _instant(low), _instant(high)
 
     def _segment_pieces(
         self, begin: datetime, end: datetime, offset: timedelta
-    ) -> Iterator[tuple[datetime, datetime]]:
-        """Working stretches of a stretch of constant UTC offset: its wall-clock window,
-        walked day by day."""
-        wall_begin = begin.replace(tzinfo=None) + offset
-        wall_end = end.replace(tzinfo=None) + offset
-        day = wall_begin.date()
+    ) -> Iterator[tuple[int, int]]:
+        """Working stretches of a stretch of constant UTC offset, as microseconds since the
+        epoch: its wall-clock window, walked day by day. Integers rather than datetimes,
+        because this loop runs on every deadline the engine plans."""
+        shift = offset // _MICRO
+        wall_begin = _micros(begin) + shift
+        wall_end = _micros(end) + shift
+        day = wall_begin // _DAY
         while True:
-            midnight = datetime.combine(day, time())
+            midnight = day * _DAY
             if midnight >= wall_end:
                 return
-            if day not in self.holidays:
-                for first, last in self.hours[day.weekday()]:
-                    low = max(midnight + timedelta(minutes=first), wall_begin)
-                    high = min(midnight + timedelta(minutes=last), wall_end)
+            if day + _EPOCH_ORDINAL not in self._holiday_ordinals:
+                for first, last in self._hours_micros[(day + _EPOCH_WEEKDAY) % 7]:
+                    low = max(midnight + first, wall_begin)
+                    high = min(midnight + last, wall_end)
                     if low < high:
-                        yield (
-                            (low - offset).replace(tzinfo=UTC),
-                            (high - offset).replace(tzinfo=UTC),
-                        )
-            day += timedelta(days=1)
+                        yield low - shift, high - shift
+            day += 1
 
     def _plain_week(self, begin: datetime, end: datetime, offset: timedelta) -> bool:
         """True when ``[begin, end)`` is a whole week of one offset touching no holiday:
