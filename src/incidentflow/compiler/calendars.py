@@ -49,13 +49,12 @@ class _Hour:
 
 
 def check_calendars(ctx: CheckContext) -> None:
-    """Run every calendar check; the calendars that are sound go to ``ctx.memo``."""
+    """Run every calendar check (the later ones on the calendars that are sound)."""
     built: dict[str, Calendar] = {}
     for name, definition in ctx.spec.calendars.items():
         calendar = _check_definition(ctx, name, definition)
         if calendar is not None:
             built[name] = calendar
-    ctx.memo["calendars"] = built
     calendar_references(ctx)
     durations_fit_calendars(ctx, built)
     business_time_waits(ctx, built)
