@@ -1,7 +1,7 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
 NAME: cold, compile, load, engine, memory, sqlite, postgres, history, drill, output,
-hostile, workers, serve (default: all; postgres needs a server: `bash .ci/with-postgres python -m
+hostile, workers, serve, calendars (default: all; postgres needs a server: `bash .ci/with-postgres python -m
 benchmarks postgres`).
 """
 
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks import (
+    calendars,
     cold,
     compiling,
     drill,
@@ -46,6 +47,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "workers": workers.run,
     "serve": serve.run,
     "hostile": lambda: hostile.run() + hostile_triggers.run(),
+    "calendars": calendars.run,
 }
 RESULTS = Path(__file__).with_name("results.json")
 

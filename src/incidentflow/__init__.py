@@ -52,8 +52,10 @@ if _typing.TYPE_CHECKING:
         Store,
     )
     from incidentflow.audit.verify import VerifyReport
+    from incidentflow.calendars import Calendar
     from incidentflow.changes import ProcessDiff, diff
     from incidentflow.compiler.process import CompiledTrigger, Process
+    from incidentflow.engine.deadlines import Deadline
     from incidentflow.engine.engine import ActionRequest, Allowed, Engine
     from incidentflow.engine.problems import IncidentProblem, TickResult
     from incidentflow.engine.state import Incident, PlannedAction
@@ -90,6 +92,8 @@ _LAZY = {
     "Incident": "incidentflow.engine.state",
     "PlannedAction": "incidentflow.engine.state",
     "Worker": "incidentflow.engine.worker",
+    "Calendar": "incidentflow.calendars",
+    "Deadline": "incidentflow.engine.deadlines",
 }
 
 
@@ -113,11 +117,13 @@ __all__ = [
     "Allowed",
     "Anchor",
     "AuditError",
+    "Calendar",
     "ChainProblem",
     "CheckResult",
     "ClockedStore",
     "CompiledTrigger",
     "ConcurrencyError",
+    "Deadline",
     "Diagnostic",
     "Engine",
     "EngineError",

@@ -180,6 +180,17 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         help="exit 1 on any change (default), only on changes that need migrating open "
         "incidents, or never",
     )
+    simulate = commands.add_parser(
+        "simulate",
+        help="show when every SLA deadline and timer falls due for an incident left alone",
+        description="Open an incident at LEVEL at the time --at, on a simulated clock, let "
+        "time pass with nobody acting (following timers' transitions), and print every SLA "
+        "deadline and timer firing with elapsed and working time. Exit 0 when printed, 1 "
+        "when the spec has errors, 2 on usage or I/O errors.",
+    )
+    from incidentflow.drill.simulate_command import add_arguments as simulate_arguments
+
+    simulate_arguments(simulate)
     report = commands.add_parser(
         "report",
         help="incident metrics from a store",
@@ -381,6 +392,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         from incidentflow.changes.command import diff_command
 
         return diff_command(args.old, args.new, args.format, args.fail_on, stdout, stderr)
+    if args.command == "simulate":
+        from incidentflow.drill.simulate_command import simulate_command
+
+        return simulate_command(args, stdout, stderr)
     if args.command in ("report", "audit"):
         return _with_store(args, stdout, stderr)
     if args.command == "worker":

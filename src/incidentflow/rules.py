@@ -180,6 +180,63 @@ _TABLE: tuple[Rule, ...] = (
         "An `# incidentflow:` comment is not a directive incidentflow knows.",
         "Write `# incidentflow: disable=CODE` or `# incidentflow: disable-file=CODE`.",
     ),
+    # 14x: working-time calendars
+    Rule(
+        "IF140",
+        E,
+        "A calendar's `timezone` is not an IANA time zone.",
+        "Write an IANA name such as `Europe/London` or `America/New_York`; the hint names the "
+        "closest.",
+    ),
+    Rule(
+        "IF141",
+        E,
+        "A calendar's hours do not read: a weekday key or an hour range is malformed.",
+        "Key the hours by weekday (`mon`, `mon-fri`) and write ranges as `HH:MM-HH:MM`.",
+    ),
+    Rule(
+        "IF142",
+        E,
+        "An hour range is empty: its end is not after its start.",
+        "Write the end after the start; split a range over midnight into two days.",
+    ),
+    Rule(
+        "IF143",
+        W,
+        "Two hour ranges of one weekday overlap (the time they share counts once).",
+        "Merge them into one range, or fix the one that is wrong.",
+    ),
+    Rule(
+        "IF144",
+        E,
+        "A calendar has no working time: nothing counted in it would ever fall due.",
+        'Give at least one weekday some hours, such as `mon-fri: ["09:00-17:30"]`.',
+    ),
+    Rule(
+        "IF145",
+        W,
+        "An hour range falls in a daylight-saving gap or overlap of its zone on some date "
+        "(the message names it): that day it counts less or more.",
+        "Move the range clear of the change (changes happen at night), or accept the day.",
+    ),
+    Rule(
+        "IF146",
+        E,
+        "A level or a timer names a calendar that is not defined.",
+        "Define it under `calendars`, use the built-in `always`, or fix the name.",
+    ),
+    Rule(
+        "IF147",
+        E,
+        "A calendar is called `always`, the name of the built-in calendar.",
+        "Give it another name.",
+    ),
+    Rule(
+        "IF148",
+        E,
+        "A duration counted in a calendar would take longer than 20 years to fall due.",
+        "Shorten it, or count it in a calendar with more working hours.",
+    ),
     Rule(
         "IF150",
         E,
@@ -356,6 +413,13 @@ _TABLE: tuple[Rule, ...] = (
         "A change of severity can strand an incident: a state entered at one level cannot "
         "finish at another.",
         "Widen a guard on the way out to that level too, or add an exit that it may take.",
+    ),
+    Rule(
+        "IF320",
+        W,
+        "A timer counts business time in a state only timers can leave: an incident that "
+        "enters it after hours waits for the next working day (the message gives an example).",
+        "Count the timer in `always`, or add a transition that people may fire from the state.",
     ),
     # 4xx: triggers and severity
     Rule(

@@ -68,6 +68,9 @@ PUBLIC = {
     "VerifyReport",
     # workers sharing a store
     "Worker",
+    # time
+    "Calendar",
+    "Deadline",
     "ClockedStore",
     "NotifyingStore",
     # what a change to a process does
@@ -81,6 +84,7 @@ def test_all_is_exactly_the_public_surface() -> None:
     assert all(hasattr(incidentflow, name) for name in incidentflow.__all__)
     exported = {n for n in dir(incidentflow) if not n.startswith("_")} - {
         "api",
+        "calendars",
         "cli",
         "compiler",
         "diagnostics",

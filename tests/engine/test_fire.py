@@ -231,15 +231,16 @@ def test_set_severity_keeps_fired_timers_fired(now: list[datetime]) -> None:
     t1 = T0 + timedelta(minutes=3)
     now[0] = t1
     iid = desk_in_progress(eng, "P3")
+    # P3 and P4 count office hours (8h30m a day, Monday to Friday); t1 is a Wednesday.
     assert eng.get(iid).timers == {
-        "update_due": t1 + timedelta(days=1),
-        "resolution_due": t1 + timedelta(days=3),
+        "update_due": t1 + timedelta(days=1),  # one business day: Thursday, same time
+        "resolution_due": t1 + timedelta(days=5),  # three: over the weekend to Monday
     }
     now[0] = t1 + timedelta(days=1)
     eng.tick()
-    assert eng.get(iid).timers == {"resolution_due": t1 + timedelta(days=3)}
-    eng.set_severity(iid, "P4", actor="rita")
     assert eng.get(iid).timers == {"resolution_due": t1 + timedelta(days=5)}
+    eng.set_severity(iid, "P4", actor="rita")
+    assert eng.get(iid).timers == {"resolution_due": t1 + timedelta(days=7)}  # five days
     eng.tick()
     assert [e.data["timer"] for e in eng.history(iid) if e.kind == "timer_fired"] == ["update_due"]
 

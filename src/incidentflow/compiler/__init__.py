@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 
+from incidentflow.compiler.calendars import check_calendars
 from incidentflow.compiler.clocks import check_clocks
 from incidentflow.compiler.context import CheckContext
 from incidentflow.compiler.graph import check_graph
@@ -49,6 +50,7 @@ def compile_spec(loaded: LoadedSpec) -> tuple[Process | None, list[Diagnostic]]:
         check_roles(ctx)
         check_timers(ctx)
         check_clocks(ctx)
+        check_calendars(ctx)
         check_policies(ctx)
         triggers_ok = check_triggers(ctx)
         check_intake(ctx)

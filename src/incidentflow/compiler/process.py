@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cached_property
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from incidentflow.calendars import ALWAYS, ALWAYS_NAME, HORIZON, BeyondHorizon, Calendar
 from incidentflow.compiler.predicates import Predicate
 from incidentflow.compiler.separation import kept_apart, separating
 from incidentflow.compiler.triggers import example_signal
@@ -39,6 +40,7 @@ __all__ = [
     "delay_at",
     "first_delay_at",
     "period_at",
+    "timer_calendar_name",
 ]
 
 
@@ -118,6 +120,32 @@ def delay_at(after: str | Mapping[str, timedelta], level: Level) -> timedelta | 
         delay: timedelta | None = level.sla(after)
         return delay
     return parse_duration(after)
+
+
+def timer_calendar_name(timer: Timer, level: Level) -> str:
+    """The calendar a timer's delay counts in at ``level``: its own ``calendar``, else the
+    level's when its first delay (``after``, else ``every``) names one of the level's SLAs
+    (the SLA counts in it), else
+    ``always``."""
+    if timer.calendar is not None:
+        return timer.calendar
+    first = timer.after if timer.after is not None else timer.every
+    if isinstance(first, str) and first in SLA_FIELDS and level.calendar:
+        return level.calendar
+    return ALWAYS_NAME
+
+
+def due_after(calendar: Calendar, start: datetime, delay: timedelta) -> datetime:
+    """When ``delay`` of working time in ``calendar`` has passed since ``start``.
+
+    The compiler refuses a duration that cannot fall due within the arithmetic's horizon
+    (IF148); should one get there all the same, it falls due at the horizon rather than
+    never, so that the incident is looked at.
+    """
+    try:
+        return calendar.add(start, delay)
+    except BeyondHorizon:
+        return start + HORIZON
 
 
 @dataclass(frozen=True, eq=False)
@@ -245,6 +273,53 @@ class Process:
         """The timers of ``state`` that run at ``level``, with their delays, in spec order."""
         return self._timers_at[(state, level)]
 
+    # --- calendars: business time (see docs/time.md) ------------------------------------
+
+    def calendar(self, name: str | None = None) -> Calendar:
+        """The calendar called ``name``; None or ``always`` is :data:`ALWAYS` (every minute
+        counts). KeyError for a name the process does not define."""
+        if name is None or name == ALWAYS_NAME:
+            return ALWAYS
+        return self._calendars[name]
+
+    @property
+    def calendars(self) -> Mapping[str, Calendar]:
+        """The calendars the spec defines, by name (``always`` is not among them)."""
+        return self._calendars
+
+    def sla_calendar(self, level: str) -> Calendar:
+        """The calendar the SLAs of ``level`` count in."""
+        return self.calendar(self.level(level).calendar)
+
+    def sla_due(self, level: str, field: str, start: datetime) -> datetime | None:
+        """When SLA ``field`` (``acknowledge_within``, ...) of ``level`` falls due for a clock
+        started at ``start`` and never stopped (None: the level has no such SLA). A clock
+        that pauses resumes with ``sla_calendar(level).add(resumed_at, limit - spent)``,
+        where ``spent`` sums ``working_time`` over the stretches it ran."""
+        limit: timedelta | None = self.level(level).sla(field)
+        if limit is None:
+            return None
+        return due_after(self.sla_calendar(level), start, limit)
+
+    def timer_calendar(self, state: str, timer_id: str, level: str) -> Calendar:
+        """The calendar timer ``timer_id`` of ``state`` counts in at ``level`` (see
+        :func:`timer_calendar_name`)."""
+        return self._timer_calendars[(state, timer_id, level)]
+
+    def timer_due(
+        self, state: str, timer_id: str, level: str, entered: datetime
+    ) -> datetime | None:
+        """When timer ``timer_id`` of ``state``, entered at ``entered``, falls due at ``level``
+        (None: it does not run at that level)."""
+        delay = self.timer_delay(state, timer_id, level)
+        if delay is None:
+            return None
+        return due_after(self.timer_calendar(state, timer_id, level), entered, delay)
+
+    def pauses_sla(self, state: str) -> bool:
+        """True when SLA clocks stop while an incident is in ``state`` (``sla: paused``)."""
+        return getattr(self.states[state], "sla", None) == "paused"
+
     # --- separation of duties ------------------------------------------------------------
 
     def separating(self, level: str) -> tuple[Policy, ...]:
@@ -292,6 +367,26 @@ class Process:
                 delays = ((t, first_delay_at(t, level)) for t in state.timers)
                 table[(sid, level.id)] = tuple((t, d) for t, d in delays if d is not None)
         return freeze(table)
+
+    @cached_property
+    def _calendars(self) -> Mapping[str, Calendar]:
+        return freeze(
+            {
+                name: Calendar.parse(name, c.timezone, c.hours, c.holidays)
+                for name, c in self.spec.calendars.items()
+            }
+        )
+
+    @cached_property
+    def _timer_calendars(self) -> Mapping[tuple[str, str, str], Calendar]:
+        return freeze(
+            {
+                (sid, t.id, level.id): self.calendar(timer_calendar_name(t, level))
+                for sid, state in self.states.items()
+                for t in state.timers
+                for level in self.levels
+            }
+        )
 
     @cached_property
     def _separating(self) -> Mapping[str, tuple[Policy, ...]]:

@@ -36,6 +36,7 @@ from incidentflow.audit.store import (
 from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
 from incidentflow.engine import alerts, authz, inputs, leases, retries
+from incidentflow.engine.deadlines import Deadline, running_deadlines
 from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts import them here
 from incidentflow.engine.inputs import TIMER as TIMER
 from incidentflow.engine.leases import DEFAULT_LEASE
@@ -224,6 +225,16 @@ class Engine:
         if not events:
             raise UnknownIncident(incident_id)
         return events
+
+    @_serialised
+    def deadlines(self, incident_id: str) -> tuple[Deadline, ...]:
+        """Every clock running on the incident, soonest first: its SLA deadlines and its
+        timers, each with its due time (aware, UTC), calendar and whether it is paused
+        (see :mod:`incidentflow.engine.deadlines`). A closed incident has none."""
+        state = self._load(inputs.incident_id(incident_id, "deadlines"))
+        with _StoreCall("read the events", incident_id):
+            events = self.store.events(incident_id)
+        return running_deadlines(self._process(state.process), state, events)
 
     @_serialised
     def queue(self) -> list[Incident]:

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from incidentflow.compiler.process import Process
+from incidentflow.compiler.process import Process, due_after
 from incidentflow.engine.state import IncidentState
 from incidentflow.spec.models import SLA_FIELDS, ActionCall
 
@@ -26,10 +26,13 @@ def sla_seconds(process: Process, level_id: str) -> dict[str, float]:
 def plan_timers(
     process: Process, state: str, level_id: str, entered_at: datetime, skip: Iterable[str] = ()
 ) -> dict[str, str]:
-    """Due times (ISO) of the timers of ``state`` entered at ``entered_at``, minus ``skip``."""
+    """Due times (ISO) of the timers of ``state`` entered at ``entered_at``, minus ``skip``;
+    each delay counts in the timer's calendar (business time, see docs/time.md)."""
     skipped = frozenset(skip)
     return {
-        timer.id: (entered_at + delay).isoformat()
+        timer.id: due_after(
+            process.timer_calendar(state, timer.id, level_id), entered_at, delay
+        ).isoformat()
         for timer, delay in process.timers_at(state, level_id)
         if timer.id not in skipped
     }

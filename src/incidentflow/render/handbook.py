@@ -1,7 +1,7 @@
 """Markdown handbooks generated from a :class:`~incidentflow.compiler.process.Process`.
 
 A handbook is what responders read: overview, roles, a RACI matrix, severity
-levels and SLAs, triggers in plain words, the flowchart (Mermaid), one section
+levels and SLAs (with the calendars they count in), triggers in plain words, the flowchart (Mermaid), one section
 per state and the shortest path to a terminal state at each level. Everything
 comes from the spec that runs, in spec order, so the output is deterministic.
 This module only returns text; :mod:`incidentflow.publish` writes handbooks to files.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import networkx as nx
 
 from incidentflow._deprecated import forward, moved
+from incidentflow.calendars import ALWAYS_NAME
 from incidentflow.engine.authz import fire_roles
 from incidentflow.render.handbook_text import condition_english, table, value_text, words
 from incidentflow.render.mermaid import to_mermaid
@@ -167,6 +168,14 @@ def _raci(process: Process) -> list[str]:
     ]
 
 
+def _in_calendar(value: timedelta | None, calendar: str | None) -> str:
+    """A duration as it counts: ``4h`` of elapsed time, ``25h30m working`` in a calendar
+    (in hours, since a business day is not 24 hours)."""
+    if value is None or calendar in (None, ALWAYS_NAME):
+        return _duration(value)
+    return f"{format_duration(value, days=False)} working"
+
+
 def _severity(process: Process) -> list[str]:
     scheme = process.spec.severity
     rows = [
@@ -174,12 +183,17 @@ def _severity(process: Process) -> list[str]:
             f"`{lv.id}`",
             lv.title or _NONE,
             lv.description or _NONE,
-            *(_duration(lv.sla(f)) for f in SLA_FIELDS),
+            *(_in_calendar(lv.sla(f), lv.calendar) for f in SLA_FIELDS),
         ]
         for lv in scheme.levels
     ]
     header = ["Level", "Title", "Description", "Acknowledge within", "Update every"]
-    out = ["## Severity levels", "", *table([*header, "Resolve within"], rows), ""]
+    header.append("Resolve within")
+    if any(lv.calendar not in (None, ALWAYS_NAME) for lv in scheme.levels):
+        header.append("SLAs count in")
+        for row, lv in zip(rows, scheme.levels, strict=True):
+            row.append(f"`{lv.calendar}`" if lv.calendar else f"`{ALWAYS_NAME}`")
+    out = ["## Severity levels", "", *table(header, rows), ""]
     if scheme.matrix is not None and scheme.impact and scheme.urgency:
         matrix = scheme.matrix
         grid = [
@@ -193,6 +207,31 @@ def _severity(process: Process) -> list[str]:
             "",
         ]
     return out
+
+
+def _calendars(process: Process) -> list[str]:
+    """Working hours, for a process whose SLAs or timers count business time."""
+    if not process.calendars:
+        return []
+    rows = [
+        [
+            f"`{name}`",
+            calendar.zone_name,
+            "; ".join(calendar.describe_hours()),
+            ", ".join(d.isoformat() for d in sorted(calendar.holidays)) or _NONE,
+        ]
+        for name, calendar in process.calendars.items()
+    ]
+    return [
+        "## Calendars",
+        "",
+        "Durations marked *working* count only working time: the hours below, on the wall "
+        "clock of the calendar's time zone, minus holidays. Anything else counts every minute "
+        f"(`{ALWAYS_NAME}`).",
+        "",
+        *table(["Calendar", "Time zone", "Hours", "Holidays"], rows),
+        "",
+    ]
 
 
 def _triggers(process: Process) -> list[str]:
@@ -243,6 +282,13 @@ def _flowchart(process: Process) -> list[str]:
     return out
 
 
+def _timer_delay(process: Process, sid: str, timer: Timer, level: str) -> str:
+    delay = process.timer_delay(sid, timer.id, level)
+    calendar = process.timer_calendar(sid, timer.id, level).name
+    text = _in_calendar(delay, calendar)
+    return f"{text} (`{calendar}`)" if text.endswith("working") else text
+
+
 def _timer_text(process: Process, sid: str, timer: Timer) -> str:
     """``- `id` (field): after SEV1 5m, ...``; a recurring timer ``every SEV1 30m, ...
     (at most N)``, after its first delay if it has ``after``."""
@@ -256,7 +302,10 @@ def _timer_text(process: Process, sid: str, timer: Timer) -> str:
     source = f" ({', '.join(fields)})" if fields else ""
     schedule = []
     if timer.after is not None:
-        schedule.append(f"after {at_each_level(process.timer_delay)}")
+        when = ", ".join(
+            f"{level} {_timer_delay(process, sid, timer, level)}" for level in process.level_ids
+        )
+        schedule.append(f"after {when}")
     if timer.every is not None:
         bound = f" (at most {timer.max})" if timer.max is not None else ""
         schedule.append(f"every {at_each_level(process.timer_period)}{bound}")
@@ -362,6 +411,7 @@ def handbook(process: Process) -> str:
         *_roles(process),
         *_raci(process),
         *_severity(process),
+        *_calendars(process),
         *_triggers(process),
         *_flowchart(process),
         *_states(process),

@@ -153,8 +153,11 @@ class Diagram:
 
 def schedule_text(timer: Timer) -> str:
     """When a timer fires, as written: ``after 5m``, ``every update_every (at most 3)``,
-    ``after SEV1 5m, default 1h, then every 30m``."""
+    ``after SEV1 5m, default 1h, then every 30m``, ``after 2h in office``."""
     text = ", then ".join(f"{key} {_delay_text(delay)}" for key, delay in timer.delays)
+    if timer.calendar not in (None, "always"):
+        # a timer with its own calendar says so: "after 2h in office" is working time
+        text += f" in {timer.calendar}"
     if timer.every is not None and timer.max is not None:
         text += f" (at most {timer.max})"
     return text

@@ -30,11 +30,16 @@ _ISO = TypeAdapter(timedelta)
 _ASCII_SPACE = " \t\r\n"
 
 
-def format_duration(value: timedelta) -> str:
-    """The short form of a duration (``1h30m``), the inverse of :func:`parse_duration`."""
+def format_duration(value: timedelta, *, days: bool = True) -> str:
+    """The short form of a duration (``1h30m``), the inverse of :func:`parse_duration`.
+
+    ``days=False`` counts in hours at most (``25h30m``): working time reads that way, since
+    a business day is not 24 hours."""
     seconds = int(value.total_seconds())
     parts = []
     for unit, size in zip("dhms", _UNIT_SECONDS, strict=True):
+        if unit == "d" and not days:
+            continue
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count}{unit}")

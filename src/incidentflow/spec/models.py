@@ -7,6 +7,7 @@ all such problems are reported together, each at its own position.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cached_property
 from typing import Any, Literal
 
@@ -53,6 +54,9 @@ class Level(SpecModel):
     acknowledge_within: Duration | None = None
     update_every: Duration | None = None
     resolve_within: Duration | None = None
+    calendar: str | None = Field(
+        default=None, description="The calendar its SLAs count in (default: always)."
+    )
 
     def sla(self, name: str) -> Any:
         """The SLA duration called ``name`` (one of SLA_FIELDS), or None."""
@@ -140,6 +144,10 @@ class Timer(SpecModel):
     )
     actions: tuple[ActionCall, ...] = ()
     transition: str | None = None
+    calendar: str | None = Field(
+        default=None,
+        description="The calendar its delay counts in (default: the level's for an SLA field).",
+    )
 
     @property
     def delays(self) -> tuple[tuple[Literal["after", "every"], TimerDelay], ...]:
@@ -238,6 +246,16 @@ class Metrics(SpecModel):
     resolved: Milestone | None = None
 
 
+class CalendarDef(SpecModel):
+    """A working-time calendar: a time zone, hours per weekday, and holidays."""
+
+    timezone: str = Field(min_length=1, description="IANA time zone, such as Europe/London.")
+    hours: dict[str, str | tuple[str, ...]] = Field(
+        description="Weekday or range of them (mon, mon-fri) -> hour ranges (09:00-17:30)."
+    )
+    holidays: tuple[date, ...] = Field(default=(), description="Dates with no working time.")
+
+
 class Spec(SpecModel):
     """A whole process spec, format v1."""
 
@@ -252,3 +270,4 @@ class Spec(SpecModel):
     policies: tuple[Policy, ...] = ()
     intake: Intake | None = None
     metrics: Metrics | None = None
+    calendars: dict[Ident, CalendarDef] = Field(default_factory=dict)

@@ -18,6 +18,7 @@ from datetime import timedelta
 from typing import Any
 
 from incidentflow.audit.timeline import duration
+from incidentflow.spec.durations import format_duration
 
 FORMATS = ("text", "json", "markdown")
 
@@ -87,15 +88,20 @@ class PathResult:
     timers_fired: int
     actions_invoked: int
     failure: Problem | None = None
+    calendar: str = "always"  # the calendar the level's SLAs count in
+    working_to_resolve: timedelta | None = None  # time_to_resolve counted in ``calendar``
+
+    @property
+    def spent(self) -> timedelta | None:
+        """The time to resolve as the level's SLA counts it (working time in its calendar)."""
+        return self.time_to_resolve if self.calendar == "always" else self.working_to_resolve
 
     @property
     def overrun(self) -> bool:
-        """True when the path resolved later than the level's ``resolve_within``."""
-        return (
-            self.time_to_resolve is not None
-            and self.resolve_within is not None
-            and self.time_to_resolve > self.resolve_within
-        )
+        """True when the path resolved later than the level's ``resolve_within`` (counted
+        in the level's calendar)."""
+        spent = self.spent
+        return spent is not None and self.resolve_within is not None and spent > self.resolve_within
 
     def as_dict(self) -> dict[str, Any]:
         """The path as JSON values (durations in seconds)."""
@@ -109,6 +115,8 @@ class PathResult:
             "state": self.state,
             "time_to_resolve": _seconds(self.time_to_resolve),
             "resolve_within": _seconds(self.resolve_within),
+            "calendar": self.calendar,
+            "working_to_resolve": _seconds(self.working_to_resolve),
             "overrun": self.overrun,
             "timers_fired": self.timers_fired,
             "actions_invoked": self.actions_invoked,
@@ -285,6 +293,13 @@ def _time(path: PathResult) -> str:
     if path.time_to_resolve is None:
         return "not resolved"
     flag = " OVERRUN" if path.overrun else ""
+    if path.calendar != "always" and path.working_to_resolve is not None:
+        working = format_duration(path.working_to_resolve, days=False)
+        limit = format_duration(path.resolve_within, days=False) if path.resolve_within else "—"
+        return (
+            f"{duration(path.time_to_resolve)}, {working} working (resolve_within {limit} "
+            f"working in {path.calendar}){flag}"
+        )
     return (
         f"{duration(path.time_to_resolve)} (resolve_within {duration(path.resolve_within)}){flag}"
     )

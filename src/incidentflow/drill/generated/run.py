@@ -205,6 +205,12 @@ class _Walk:
         else:
             outcome = "resolved" if self.resolved_at is not None else "open"
         level = session.process.level(self.path.level)
+        calendar = session.process.sla_calendar(self.path.level)
+        working = (
+            calendar.working_time(incident.opened_at, self.resolved_at)
+            if self.resolved_at is not None
+            else None
+        )
         return PathResult(
             session.paths,
             self.path.level,
@@ -218,6 +224,8 @@ class _Walk:
             len(self.fired),
             sum(self.actions.values()),
             self.failures[0][1] if self.failures else None,
+            calendar.name,
+            working,
         )
 
     def _fold(self) -> None:

@@ -1,0 +1,99 @@
+"""``incidentflow simulate``: read the arguments, run :func:`~incidentflow.drill.simulate.simulate`,
+print the timeline. Exit 0 when printed, 1 when the spec has errors, 2 on usage or I/O
+errors (an unknown level, a time that does not exist in its zone, an unknown zone)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+from typing import TextIO
+
+from incidentflow.calendars import time_zone
+
+EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The command's arguments (cli.py registers the command)."""
+    parser.add_argument("spec", metavar="SPEC", help="spec file")
+    parser.add_argument("--severity", required=True, metavar="LEVEL", help="the level to open at")
+    parser.add_argument(
+        "--at",
+        required=True,
+        metavar="TIME",
+        help="when it opens, ISO 8601 (2026-03-27T16:00); without an offset, in --tz",
+    )
+    parser.add_argument(
+        "--tz",
+        metavar="ZONE",
+        help="IANA time zone for --at and the output (default: the zone of the level's "
+        "calendar, UTC for 'always')",
+    )
+    parser.add_argument(
+        "--for",
+        dest="span",
+        default="7d",
+        metavar="DURATION",
+        help="how long to let time pass (default: 7d, at most 365d)",
+    )
+    parser.add_argument("--format", choices=("text", "json"), default="text")
+
+
+def simulate_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    """Run the command for parsed ``args``."""
+    from incidentflow.api import check_file
+    from incidentflow.drill.simulate import simulate
+    from incidentflow.errors import SpecFileError
+    from incidentflow.reporting import format_text
+    from incidentflow.spec.durations import parse_duration
+
+    try:
+        result = check_file(Path(args.spec))
+    except SpecFileError as exc:
+        stderr.write(f"incidentflow: {exc}\n")
+        return EXIT_USAGE
+    process = result.process
+    if process is None:
+        stderr.write(format_text(result.diagnostics, {result.file: result.text}))
+        return EXIT_SPEC_ERRORS
+    if args.severity not in process.level_ids:
+        levels = ", ".join(process.level_ids)
+        stderr.write(f"incidentflow simulate: no level '{args.severity}'; levels are: {levels}\n")
+        return EXIT_USAGE
+    try:
+        zone = time_zone(args.tz) if args.tz else process.sla_calendar(args.severity).zone
+        opened_at = parse_moment(args.at, zone)
+        span = parse_duration(args.span)
+    except ValueError as exc:
+        stderr.write(f"incidentflow simulate: {exc}\n")
+        return EXIT_USAGE
+    simulation = simulate(process, args.severity, opened_at, span, zone)
+    if args.format == "json":
+        stdout.write(json.dumps(simulation.as_dict(), indent=2) + "\n")
+    else:
+        stdout.write(simulation.text())
+    return EXIT_OK
+
+
+def parse_moment(text: str, zone: tzinfo) -> datetime:
+    """An ISO 8601 time; without an offset it is read on ``zone``'s wall clock (the first of
+    two when the clocks go back). ValueError for a time the clocks skip in ``zone``."""
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"--at '{text}' is not an ISO 8601 time such as 2026-03-27T16:00"
+        ) from None
+    if moment.tzinfo is not None:
+        return moment
+    local = moment.replace(tzinfo=zone)
+    there_and_back = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if there_and_back != moment:
+        name = getattr(zone, "key", str(zone))
+        raise ValueError(
+            f"--at '{text}' does not exist in {name}: the clocks skip it (daylight saving); "
+            f"try {there_and_back.isoformat(timespec='minutes')}"
+        )
+    return local
