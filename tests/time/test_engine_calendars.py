@@ -81,3 +81,40 @@ def test_a_deadline_reads_as_json() -> None:
     deadline = Deadline("timer", "chase", london(2026, 3, 23, 10, 30).astimezone(UTC), "office")
     assert deadline.as_dict()["due"] == "2026-03-23T10:30:00+00:00"
     assert deadline.as_dict()["paused"] is False
+
+
+def test_a_paused_sla_clock_stands_still_and_its_deadline_moves_by_the_working_time_on_hold() -> (
+    None
+):
+    """service-desk: P3 in office hours; on hold (sla: paused) from Monday 10:00 to
+    Tuesday 10:00 is 8h30m of office time, by which resolve_within moves."""
+    import incidentflow
+    from tests.conftest import EXAMPLES
+
+    desk = incidentflow.load(EXAMPLES / "service-desk.yaml")
+    clock = SimulatedClock(london(2026, 3, 23, 9, 0).astimezone(UTC))  # a Monday
+    engine = Engine(desk, clock=clock)
+    iid = engine.open("service-desk", severity="P3").id
+    engine.assign(iid, "service_desk_agent", "sam", actor="system")
+    engine.assign(iid, "resolver", "rita", actor="system")
+    engine.check(iid, "categorised", actor="sam")
+    engine.check(iid, "prioritised", actor="sam")
+    engine.fire(iid, "assign", actor="sam")
+
+    def resolve_due() -> Deadline:
+        (due,) = [d for d in engine.deadlines(iid) if d.name == "resolve_within"]
+        return due
+
+    before = resolve_due()
+    assert not before.paused
+    clock.advance(timedelta(hours=1))
+    engine.fire(iid, "hold", actor="rita")  # Monday 10:00
+    clock.advance(timedelta(hours=24))  # Tuesday 10:00, still on hold
+    on_hold = resolve_due()
+    assert on_hold.paused
+    # were the pause to end now, the clock would have stood still for 8h30m of office time
+    assert on_hold.due == desk.sla_calendar("P3").add(before.due, timedelta(hours=8, minutes=30))
+    engine.fire(iid, "resume", actor="rita")
+    after = resolve_due()
+    assert not after.paused
+    assert after.due == on_hold.due

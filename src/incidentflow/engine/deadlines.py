@@ -20,6 +20,7 @@ from typing import Literal
 
 from incidentflow.audit.events import Event
 from incidentflow.audit.metrics import incident_metrics
+from incidentflow.audit.sla import sla_due, sla_pauses
 from incidentflow.compiler.process import Process
 from incidentflow.engine.state import IncidentState
 
@@ -57,20 +58,31 @@ class Deadline:
 
 
 def running_deadlines(
-    process: Process, state: IncidentState, events: Sequence[Event]
+    process: Process, state: IncidentState, events: Sequence[Event], now: datetime
 ) -> tuple[Deadline, ...]:
-    """The clocks running on the incident whose fold is ``state`` (``events`` are its log),
-    soonest first. A closed incident has none."""
+    """The clocks running on the incident whose fold is ``state`` (``events`` are its log)
+    at ``now``, soonest first. A closed incident has none.
+
+    An SLA clock counts in its level's calendar and stands still while the incident is
+    in a state with ``sla: paused`` (:func:`incidentflow.audit.sla.sla_due`, the one
+    SLA arithmetic). While it is paused, its ``due`` is when it would fall due were the
+    pause to end at ``now``: the soonest it can."""
     if state.closed:
         return ()
     found: list[Deadline] = []
     if state.severity in process.level_ids and events:
         reached = _milestones(events, state)
         calendar = process.sla_calendar(state.severity)
-        paused = state.state in process.states and process.pauses_sla(state.state)
+        pauses = sla_pauses(events)
+        paused = any(end is None for _, end in pauses)
+        if paused:
+            pauses = [(start, now if end is None else end) for start, end in pauses]
         for field in SLA_CLOCKS:
-            due = process.sla_due(state.severity, field, state.opened_at)
-            if due is not None and not reached[field]:
+            limit = process.level(state.severity).sla(field)
+            if limit is None or reached[field]:
+                continue
+            due = sla_due(state.opened_at, limit, pauses, calendar)
+            if due is not None:
                 found.append(Deadline("sla", field, due.astimezone(UTC), calendar.name, paused))
     for timer_id, due in state.timers.items():
         found.append(

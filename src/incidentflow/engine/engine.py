@@ -234,7 +234,7 @@ class Engine:
         state = self._load(inputs.incident_id(incident_id, "deadlines"))
         with _StoreCall("read the events", incident_id):
             events = self.store.events(incident_id)
-        return running_deadlines(self._process(state.process), state, events)
+        return running_deadlines(self._process(state.process), state, events, self._now())
 
     @_serialised
     def queue(self) -> list[Incident]:
