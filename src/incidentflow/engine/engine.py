@@ -44,6 +44,7 @@ from incidentflow.engine.planning import plan_actions, plan_timers, sla_seconds
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
+from incidentflow.engine.versions import Versions
 from incidentflow.engine.worker import DEFAULT_POLL, Stop, Worker
 from incidentflow.errors import (
     ConcurrencyError,
@@ -126,8 +127,10 @@ class Engine:
     :meth:`next_deadline`, the dedupe of :meth:`signal`) cannot handle is reported by
     :meth:`problems` and skipped for a while, never in the way of the others.
 
-    ``processes``: one Process or several (their triggers compete for signals), one
-    version of each (:class:`InvalidArgument` names both versions otherwise).
+    ``processes``: one Process or several (their triggers compete for signals), and
+    several versions of one process side by side (:mod:`incidentflow.engine.versions`):
+    new incidents open on the newest, or on the version ``open_on`` names (process name
+    -> ``metadata.version``); an incident keeps its version until :meth:`migrate`.
     ``store``: where events go (in memory when None; :class:`SQLiteStore` to persist).
     ``clock``: returns an aware datetime (injectable for tests and drills).
     """
@@ -141,16 +144,14 @@ class Engine:
         require_handlers: bool = False,
         handlers: Mapping[str, ActionHandler] | None = None,
         new_id: Callable[[], str] | None = None,
+        open_on: Mapping[str, str] | None = None,
     ) -> None:
-        self._processes: dict[str, Process] = inputs.processes(processes)
-        listed = list(self._processes.values())
-        self._machines = {name: ProcessMachine(p) for name, p in self._processes.items()}
-        # Facts fixed by each process, computed once rather than on every fire.
-        self._transition_names = {
-            name: frozenset(t.name for t in p.spec.process.transitions)
-            for name, p in self._processes.items()
-        }
+        listed = inputs.processes(processes)
         self.store: Store = require_store(store) if store is not None else MemoryStore()
+        self._versions = Versions(listed, open_on, self.store)
+        self._processes: dict[str, Process] = dict(self._versions.newest)  # what new ones open on
+        # Facts fixed by each version (by digest), computed once rather than on every fire.
+        self._machines: dict[str, ProcessMachine] = {}
         # Checked once: isinstance() on a runtime protocol costs tens of microseconds.
         self._index = self.store if isinstance(self.store, IndexedStore) else None
         self._clock = inputs.function(clock, "Engine", "clock") if clock else utc_now
@@ -193,7 +194,7 @@ class Engine:
         """Run ``handler`` whenever the process asks for action ``name``."""
         inputs.spec_name(name, "register_action", "name")
         inputs.function(handler, "register_action", "handler")
-        declared = {a for p in self._processes.values() for a in p.spec.actions}
+        declared = {a for p in self._versions.given for a in p.spec.actions}
         if name not in declared:
             raise InvalidOperation(
                 None, "register_action", f"no process declares an action {name!r}"
@@ -274,7 +275,7 @@ class Engine:
         inputs.incident_id(incident_id, "allowed")
         inputs.actor(actor, "allowed", incident_id)
         state = self._load(incident_id)
-        process = self._process(state.process)
+        process = self._process_for(state, "allowed")
         out = []
         seen: set[str] = set()
         for tr in process.transitions_from.get(state.state, ()):
@@ -337,7 +338,7 @@ class Engine:
                 if (
                     not state.closed
                     and state.process == process.name
-                    and state.state in process.states  # fits the loaded version
+                    and self._fits(state)  # its version is loaded and has its state
                     and self._problems.get(state.id) is None
                     and state.trigger == trig.id
                     and state.dedupe == key
@@ -646,6 +647,29 @@ class Engine:
             raise UnknownProcess(name, list(self._processes))
         return process
 
+    def _machine(self, process: Process) -> ProcessMachine:
+        """The state machine of one version, built on first use."""
+        machine = self._machines.get(process.digest)
+        if machine is None:
+            machine = self._machines[process.digest] = ProcessMachine(process)
+        return machine
+
+    def _version_of(self, state: IncidentState) -> Process:
+        """The version of its process the incident runs on (see engine/versions.py)."""
+        with _StoreCall("read the process versions", state.id):
+            process = self._versions.for_incident(state.process, state.spec_digest)
+        if process is None:
+            raise UnknownProcess(state.process, list(self._processes))
+        return process
+
+    def _fits(self, state: IncidentState) -> bool:
+        """True if the incident's version is loaded and has its current state."""
+        try:
+            self._process_for(state, "signal")
+        except IncidentflowError:
+            return False
+        return True
+
     def _now(self) -> datetime:
         return inputs.when(self._clock(), "clock", "the clock's time")
 
@@ -756,8 +780,9 @@ class Engine:
         return state, self._process_for(state, operation)
 
     def _process_for(self, state: IncidentState, operation: str) -> Process:
-        """The incident's process, or InvalidOperation if its version lacks the current state."""
-        process = self._process(state.process)
+        """The version of its process the incident runs on (see engine/versions.py), or
+        InvalidOperation if that version lacks the current state."""
+        process = self._version_of(state)
         if state.state not in process.states:
             raise InvalidOperation(
                 state.id,
@@ -783,11 +808,16 @@ class Engine:
         items: list[tuple[str, str, Mapping[str, Any]]],
         *,
         now: datetime | None = None,
+        process: Process | None = None,
     ) -> list[Event]:
-        """Seal and append events in one atomic write based on ``state.version``."""
-        process = (
-            self._process(state.process) if state.process else self._process(items[0][2]["process"])
-        )
+        """Seal and append events in one atomic write based on ``state.version``, under
+        ``process`` (default: the version the incident runs on; for an opening, the newest)."""
+        if process is None:
+            process = (
+                self._version_of(state) if state.process else self._process(items[0][2]["process"])
+            )
+        with _StoreCall("keep the process version", state.id):
+            self._versions.archive(process)  # before any event names it
         spec = (process.name, process.version, process.digest)
         time = self._time_for(state, now).isoformat()
         events = []
@@ -868,13 +898,13 @@ class Engine:
         """The index of the transition ``actor`` fires by ``name`` now and the role they act
         as, or TransitionNotAllowed."""
         iid = state.id
-        if name not in self._transition_names[process.name]:
+        if name not in self._machine(process).transition_names:
             raise InvalidOperation(iid, "fire", f"the process has no transition {name!r}")
         if state.closed:
             raise TransitionNotAllowed(
                 iid, name, "terminal", f"the incident is closed ({state.state!r})"
             )
-        index = self._machines[process.name].select(state.state, state.severity, name)
+        index = self._machine(process).select(state.state, state.severity, name)
         if index is None:
             candidates = [
                 t for t in process.transitions_from.get(state.state, ()) if t.name == name
@@ -941,7 +971,7 @@ class Engine:
         }
         items: list[tuple[str, str, Mapping[str, Any]]] = [("timer_fired", TIMER, fired)]
         if spec_timer.transition is not None:
-            index = self._machines[process.name].select(
+            index = self._machine(process).select(
                 state.state, state.severity, spec_timer.transition
             )
             if index is None:
@@ -1085,7 +1115,7 @@ class Engine:
         handler = self._handlers.get(planned.action)
         if handler is None:
             return f"no handler registered for action {planned.action!r}"
-        process = self._process(state.process)
+        process = self._process_for(state, "run an action")
         kinds = (
             process.spec.actions[planned.action].params
             if planned.action in process.spec.actions

@@ -55,6 +55,8 @@ class Incident:
     closed: bool
     version: int
     actions: tuple[PlannedAction, ...]
+    process_version: str = ""  # the version of the process it runs on (metadata.version)
+    process_digest: str = ""  # ... and that version's digest (see incidentflow.engine.versions)
 
     @property
     def pending_actions(self) -> tuple[PlannedAction, ...]:
@@ -104,6 +106,8 @@ class IncidentState:
         "phase",
         "process",
         "severity",
+        "spec_digest",
+        "spec_version",
         "state",
         "state_entered_at",
         "timers",
@@ -132,6 +136,10 @@ class IncidentState:
         self.timers: dict[str, datetime] = {}
         self.closed = False
         self.version = 0
+        # the process version the incident runs on: the one its last event was sealed with
+        # (a migration's event is sealed with the version it moves to)
+        self.spec_digest = ""
+        self.spec_version = ""
         self.last_hash = GENESIS
         self.last_time = ""  # the time (ISO text) of the last event: times never go back
         self._last_at: datetime | None = None  # last_time parsed, on demand
@@ -207,6 +215,8 @@ class IncidentState:
                 data["action_id"], "failed", data.get("error"), _time(retry) if retry else None
             )
         self.version = event.seq
+        self.spec_digest = event.spec_digest
+        self.spec_version = event.spec_version
         self.last_hash = event.hash
         self.last_time = event.time
         self._last_at = None
@@ -283,6 +293,8 @@ class IncidentState:
             closed=self.closed,
             version=self.version,
             actions=tuple(self.actions.values()),
+            process_version=self.spec_version,
+            process_digest=self.spec_digest,
         )
 
 
