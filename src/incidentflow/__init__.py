@@ -23,6 +23,7 @@ from incidentflow.errors import (
     InvalidArgument,
     InvalidOperation,
     InvalidSuppression,
+    MigrationRefused,
     MissingHandlers,
     NotAuthorized,
     OperationRefused,
@@ -42,6 +43,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.events import ChainProblem, Event
     from incidentflow.audit.latest import LatestStore
     from incidentflow.audit.postgres import PostgresStore
+    from incidentflow.audit.specs import SpecArchive, StoredSpec
     from incidentflow.audit.sqlite import SQLiteStore
     from incidentflow.audit.store import (
         ClockedStore,
@@ -57,6 +59,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.engine.problems import IncidentProblem, TickResult
     from incidentflow.engine.state import Incident, PlannedAction
     from incidentflow.engine.worker import Worker
+    from incidentflow.migration import MigrationPlan, plan_migration
     from incidentflow.spec.models import Spec
 
 # The models, the compiler and the runtime (pydantic, networkx, transitions, sqlite3)
@@ -87,6 +90,10 @@ _LAZY = {
     "Incident": "incidentflow.engine.state",
     "PlannedAction": "incidentflow.engine.state",
     "Worker": "incidentflow.engine.worker",
+    "SpecArchive": "incidentflow.audit.specs",
+    "StoredSpec": "incidentflow.audit.specs",
+    "MigrationPlan": "incidentflow.migration",
+    "plan_migration": "incidentflow.migration",
 }
 
 
@@ -130,6 +137,8 @@ __all__ = [
     "LatestStore",
     "Limits",
     "MemoryStore",
+    "MigrationPlan",
+    "MigrationRefused",
     "MissingHandlers",
     "NotAuthorized",
     "Note",
@@ -141,12 +150,14 @@ __all__ = [
     "SQLiteStore",
     "Severity",
     "Spec",
+    "SpecArchive",
     "SpecError",
     "SpecFileError",
     "Store",
     "StoreClosed",
     "StoreError",
     "StoreSchemaError",
+    "StoredSpec",
     "Suppressed",
     "SuppressedBy",
     "TickResult",
@@ -160,4 +171,5 @@ __all__ = [
     "load",
     "load_set",
     "loads",
+    "plan_migration",
 ]

@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit | store | worker``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | report | audit | store | worker | migrate``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -256,6 +256,9 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     copy.add_argument("source", metavar="SRC", help=STORE_HELP)
     copy.add_argument("destination", metavar="DST", help=STORE_HELP)
+    from incidentflow.migration.command import add_parser as add_migrate_parser
+
+    add_migrate_parser(commands, _Parser, STORE_HELP)
     commands.add_parser(
         "schema",
         help="print the JSON Schema of the spec format (for editors)",
@@ -307,6 +310,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         from incidentflow.audit.store_commands import store_command
 
         return store_command(args, stdout, stderr)
+    if args.command == "migrate":
+        from incidentflow.migration.command import migrate_command
+
+        return migrate_command(args, stdout, stderr)
     if args.command == "schema":
         from incidentflow.schema import json_schema
 

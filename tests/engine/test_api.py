@@ -69,6 +69,12 @@ PUBLIC = {
     "Worker",
     "ClockedStore",
     "NotifyingStore",
+    # versions side by side, and migrations between them
+    "MigrationPlan",
+    "MigrationRefused",
+    "SpecArchive",
+    "StoredSpec",
+    "plan_migration",
 }
 
 
@@ -99,6 +105,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "render",
         "publish",
         "worker_command",
+        "migration",
     }
     assert exported <= PUBLIC | {"__version__"}
 

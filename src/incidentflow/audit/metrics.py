@@ -72,6 +72,11 @@ def incident_metrics(events: list[Event], now: datetime) -> IncidentMetrics:
         if event.kind == "severity_changed":
             severity = event.data["new"]
             sla = dict(event.data.get("sla", {}))
+        elif event.kind == "migrated":  # another version: its state's name, level and SLAs
+            in_state[state] += at - entered
+            state, entered = event.data["to"], at
+            severity = event.data["severity"]
+            sla = dict(event.data.get("sla", {}))
         elif event.kind == "transitioned":
             in_state[state] += at - entered
             state, entered = event.data["to"], at

@@ -58,6 +58,8 @@ from incidentflow.errors import (
     UnknownIncident,
     UnknownProcess,
 )
+from incidentflow.migration import MappingSource, MigrationPlan
+from incidentflow.migration.engine_step import migration_step
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware datetime."""
@@ -558,6 +560,36 @@ class Engine:
         return state.snapshot()
 
     @_serialised
+    def migrate(
+        self,
+        incident_id: str,
+        *,
+        mapping: MigrationPlan | MappingSource,
+        actor: str,
+        to: Process | str | None = None,
+        expected_version: int | None = None,
+    ) -> Incident:
+        """Move an open incident to another version of its process (``to``: a Process, a
+        loaded ``metadata.version``, or the newest by default) through ``mapping``: a
+        checked :class:`~incidentflow.MigrationPlan`, a mapping file's path, or the mapping
+        as plain data. The ``migrated`` event, sealed with the new version, records both
+        digests. Refused, writing nothing, when the mapping has errors
+        (:class:`MigrationRefused`), the actor may not (:class:`NotAuthorized`; see
+        :mod:`incidentflow.migration.apply`), or the incident is closed or on another
+        version than the plan moves from. An incident already on ``to`` is returned as is.
+        """
+        inputs.actor(actor, "migrate", incident_id)
+        state = self._prepare_any_version(incident_id, expected_version, "migrate")
+        now = self._time_for(state)
+        decided = migration_step(self._versions, state, to, mapping, actor, now)
+        if decided is None:
+            return state.snapshot()
+        target, data = decided
+        self._append(state, [("migrated", actor, data)], now=now, process=target)
+        self._versions.add(target)
+        return state.snapshot()
+
+    @_serialised
     def retry_actions(self, incident_id: str) -> Incident:
         """Run again, now, every action of the incident that has not succeeded (whatever its
         retry schedule, and past the attempts :meth:`tick` would make)."""
@@ -772,12 +804,19 @@ class Engine:
     def _prepare(
         self, incident_id: str, expected_version: int | None, operation: str
     ) -> tuple[IncidentState, Process]:
+        state = self._prepare_any_version(incident_id, expected_version, operation)
+        return state, self._process_for(state, operation)
+
+    def _prepare_any_version(
+        self, incident_id: str, expected_version: int | None, operation: str
+    ) -> IncidentState:
+        """The incident, brought up to date, whatever version it runs on."""
         inputs.incident_id(incident_id, operation)
         inputs.expected_version(expected_version, operation, incident_id)
         state = self._load(incident_id)
         if expected_version is not None and expected_version != state.version:
             raise ConcurrencyError(incident_id, expected_version, state.version)
-        return state, self._process_for(state, operation)
+        return state
 
     def _process_for(self, state: IncidentState, operation: str) -> Process:
         """The version of its process the incident runs on (see engine/versions.py), or

@@ -196,6 +196,14 @@ class IncidentState:
         elif kind == "severity_changed":
             self.severity = data["new"]
             self.timers = {k: _time(v) for k, v in data["timers"].items()}
+        elif kind == "migrated":  # another version: same visit, new names (migration/apply.py)
+            self.state = data["to"]
+            self.phase = data.get("phase")
+            self.closed = bool(data.get("terminal", False))
+            self.severity = data["severity"]
+            self.checklist = frozenset(data["checklist"])
+            self.timers = {k: _time(v) for k, v in data["timers"].items()}
+            self.fired_timers = frozenset(data["fired_timers"])
         elif kind == "action_started":
             lease = data.get("lease_until")  # absent from logs written before leases
             self._action(

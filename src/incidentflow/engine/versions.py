@@ -142,6 +142,35 @@ class Versions:
         with self._lock:
             return [p for p in self._by_digest.values() if p is not None and p.name == name]
 
+    def add(self, process: Process) -> None:
+        """Know ``process`` too (a version a migration moves incidents to). New incidents
+        still open on the newest version given."""
+        with self._lock:
+            self._by_digest[process.digest] = process
+
+    def target(self, name: str, to: Process | str | None) -> Process:
+        """The version a migration of an incident of ``name`` moves to: ``to`` itself (a
+        Process), the known version whose ``metadata.version`` is ``to``, or the newest
+        (None). InvalidArgument otherwise."""
+        if isinstance(to, Process):
+            if to.name != name:
+                raise InvalidArgument(
+                    None, "migrate", "to", f"{to.name!r} is not a version of {name!r}"
+                )
+            return to
+        if to is None:
+            newest = self.newest.get(name)
+            if newest is not None:
+                return newest
+        else:
+            for process in self.all_of(name):
+                if process.version == to:
+                    return process
+        have = ", ".join(sorted(p.version for p in self.all_of(name))) or "none"
+        raise InvalidArgument(
+            None, "migrate", "to", f"no version {to!r} of {name!r} is loaded (loaded: {have})"
+        )
+
     def archive(self, process: Process) -> None:
         """Keep ``process``'s source in the store (once per engine), before the first
         event under it is written."""
