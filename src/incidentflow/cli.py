@@ -164,6 +164,11 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     report.add_argument("database", metavar="STORE", help=STORE_HELP)
     report.add_argument("--format", choices=("text", "json"), default="text")
+    report.add_argument(
+        "--by-version",
+        action="store_true",
+        help="compare the versions of each process (the version each incident opened on)",
+    )
     audit = commands.add_parser("audit", help="audit-trail tools")
     audit_commands = audit.add_subparsers(
         dest="audit_command", metavar="COMMAND", parser_class=_Parser, required=True
@@ -487,7 +492,7 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
 
     try:
         if args.command == "report":
-            return _report(args.database, args.format, stdout)
+            return _report(args.database, args.format, stdout, by_version=args.by_version)
         if args.audit_command == "anchor":
             return _anchor(args.database, args.output, stdout, stderr)
         return _verify(args.database, args.anchor, stdout, stderr)
@@ -501,16 +506,20 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
         return EXIT_USAGE
 
 
-def _report(database: str, fmt: ReportFormat, stdout: TextIO) -> int:
+def _report(database: str, fmt: ReportFormat, stdout: TextIO, *, by_version: bool = False) -> int:
     from datetime import UTC, datetime
 
     from incidentflow.audit.metrics import metrics_by_incident
     from incidentflow.audit.report import metrics_report
+    from incidentflow.audit.specs import stored_specs_of
     from incidentflow.audit.urls import read_store
 
     now = datetime.now(UTC)
-    metrics = read_store(database, lambda store: metrics_by_incident(store.all_events(), now))
-    stdout.write(metrics_report(metrics, fmt))
+    metrics, kept = read_store(
+        database,
+        lambda store: (metrics_by_incident(store.all_events(), now), stored_specs_of(store)),
+    )
+    stdout.write(metrics_report(metrics, fmt, by_version=by_version, kept=kept))
     return EXIT_OK
 
 

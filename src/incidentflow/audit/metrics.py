@@ -9,6 +9,11 @@
   level's ``acknowledge_within`` / ``resolve_within`` (the level in force when the
   incident was opened, or as last changed before the milestone); an incident
   still open past its deadline counts as breached too.
+
+An incident is measured under the version of its process it opened on (``version``,
+``digest``); :func:`summarise` with ``by_version`` compares versions (did a change of the
+process help?). A migration (``migrated`` event) is a change of state and level, and
+brings the new version's SLAs, like a severity change.
 """
 
 from __future__ import annotations
@@ -36,12 +41,15 @@ class IncidentMetrics:
     time_to_resolve: timedelta | None
     time_in_state: dict[str, timedelta]
     breached: tuple[str, ...]  # SLA fields breached: acknowledge_within, resolve_within
+    version: str = ""  # the version of the process it opened on (metadata.version)
+    digest: str = ""  # ... and that version's digest
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (durations in seconds)."""
         return {
             "incident_id": self.incident_id,
             "process": self.process,
+            "version": self.version,
             "severity": self.severity,
             "state": self.state,
             "opened_at": self.opened_at.isoformat(),
@@ -106,6 +114,8 @@ def incident_metrics(events: list[Event], now: datetime) -> IncidentMetrics:
         resolve,
         dict(in_state),
         tuple(breached),
+        opened.spec_version,
+        opened.spec_digest,
     )
 
 
@@ -130,11 +140,13 @@ class LevelSummary:
     median_time_to_mitigate: timedelta | None
     median_time_to_resolve: timedelta | None
     breaches: dict[str, int] = field(default_factory=dict)
+    version: str = ""  # set when summarised by version
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready form (durations in seconds)."""
+        """JSON-ready form (durations in seconds; ``version`` when summarised by version)."""
         return {
             "process": self.process,
+            **({"version": self.version} if self.version else {}),
             "severity": self.severity,
             "incidents": self.incidents,
             "median_time_to_acknowledge": _seconds(self.median_time_to_acknowledge),
@@ -153,13 +165,31 @@ def _median(values: list[timedelta | None]) -> timedelta | None:
     return timedelta(seconds=statistics.median(known)) if known else None
 
 
-def summarise(metrics: Iterable[IncidentMetrics]) -> list[LevelSummary]:
-    """Per process and level: counts, median times and SLA breaches."""
-    groups: dict[tuple[str, str], list[IncidentMetrics]] = defaultdict(list)
+def version_order(version: str) -> tuple[int, object]:
+    """Sorts versions of a process as version numbers (PEP 440); others after, as text."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(version))
+    except InvalidVersion:
+        return (1, version)
+
+
+def summarise(
+    metrics: Iterable[IncidentMetrics], *, by_version: bool = False
+) -> list[LevelSummary]:
+    """Per process and level (and, ``by_version``, per version of the process, oldest
+    first): counts, median times and SLA breaches."""
+    groups: dict[tuple[str, str, str], list[IncidentMetrics]] = defaultdict(list)
     for m in metrics:
-        groups[(m.process, m.severity)].append(m)
+        groups[(m.process, m.version if by_version else "", m.severity)].append(m)
+
+    def order(key: tuple[str, str, str]) -> tuple[str, tuple[int, object], str]:
+        return key[0], version_order(key[1]), key[2]
+
     out = []
-    for (process, severity), items in sorted(groups.items()):
+    for process, version, severity in sorted(groups, key=order):
+        items = groups[(process, version, severity)]
         breaches: dict[str, int] = defaultdict(int)
         for m in items:
             for name in m.breached:
@@ -173,6 +203,7 @@ def summarise(metrics: Iterable[IncidentMetrics]) -> list[LevelSummary]:
                 _median([m.time_to_mitigate for m in items]),
                 _median([m.time_to_resolve for m in items]),
                 dict(breaches),
+                version,
             )
         )
     return out
