@@ -116,6 +116,16 @@ def test_an_sqlite_file_of_an_earlier_release_gets_the_specs_table_when_opened(
         assert conn.execute("PRAGMA user_version").fetchone() == (2,)
 
 
+def test_store_copy_keeps_the_versions_too(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
+    source, copy = tmp_path / "source.db", tmp_path / "copy.db"
+    run_incidents(lambda: SQLiteStore(source), tmp_path / "major-incident.yaml")
+    assert cli("store", "copy", str(source), str(copy)).code == 0
+    store = SQLiteStore(copy)
+    assert [s.digest for s in store.stored_specs()] == [V1.digest, V2.digest]
+    store.close()
+    assert_report_by_version(cli, str(copy))
+
+
 # --- PostgreSQL ---------------------------------------------------------------------------
 
 
