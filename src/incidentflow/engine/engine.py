@@ -688,6 +688,9 @@ class Engine:
 
     def _version_of(self, state: IncidentState) -> Process:
         """The version of its process the incident runs on (see engine/versions.py)."""
+        known = self._versions.known(state.process, state.spec_digest)
+        if known is not None:
+            return known
         with _StoreCall("read the process versions", state.id):
             process = self._versions.for_incident(state.process, state.spec_digest)
         if process is None:

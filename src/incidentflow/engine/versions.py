@@ -130,6 +130,12 @@ class Versions:
             found = self._by_digest[digest]
         return found if found is not None and found.name == name else None
 
+    def known(self, name: str, digest: str) -> Process | None:
+        """The version of ``name`` with ``digest`` if it is loaded already (no lock, no
+        store: the engine asks this on every call)."""
+        found = self._by_digest.get(digest)  # a dict read is atomic: no lock needed
+        return found if found is not None and found.name == name else None
+
     def for_incident(self, name: str, digest: str) -> Process | None:
         """The version an incident of ``name`` whose events name ``digest`` runs on: that
         version when known, else the newest given (logs from before versions were kept);

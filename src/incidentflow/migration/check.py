@@ -22,6 +22,7 @@ work is bounded by the size of the two specs (items x transitions per state).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -282,22 +283,27 @@ def required_on_every_way(process: Process, state: str) -> frozenset[str]:
     into ``state`` (at any level): an incident in ``state`` has ticked each of them.
 
     An item is on every way when, leaving out the transitions that require it, ``state``
-    can no longer be reached. Costs one search of the graph per item required anywhere.
+    can no longer be reached (a state no way reaches requires nothing).
     """
+    return _required_items(process).get(state, frozenset())
+
+
+@functools.lru_cache(maxsize=16)
+def _required_items(process: Process) -> dict[str, frozenset[str]]:
+    """:func:`required_on_every_way` for every state at once: one search of the graph per
+    item some transition requires (bounded by the spec's size), once per process."""
+    transitions = process.spec.process.transitions
     every = [(e.source, e.target) for e in process.edges]
-    if state == process.initial or state not in _reachable(process.initial, every):
-        return frozenset()
-    items = {item for t in process.spec.process.transitions for item in t.requires}
-    out = set()
+    reachable = _reachable(process.initial, every)
+    items = sorted({item for t in transitions for item in t.requires})
+    out: dict[str, set[str]] = {}
     for item in items:
         edges = [
-            (e.source, e.target)
-            for e in process.edges
-            if item not in process.spec.process.transitions[e.index].requires
+            (e.source, e.target) for e in process.edges if item not in transitions[e.index].requires
         ]
-        if state not in _reachable(process.initial, edges):
-            out.add(item)
-    return frozenset(out)
+        for state in reachable - _reachable(process.initial, edges):
+            out.setdefault(state, set()).add(item)
+    return {state: frozenset(found) for state, found in out.items()}
 
 
 def _reachable(start: str, edges: Iterable[tuple[str, str]]) -> set[str]:
