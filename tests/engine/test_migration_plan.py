@@ -107,3 +107,20 @@ def test_open_states_and_the_items_every_way_requires() -> None:
     rollback = incidentflow.load(MIGRATIONS / "major-incident-v2-rollback.yaml")
     assert "rollback_ready" in required_on_every_way(rollback, "monitoring")
     assert "rollback_ready" not in required_on_every_way(V2, "monitoring")
+
+
+def test_every_problem_is_reported_in_one_pass_and_a_malformed_entry_only_once(
+    tmp_path: Path,
+) -> None:
+    mapping = tmp_path / "map.yaml"
+    mapping.write_text(
+        "states:\n  triage: assesment\n  review: {checklist: keep}\ntimers: pause\nlevel: {}\n",
+        encoding="utf-8",
+    )
+    plan = incidentflow.plan_migration(V1, V2, mapping)
+    assert [(d.code, d.line, d.column) for d in plan.diagnostics] == [
+        ("IF906", 2, 11),  # a name, checked although the file has errors of form
+        ("IF903", 3, 11),  # review has no 'to' (and is not reported again as unmapped)
+        ("IF903", 4, 9),
+        ("IF902", 5, 1),
+    ]

@@ -40,7 +40,7 @@ def plan_migration(old: Process, new: Process, mapping: MappingSource) -> Migrat
         raw, problems = read_mapping_data(mapping)
         if raw is None:
             return _refused(old, new, "<mapping>", "", problems)
-        return check_mapping(raw, old, new)
+        return check_mapping(raw, old, new, problems)
     filename = os.fspath(mapping)
     try:
         text, unreadable = read_spec_text(Path(filename), filename, DEFAULT_LIMITS)
@@ -51,7 +51,7 @@ def plan_migration(old: Process, new: Process, mapping: MappingSource) -> Migrat
     raw, problems = read_mapping(text, filename)
     if raw is None:
         return _refused(old, new, filename, text, problems)
-    return check_mapping(raw, old, new)
+    return check_mapping(raw, old, new, problems)
 
 
 def _refused(

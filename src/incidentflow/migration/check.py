@@ -102,9 +102,13 @@ def open_states(process: Process) -> list[str]:
     return [s for s in process.states if s in reachable and not process.is_terminal(s)]
 
 
-def check_mapping(raw: RawMapping, old: Process, new: Process) -> MigrationPlan:
-    """Check ``raw`` against ``old`` and ``new`` and build the plan (with its diagnostics)."""
+def check_mapping(
+    raw: RawMapping, old: Process, new: Process, read: Iterable[Diagnostic] = ()
+) -> MigrationPlan:
+    """Check ``raw`` against ``old`` and ``new`` and build the plan, with its diagnostics
+    and those ``read`` found reading it (a plan with any error is never applied)."""
     checker = _Checker(raw, old, new)
+    checker.diagnostics.extend(read)
     checker.identity()
     moves = checker.moves()
     levels = checker.levels()
@@ -176,6 +180,8 @@ class _Checker:
         moves: dict[str, StateMove] = {}
         for source in open_states(old):
             found = written.get(source)
+            if found is None and source in raw.damaged:
+                continue  # its entry is malformed: reported as such
             if found is None:
                 if source not in new.states:
                     self.report(
@@ -262,7 +268,7 @@ class _Checker:
             else:
                 out[source] = target
         for level in old.level_ids:
-            if level in out or level in raw.levels:
+            if level in out or level in raw.levels or level in raw.damaged:
                 continue
             if level in new.level_ids:
                 out[level] = level

@@ -89,6 +89,9 @@ class RawMapping:
     states: tuple[StateEntry, ...] = ()
     levels: Mapping[str, tuple[str, Position, Position]] = field(default_factory=dict)
     source_map: SourceMap = field(default_factory=SourceMap)
+    damaged: frozenset[str] = frozenset()
+    """Old states and levels whose entry was malformed (already reported): the checks
+    leave them alone rather than report them again as unmapped."""
 
     def at_key(self, *path: str | int) -> Position:
         """Where the key at ``path`` was written (the file's start if it was not)."""
@@ -102,7 +105,9 @@ class RawMapping:
 def read_mapping(
     text: str, file: str, limits: Limits = DEFAULT_LIMITS
 ) -> tuple[RawMapping | None, list[Diagnostic]]:
-    """The mapping written in ``text``, or None with every problem found."""
+    """The mapping written in ``text`` (None when it is not a mapping at all), and every
+    problem of form found; malformed entries are left out (and listed in ``damaged``), so
+    that the rest can still be checked against the versions."""
     too_large = text_too_large(text, file, limits)
     if too_large is not None:
         return None, [too_large]
@@ -113,15 +118,16 @@ def read_mapping(
     reader = _Reader(file, document.source_map)
     raw = reader.mapping(document.data, text)
     diagnostics += reader.diagnostics
-    return (raw if not diagnostics else None), diagnostics
+    return raw, diagnostics
 
 
 def read_mapping_data(
     data: Mapping[str, Any], file: str = "<mapping>"
 ) -> tuple[RawMapping | None, list[Diagnostic]]:
-    """The mapping given as plain data (as a host writes it in code), or None with every
-    problem found (at 1:1 of ``file``: plain data has no positions). Its ``text`` is the
-    data's canonical JSON, which the plan's digest is taken of."""
+    """The mapping given as plain data (as a host writes it in code), as
+    :func:`read_mapping` reads a file (problems at 1:1 of ``file``: plain data has no
+    positions). Its ``text`` is the data's canonical JSON, which the plan's digest is
+    taken of."""
     from incidentflow.audit.events import canonical_json
 
     reader = _Reader(file, SourceMap())
@@ -131,7 +137,7 @@ def read_mapping_data(
         reader.error(Position(1, 1), NOT_A_MAPPING, f"the mapping is not plain data: {exc}")
         return None, reader.diagnostics
     raw = reader.mapping(dict(data), text)
-    return (raw if not reader.diagnostics else None), reader.diagnostics
+    return raw, reader.diagnostics
 
 
 def _empty(nothing: Diagnostic) -> Diagnostic:
@@ -150,6 +156,7 @@ class _Reader:
         self.file = file
         self.map = source_map
         self.diagnostics: list[Diagnostic] = []
+        self.damaged: set[str] = set()
 
     def error(self, at: Position, code: str, message: str, hint: str = "") -> None:
         self.diagnostics.append(problem(self.file, at, code, message, hint))
@@ -184,6 +191,7 @@ class _Reader:
             tuple(states),
             levels,
             self.map,
+            frozenset(self.damaged),
         )
 
     def states(self, value: Any) -> list[StateEntry]:
@@ -204,6 +212,7 @@ class _Reader:
             if isinstance(target, str) and target:
                 entries.append(StateEntry(source, target, None, None, at, self.map.value(path)))
                 continue
+            self.damaged.add(str(source))
             if not isinstance(target, dict):
                 self.error(
                     self.map.value(path),
@@ -224,6 +233,7 @@ class _Reader:
                         hint=f"add 'to: {source}' (or the new state's name)",
                     )
                 continue
+            self.damaged.discard(str(source))
             entries.append(
                 StateEntry(
                     source,
@@ -256,6 +266,7 @@ class _Reader:
                     BAD_VALUE,
                     f"level '{source}' maps to a {_kind(target)}: give the new level's id",
                 )
+                self.damaged.add(str(source))
                 continue
             out[source] = (target, self.map.key(path), self.map.value(path))
         return out
