@@ -115,7 +115,7 @@ def read_mapping(
     if document is None:
         # the reader's "holds no spec" (IF103) is said here in a mapping's words
         return None, [_empty(d) if d.code == "IF103" else d for d in diagnostics]
-    reader = _Reader(file, document.source_map)
+    reader = _MappingReader(file, document.source_map)
     raw = reader.mapping(document.data, text)
     diagnostics += reader.diagnostics
     return raw, diagnostics
@@ -130,7 +130,7 @@ def read_mapping_data(
     taken of."""
     from incidentflow.audit.events import canonical_json
 
-    reader = _Reader(file, SourceMap())
+    reader = _MappingReader(file, SourceMap())
     try:
         text = canonical_json(data)
     except (TypeError, ValueError) as exc:
@@ -151,7 +151,7 @@ def _empty(nothing: Diagnostic) -> Diagnostic:
     )
 
 
-class _Reader:
+class _MappingReader:
     def __init__(self, file: str, source_map: SourceMap) -> None:
         self.file = file
         self.map = source_map
