@@ -4,7 +4,10 @@ Each code's entry shows its summary, a file that triggers it, what incidentflow
 prints for it, and the usual fix. For spec codes the file is a spec
 (``tests/specs/invalid/IFxxx-*.yaml``) and the output is ``incidentflow validate``'s;
 for scenario codes (8xx) it is a scenario (``tests/scenarios/invalid/IF8xx-*.yaml``)
-run against ``process_specs/major-incident.yaml`` by ``incidentflow drill --scenario``.
+run against ``process_specs/major-incident.yaml`` by ``incidentflow drill --scenario``;
+for migration mapping codes (901-929) it is a mapping (``tests/migrations/invalid/``)
+checked by ``incidentflow migrate plan`` from ``process_specs/major-incident.yaml`` to
+``tests/migrations/major-incident-v2.yaml`` (or the version its ``# against:`` line names).
 Run ``python docs/gen_rules.py`` after changing a rule; ``tests/project/test_docs.py`` fails
 while docs/rules.md is out of date.
 """
@@ -26,6 +29,8 @@ FIXTURES = ROOT / "tests" / "specs" / "invalid"
 SCENARIO_FIXTURES = ROOT / "tests" / "scenarios" / "invalid"
 SCENARIO_PROCESS = ROOT / "process_specs" / "major-incident.yaml"
 """The process every scenario fixture runs against."""
+MIGRATIONS = ROOT / "tests" / "migrations"
+MIGRATION_FIXTURES = MIGRATIONS / "invalid"
 OUTPUT = ROOT / "docs" / "rules.md"
 
 FAMILIES = {
@@ -37,18 +42,45 @@ FAMILIES = {
     "6": "Timers (6xx)",
     "7": "Policies (7xx)",
     "8": "Scenario files (8xx)",
+    "9": "Migration mappings (901-929)",
 }
 
 
 def fixture_for(code: str) -> Path | None:
     """The example fixture of ``code`` (a file, or a directory for set-level codes)."""
-    found = sorted([*FIXTURES.glob(f"{code}-*"), *SCENARIO_FIXTURES.glob(f"{code}-*")])
+    found = sorted(
+        [
+            *FIXTURES.glob(f"{code}-*"),
+            *SCENARIO_FIXTURES.glob(f"{code}-*"),
+            *MIGRATION_FIXTURES.glob(f"{code}-*"),
+        ]
+    )
     return found[0] if found else None
+
+
+def migration_against(fixture: Path) -> Path:
+    """The new version a mapping fixture is checked against: ``# against: FILE`` (in
+    tests/migrations/), or major-incident-v2.yaml."""
+    for line in fixture.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# against: "):
+            return MIGRATIONS / line.removeprefix("# against: ").strip()
+    return MIGRATIONS / "major-incident-v2.yaml"
+
+
+def migration_plan(fixture: Path) -> incidentflow.MigrationPlan:
+    """What ``incidentflow migrate plan`` finds in a mapping fixture."""
+    old = incidentflow.load(SCENARIO_PROCESS)
+    return incidentflow.plan_migration(old, incidentflow.load(migration_against(fixture)), fixture)
 
 
 def _reported(fixture: Path) -> tuple[list[Path], list[Diagnostic], dict[str, str | None], str]:
     """The files of ``fixture``, what incidentflow reports for them, their texts, and the
     command that reports it."""
+    if fixture.is_relative_to(MIGRATION_FIXTURES):
+        plan = migration_plan(fixture)
+        new = migration_against(fixture).relative_to(ROOT)
+        command = f"incidentflow migrate plan {SCENARIO_PROCESS.relative_to(ROOT)} {new} --map FILE"
+        return [fixture], list(plan.diagnostics), {plan.file: plan.text}, command
     if fixture.is_relative_to(SCENARIO_FIXTURES):
         report = run_scenarios(incidentflow.load(SCENARIO_PROCESS), [fixture])
         command = f"incidentflow drill {SCENARIO_PROCESS.relative_to(ROOT)} --scenario FILE"
@@ -91,7 +123,8 @@ def render() -> str:
         "",
         "Every diagnostic has a stable code. Errors make a spec unusable; warnings",
         "do not, unless `incidentflow validate --strict` is used (as in CI). The 8xx",
-        "codes are about [scenario files](scenarios.md): checked like specs, then run.",
+        "codes are about [scenario files](scenarios.md): checked like specs, then run;",
+        "IF901-IF929 are about [migration mappings](changing-a-process.md).",
         "",
         "A warning that is there by design can be turned off where it is:",
         "`# incidentflow: disable=IF502` on its line (or alone on the line above),",

@@ -23,6 +23,7 @@ from incidentflow.errors import (
     InvalidArgument,
     InvalidOperation,
     InvalidSuppression,
+    MigrationRefused,
     MissingHandlers,
     NotAuthorized,
     OperationRefused,
@@ -42,6 +43,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.events import ChainProblem, Event
     from incidentflow.audit.latest import LatestStore
     from incidentflow.audit.postgres import PostgresStore
+    from incidentflow.audit.specs import SpecArchive, StoredSpec
     from incidentflow.audit.sqlite import SQLiteStore
     from incidentflow.audit.store import (
         ClockedStore,
@@ -60,6 +62,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.engine.problems import IncidentProblem, TickResult
     from incidentflow.engine.state import Incident, PlannedAction
     from incidentflow.engine.worker import Worker
+    from incidentflow.migration import MigrationPlan, plan_migration
     from incidentflow.spec.models import Spec
 
 # The models, the compiler and the runtime (pydantic, networkx, transitions, sqlite3)
@@ -94,6 +97,10 @@ _LAZY = {
     "Worker": "incidentflow.engine.worker",
     "Calendar": "incidentflow.calendars",
     "Deadline": "incidentflow.engine.deadlines",
+    "SpecArchive": "incidentflow.audit.specs",
+    "StoredSpec": "incidentflow.audit.specs",
+    "MigrationPlan": "incidentflow.migration",
+    "plan_migration": "incidentflow.migration",
 }
 
 
@@ -139,6 +146,8 @@ __all__ = [
     "LatestStore",
     "Limits",
     "MemoryStore",
+    "MigrationPlan",
+    "MigrationRefused",
     "MissingHandlers",
     "NotAuthorized",
     "Note",
@@ -151,12 +160,14 @@ __all__ = [
     "SQLiteStore",
     "Severity",
     "Spec",
+    "SpecArchive",
     "SpecError",
     "SpecFileError",
     "Store",
     "StoreClosed",
     "StoreError",
     "StoreSchemaError",
+    "StoredSpec",
     "Suppressed",
     "SuppressedBy",
     "TickResult",
@@ -171,4 +182,5 @@ __all__ = [
     "load",
     "load_set",
     "loads",
+    "plan_migration",
 ]

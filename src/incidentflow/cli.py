@@ -1,4 +1,4 @@
-"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | diff | report | audit | store | worker | serve | token``.
+"""The command line: ``incidentflow validate | render | docs | schema | demo | drill | diff | simulate | report | audit | store | worker | migrate | serve | token``.
 
 ``main()`` only calls :func:`run`, which takes its argument list and streams, so
 that tests drive it directly. Exit codes: 0 clean, 1 spec errors (or warnings
@@ -208,6 +208,11 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     report.add_argument(
         "--since", metavar="TIME", help="only incidents opened at or after TIME (ISO 8601)"
     )
+    report.add_argument(
+        "--by-version",
+        action="store_true",
+        help="compare the versions of each process (the version each incident opened on)",
+    )
     audit = commands.add_parser("audit", help="audit-trail tools")
     audit_commands = audit.add_subparsers(
         dest="audit_command", metavar="COMMAND", parser_class=_Parser, required=True
@@ -356,6 +361,9 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     copy.add_argument("source", metavar="SRC", help=STORE_HELP)
     copy.add_argument("destination", metavar="DST", help=STORE_HELP)
+    from incidentflow.migration.command import add_parser as add_migrate_parser
+
+    add_migrate_parser(commands, _Parser, STORE_HELP)
     commands.add_parser(
         "schema",
         help="print the JSON Schema of the spec format (for editors)",
@@ -437,6 +445,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         from incidentflow.audit.store_commands import store_command
 
         return store_command(args, stdout, stderr)
+    if args.command == "migrate":
+        from incidentflow.migration.command import migrate_command
+
+        return migrate_command(args, stdout, stderr)
     if args.command == "schema":
         from incidentflow.schema import json_schema
 
@@ -610,7 +622,14 @@ def _with_store(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int
 
     try:
         if args.command == "report":
-            return _report(args.database, args.format, (args.now, args.since), stdout, stderr)
+            return _report(
+                args.database,
+                args.format,
+                (args.now, args.since),
+                stdout,
+                stderr,
+                by_version=args.by_version,
+            )
         if args.audit_command == "anchor":
             return _anchor(args.database, args.output, stdout, stderr)
         return _verify(args.database, args.anchor, stdout, stderr)
@@ -630,11 +649,14 @@ def _report(
     window: tuple[str | None, str | None],
     stdout: TextIO,
     stderr: TextIO,
+    *,
+    by_version: bool = False,
 ) -> int:
     from datetime import UTC, datetime
 
     from incidentflow.audit.metrics import metrics_by_incident
     from incidentflow.audit.report import metrics_report, report_time
+    from incidentflow.audit.specs import stored_specs_of
     from incidentflow.audit.urls import read_store
 
     until, after = window  # --now, --since
@@ -644,10 +666,14 @@ def _report(
     except ValueError as exc:
         stderr.write(f"incidentflow report: {exc}\n")
         return EXIT_USAGE
-    metrics = read_store(
-        database, lambda store: metrics_by_incident(store.all_events(), now, since=since)
+    metrics, kept = read_store(
+        database,
+        lambda store: (
+            metrics_by_incident(store.all_events(), now, since=since),
+            stored_specs_of(store),
+        ),
     )
-    stdout.write(metrics_report(metrics, fmt))
+    stdout.write(metrics_report(metrics, fmt, by_version=by_version, kept=kept))
     return EXIT_OK
 
 

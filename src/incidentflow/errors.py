@@ -15,7 +15,8 @@
     │   │                             name); also a ValueError
     │   ├── OperationRefused      well-formed but not allowed now (policy, closed incident)
     │   │   ├── NotAuthorized         the actor may not do this (carries the roles that may)
-    │   │   └── TransitionNotAllowed  wrong state, role, checklist or severity guard
+    │   │   ├── TransitionNotAllowed  wrong state, role, checklist or severity guard
+    │   │   └── MigrationRefused      a migration mapping has errors (carries the Diagnostics)
     │   ├── ConcurrencyError      another writer changed the incident first (stale version)
     │   └── MissingHandlers       require_handlers=True and actions lack a handler
     ├── IntakeError           an alert payload is refused (size, depth, shape, unknown
@@ -163,6 +164,22 @@ class NotAuthorized(OperationRefused):
         self.actor = actor
         self.allowed_roles = tuple(allowed_roles)
         super().__init__(incident_id, operation, "role", detail)
+
+
+class MigrationRefused(OperationRefused):
+    """A migration's mapping has errors (``diagnostics``, with file, line and column):
+    nothing was written. See :mod:`incidentflow.migration`."""
+
+    def __init__(self, incident_id: str, diagnostics: Sequence[Diagnostic]) -> None:
+        self.diagnostics: tuple[Diagnostic, ...] = tuple(diagnostics)
+        first = self.diagnostics[0] if self.diagnostics else None
+        where = (
+            f"{first.file}:{first.line}:{first.column}: {first.code} {first.message}"
+            if first is not None
+            else "the mapping has errors"
+        )
+        more = f" (and {len(self.diagnostics) - 1} more)" if len(self.diagnostics) > 1 else ""
+        super().__init__(incident_id, "migrate", "mapping", where + more)
 
 
 class TransitionNotAllowed(OperationRefused):

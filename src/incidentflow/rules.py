@@ -626,6 +626,86 @@ _TABLE: tuple[Rule, ...] = (
         "a person who does not hold the role, a signal no trigger matches).",
         "Name what exists at that moment: an item of the current state, a person who holds "
         "the role, a signal that one trigger matches.",
+    ),  # 901-929: migration mappings (docs/changing-a-process.md), checked against two versions
+    Rule(
+        "IF901",
+        E,
+        "The migration mapping file is empty or not a mapping of keys to values.",
+        "Start with `states:` and map each old state to a new one.",
+    ),
+    Rule(
+        "IF902",
+        E,
+        "A key the migration mapping format does not have (the hint names the closest one).",
+        "Check the spelling against `docs/changing-a-process.md`.",
+    ),
+    Rule(
+        "IF903",
+        E,
+        "A value of the wrong form in a migration mapping: a policy other than "
+        "`keep`/`drop` (checklist) or `keep`/`restart`/`cancel` (timers), a state without "
+        "`to`, a name that is not text.",
+        "Write the value in the form the message names.",
+    ),
+    Rule(
+        "IF904",
+        E,
+        "The mapping is written for another process or version than the specs given "
+        "(its `process`, `from` or `to`), or the two specs are of different processes.",
+        "Give the specs of the versions the mapping names, or correct the mapping.",
+    ),
+    Rule(
+        "IF905",
+        E,
+        "The mapping moves a state the old version does not have.",
+        "Use a state of the old version (the hint names the closest).",
+    ),
+    Rule(
+        "IF906",
+        E,
+        "The mapping moves a state to one the new version does not have.",
+        "Use a state of the new version (the hint names the closest).",
+    ),
+    Rule(
+        "IF907",
+        E,
+        "An open incident can be in a state that the new version does not have, and the "
+        "mapping does not say where it goes.",
+        "Add `OLD_STATE: NEW_STATE` under `states:`.",
+    ),
+    Rule(
+        "IF908",
+        E,
+        "A state maps to a terminal state: a migration never closes an incident.",
+        "Map it to a state the incident can still work in, and close it there.",
+    ),
+    Rule(
+        "IF909",
+        E,
+        "From a state the mapping moves incidents to, an incident at some level can never "
+        "reach a terminal state of the new version.",
+        "Map the state to one from which every level can still finish, or give the target "
+        "a way out at those levels.",
+    ),
+    Rule(
+        "IF910",
+        W,
+        "An incident moved to a state skips checklist items that every way into that state "
+        "requires in the new version (and no way into its old state required).",
+        "See that the items named are done by hand, or map the state to one before them.",
+    ),
+    Rule(
+        "IF911",
+        E,
+        "An open incident can be at a level that the new version does not have, and the "
+        "mapping does not map it under `levels:`.",
+        "Add `levels: {OLD: NEW}`.",
+    ),
+    Rule(
+        "IF912",
+        E,
+        "The mapping's `levels:` names a level the old version, or the new one, does not have.",
+        "Use the levels of each version (the hint names the closest).",
     ),
 )
 

@@ -35,6 +35,7 @@ from incidentflow.testing.store_contract import (
     IncidentIndexContract,
     OpenedSinceContract,
     SharedBackingContract,
+    SpecArchiveContract,
     StoreContract,
     StoreFactory,
     TamperContract,
@@ -45,7 +46,13 @@ from tests.helpers.stores import DelegatingStore
 FORGED = {"text": "nothing to see here"}
 
 
-class TestMemoryStore(StoreContract, OpenedSinceContract, IncidentIndexContract, TamperContract):
+class TestMemoryStore(
+    StoreContract,
+    OpenedSinceContract,
+    IncidentIndexContract,
+    TamperContract,
+    SpecArchiveContract,
+):
     @pytest.fixture
     def make_store(self) -> StoreFactory:
         return MemoryStore
@@ -62,6 +69,7 @@ class TestSQLiteStore(
     SharedBackingContract,
     TamperContract,
     CrashContract,
+    SpecArchiveContract,
 ):
     crash_factory = "incidentflow.audit.sqlite:SQLiteStore"
 
@@ -81,7 +89,7 @@ class TestSQLiteStore(
             )
 
 
-class TestLatestStore(StoreContract, TamperContract):
+class TestLatestStore(StoreContract, TamperContract, SpecArchiveContract):
     keeps_every_incident = False
 
     @pytest.fixture
@@ -145,6 +153,7 @@ class TestPostgresStore(
     SharedBackingContract,
     TamperContract,
     CrashContract,
+    SpecArchiveContract,
 ):
     crash_factory = "tests.audit.test_store_contract:open_postgres_for_crash_test"
 

@@ -76,6 +76,12 @@ PUBLIC = {
     # what a change to a process does
     "ProcessDiff",
     "diff",
+    # versions side by side, and migrations between them
+    "MigrationPlan",
+    "MigrationRefused",
+    "SpecArchive",
+    "StoredSpec",
+    "plan_migration",
 }
 
 
@@ -110,6 +116,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "intake",
         "delivery",
         "changes",
+        "migration",
     }
     assert exported <= PUBLIC | {"__version__"}
 

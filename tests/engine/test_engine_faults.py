@@ -5,7 +5,7 @@
   the next tick picks the actions up, retrying on a schedule recorded in the log;
 - action idempotency keys differ across incidents and stores;
 - an incident's log never runs backwards, whatever the clock does;
-- an engine refuses two versions of one process.
+- an engine refuses two contents under one version of a process.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from incidentflow import (
     InvalidOperation,
     MemoryStore,
     SQLiteStore,
+    Store,
     StoreClosed,
     StoreError,
     TransitionNotAllowed,
@@ -63,7 +64,17 @@ STATE_RENAMED = version_2(
 TIMER_RENAMED = version_2(("id: exec_heads_up", "id: exec_briefing"))
 
 
-def stuck_in_triage(store: MemoryStore) -> str:
+class ArchivelessStore(DelegatingStore):
+    """A store that keeps no process versions (a third-party store, or logs of earlier
+    releases): an incident under a version the engine lacks runs on the newest one given,
+    and breaks where that version lacks its state or timer."""
+
+    def __init__(self) -> None:
+        super().__init__(MemoryStore())
+        self.opened_since = self.inner.opened_since
+
+
+def stuck_in_triage(store: Store) -> str:
     """A SEV1 opened from a signal under version 1 and acknowledged: it sits in `triage`."""
     v1 = Engine(MAJOR, store, clock=lambda: T0)
     incident = v1.signal(API_DOWN)
@@ -87,7 +98,7 @@ def stuck_in_triage(store: MemoryStore) -> str:
 def test_a_broken_incident_never_stops_another_incidents_escalation(
     v2: incidentflow.Process, why: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    store = MemoryStore()
+    store = ArchivelessStore()
     stuck = stuck_in_triage(store)  # its exec_heads_up timer falls due at 09:15
     now = [T0]
     engine = Engine(v2, store, clock=lambda: now[0])
@@ -125,7 +136,7 @@ def test_a_broken_incident_never_stops_another_incidents_escalation(
 
 
 def test_a_signal_does_not_join_a_broken_incident() -> None:
-    store = MemoryStore()
+    store = ArchivelessStore()
     stuck = stuck_in_triage(store)
     engine = Engine(STATE_RENAMED, store, clock=lambda: T0 + timedelta(minutes=1))
     joined = engine.signal(API_DOWN)  # same service: would join `stuck` if it were healthy
@@ -453,18 +464,20 @@ def test_metrics_of_a_log_whose_times_ran_backwards_are_never_negative() -> None
     assert metrics.time_in_state["detected"] == timedelta(0)
 
 
-# --- item 17: one version of each process ----------------------------------------------------
+# --- item 17: one content per version of a process ---------------------------------------------
 
 
-def test_two_versions_of_one_process_are_refused_naming_both() -> None:
+def test_two_contents_under_one_version_are_refused_naming_both() -> None:
+    edited = incidentflow.loads(SPEC.replace("id: exec_heads_up", "id: exec_briefing"))
     with pytest.raises(InvalidArgument) as refused:
-        Engine([MAJOR, TIMER_RENAMED])
+        Engine([MAJOR, edited])
     message = str(refused.value)
-    assert "'major-incident'" in message
-    assert "1.0.0" in message
-    assert "2.0.0" in message
+    assert "'major-incident' version '1.0.0' is given with two different contents" in message
+    assert MAJOR.digest[:19] in message
+    assert edited.digest[:19] in message
     assert refused.value.argument == "processes"
     assert list(Engine([MAJOR, MAJOR]).processes) == ["major-incident"]  # the same spec twice
+    assert Engine([MAJOR, TIMER_RENAMED]).processes["major-incident"] is TIMER_RENAMED  # newest
 
 
 def test_sqlite_store_errors_surface_as_store_errors(tmp_path: Path) -> None:

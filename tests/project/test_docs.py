@@ -51,6 +51,7 @@ def test_every_code_used_in_the_source_is_in_the_table_and_vice_versa() -> None:
 def test_every_code_has_an_example_fixture() -> None:
     fixtures = {p.name[:5] for p in (SPECS / "invalid").iterdir()}
     fixtures |= {p.name[:5] for p in (SCENARIO_FIXTURES / "invalid").iterdir()}
+    fixtures |= {p.name[:5] for p in (ROOT / "tests" / "migrations" / "invalid").iterdir()}
     # IF110 (file too large) and IF115 (more than 1,000 problems) need files too big to
     # show as examples; tests/spec/test_hostile_yaml.py and tests/compiler/test_hostile_specs.py cover them
     assert set(RULES) - fixtures == {"IF110", "IF115"}

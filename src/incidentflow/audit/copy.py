@@ -7,6 +7,9 @@ whole prefixes, and a re-run completes it without duplicating anything). The
 destination's events must be a prefix of the source's, hash for hash: a destination
 whose history of an incident differs (divergent) is refused before anything is
 written. Afterwards the destination is verified too.
+
+The process versions the source keeps (:mod:`incidentflow.audit.specs`) are kept by the
+destination too, before any event, so that every version its events name stays loadable.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from incidentflow.audit.specs import SpecArchive, stored_specs_of
 from incidentflow.audit.urls import open_store, read_store
 from incidentflow.audit.verify import ReadableStore, VerifyReport, verify_store
 
@@ -86,6 +90,9 @@ def _copy(
             return CopyReport(
                 len(ids), 0, 0, source_report.events, source_report, None, tuple(divergent)
             )
+        if isinstance(dst, SpecArchive):
+            for spec in stored_specs_of(src):
+                dst.keep_spec(spec)
         copied = 0
         for iid, version in missing:
             events = src.events(iid, after=version)

@@ -44,6 +44,7 @@ KINDS = frozenset(
         "action_heartbeat",
         "action_succeeded",
         "action_failed",
+        "migrated",  # moved to another version of its process (incidentflow.migration)
     }
 )
 

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator, Sequence
 
 from incidentflow.audit.events import Event
+from incidentflow.audit.specs import SpecShelf, StoredSpec
 from incidentflow.audit.store import checked_batch
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
@@ -30,6 +31,7 @@ class LatestStore:
         self._log: list[Event] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._specs = SpecShelf()  # every process version seen (see audit/specs.py)
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         """Append at ``expected_version``; a new incident id replaces the one held."""
@@ -61,6 +63,16 @@ class LatestStore:
             self._check_open()
             log = list(self._log)
         return iter(log)
+
+    def keep_spec(self, spec: StoredSpec) -> None:
+        """Keep the source of a process version (see :class:`~incidentflow.SpecArchive`)."""
+        self._check_open()
+        self._specs.keep_spec(spec)
+
+    def stored_specs(self) -> list[StoredSpec]:
+        """Every process version kept, in the order first kept."""
+        self._check_open()
+        return self._specs.stored_specs()
 
     def close(self) -> None:
         """Refuse every later call (closing again does nothing)."""

@@ -20,6 +20,11 @@ working hours only. An acknowledgement or resolution later than the level's
 opened, or as last changed before the milestone) is a breach; so is an incident past
 its deadline that has not reached the milestone, up to ``now`` or until it closed
 (the clocks stop for good then).
+
+An incident is measured under the version of its process it opened on (``version``,
+``digest``); :func:`summarise` with ``by_version`` compares versions (did a change of the
+process help?). A migration (``migrated`` event) is a change of state and level, and
+brings the new version's SLAs, like a severity change.
 """
 
 from __future__ import annotations
@@ -59,12 +64,15 @@ class IncidentMetrics:
     time_in_state: dict[str, timedelta]
     breached: tuple[str, ...]  # SLA fields breached: acknowledge_within, resolve_within
     time_paused: timedelta = timedelta(0)  # in states with sla: paused (until closed or now)
+    version: str = ""  # the version of the process it opened on (metadata.version)
+    digest: str = ""  # ... and that version's digest
 
     def as_dict(self) -> dict[str, object]:
         """JSON-ready form (durations in seconds)."""
         return {
             "incident_id": self.incident_id,
             "process": self.process,
+            "version": self.version,
             "severity": self.severity,
             "state": self.state,
             "opened_at": self.opened_at.isoformat(),
@@ -124,6 +132,11 @@ def incident_metrics(
         if event.kind == "severity_changed":
             severity = event.data["new"]
             sla = dict(event.data.get("sla", {}))
+        elif event.kind == "migrated":  # another version: its state's name, level and SLAs
+            in_state[state] += at - entered
+            state, entered = event.data["to"], at
+            severity = event.data["severity"]
+            sla = dict(event.data.get("sla", {}))
         elif event.kind == "transitioned":
             in_state[state] += at - entered
             state, entered = event.data["to"], at
@@ -154,6 +167,8 @@ def incident_metrics(
         dict(in_state),
         tuple(breached),
         max(stop - opened.at, timedelta(0)) - sla_elapsed(opened.at, stop, pauses),
+        opened.spec_version,
+        opened.spec_digest,
     )
 
 
@@ -193,11 +208,13 @@ class LevelSummary:
     breaches: dict[str, int] = field(default_factory=dict)
     paused: int = 0  # incidents whose SLA clocks were paused at some time
     median_time_paused: timedelta | None = None  # among those
+    version: str = ""  # set when summarised by version
 
     def as_dict(self) -> dict[str, object]:
-        """JSON-ready form (durations in seconds)."""
+        """JSON-ready form (durations in seconds; ``version`` when summarised by version)."""
         return {
             "process": self.process,
+            **({"version": self.version} if self.version else {}),
             "severity": self.severity,
             "incidents": self.incidents,
             "median_time_to_acknowledge": _seconds(self.median_time_to_acknowledge),
@@ -218,13 +235,31 @@ def _median(values: list[timedelta | None]) -> timedelta | None:
     return timedelta(seconds=statistics.median(known)) if known else None
 
 
-def summarise(metrics: Iterable[IncidentMetrics]) -> list[LevelSummary]:
-    """Per process and level: counts, median times and SLA breaches."""
-    groups: dict[tuple[str, str], list[IncidentMetrics]] = defaultdict(list)
+def version_order(version: str) -> tuple[int, object]:
+    """Sorts versions of a process as version numbers (PEP 440); others after, as text."""
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(version))
+    except InvalidVersion:
+        return (1, version)
+
+
+def summarise(
+    metrics: Iterable[IncidentMetrics], *, by_version: bool = False
+) -> list[LevelSummary]:
+    """Per process and level (and, ``by_version``, per version of the process, oldest
+    first): counts, median times and SLA breaches."""
+    groups: dict[tuple[str, str, str], list[IncidentMetrics]] = defaultdict(list)
     for m in metrics:
-        groups[(m.process, m.severity)].append(m)
+        groups[(m.process, m.version if by_version else "", m.severity)].append(m)
+
+    def order(key: tuple[str, str, str]) -> tuple[str, tuple[int, object], str]:
+        return key[0], version_order(key[1]), key[2]
+
     out = []
-    for (process, severity), items in sorted(groups.items()):
+    for process, version, severity in sorted(groups, key=order):
+        items = groups[(process, version, severity)]
         breaches: dict[str, int] = defaultdict(int)
         for m in items:
             for name in m.breached:
@@ -241,6 +276,7 @@ def summarise(metrics: Iterable[IncidentMetrics]) -> list[LevelSummary]:
                 dict(breaches),
                 len(paused),
                 _median(paused),
+                version,
             )
         )
     return out

@@ -43,6 +43,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from incidentflow.audit.events import Event
+from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite import COLUMNS, event_row, row_event
 from incidentflow.audit.store import checked_batch
 from incidentflow.errors import ConcurrencyError, StoreClosed, StoreError, StoreSchemaError
@@ -54,7 +55,7 @@ if TYPE_CHECKING:
 INSTALL_HINT: Final = "PostgresStore needs psycopg 3: pip install 'incidentflow[postgres]'"
 CHANNEL: Final = "incidentflow_events"
 """The channel every commit notifies (payload: the incident id), for ``LISTEN``."""
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 """The schema version this release reads and writes (rows of ``incidentflow_schema``)."""
 
 # Each migration brings the schema from the previous version to its own. `{s}` is the
@@ -84,6 +85,16 @@ CREATE TABLE {s}.incident_counter (
     position BIGINT  NOT NULL
 );
 INSERT INTO {s}.incident_counter (position) VALUES (0);
+""",
+    # the source of every process version seen (incidentflow.audit.specs)
+    2: """
+CREATE TABLE {s}.specs (
+    position BIGSERIAL PRIMARY KEY,
+    digest   TEXT NOT NULL UNIQUE,
+    name     TEXT NOT NULL,
+    version  TEXT NOT NULL,
+    text     TEXT NOT NULL
+);
 """,
 }
 _MIGRATE_LOCK: Final = 0x49464C57  # pg_advisory_xact_lock key: one migrate() at a time
@@ -132,6 +143,11 @@ class Queries:
             "ORDER BY e.incident_id"
         )
         self.all_events = f"SELECT {COLUMNS} FROM {s}.events ORDER BY incident_id, seq"
+        self.keep_spec = (
+            f"INSERT INTO {s}.specs (digest, name, version, text) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (digest) DO NOTHING"
+        )
+        self.specs = f"SELECT name, version, digest, text FROM {s}.specs ORDER BY position"
 
 
 class PostgresStore:
@@ -339,6 +355,26 @@ class PostgresStore:
         except (psycopg.Error, _pool_errors()) as exc:
             raise StoreError("read every event", None, exc) from exc
 
+    # --- the versions kept (incidentflow.audit.specs) ---------------------------------
+
+    def keep_spec(self, spec: StoredSpec) -> None:
+        """Keep the source of a process version (see :class:`~incidentflow.SpecArchive`)."""
+        self._require_open()
+        spec.check()
+        psycopg, _ = psycopg_modules()
+        try:
+            with self.pool.connection() as conn:
+                self._require_schema(conn)
+                conn.execute(self._sql.keep_spec, (spec.digest, spec.name, spec.version, spec.text))
+        except (psycopg.Error, _pool_errors()) as exc:
+            raise StoreError("keep a process version", None, exc) from exc
+
+    def stored_specs(self) -> list[StoredSpec]:
+        """Every process version kept, in the order first kept."""
+        return self._checked_read(
+            "read the process versions", None, lambda c: select_specs(c, self._sql)
+        )
+
     # --- optional capabilities -------------------------------------------------------
 
     def now(self) -> datetime:
@@ -431,6 +467,18 @@ def select_all_events(conn: Any, q: Queries, *, lenient: bool = False) -> Iterat
         cur.execute(q.all_events)
         for row in cur:
             yield row_event(row, lenient=lenient)
+
+
+def select_specs(conn: Any, q: Queries) -> list[StoredSpec]:
+    """Every process version kept, in the order first kept (none under schema version 1,
+    which had no table for them: a read-only snapshot may read such a database)."""
+    psycopg, _ = psycopg_modules()
+    try:
+        with conn.transaction():
+            rows = conn.execute(q.specs).fetchall()
+    except psycopg.errors.UndefinedTable:
+        return []
+    return [StoredSpec(str(n), str(v), str(d), str(t)) for n, v, d, t in rows]
 
 
 def read_schema_version(conn: Any, q: Queries) -> int | None:

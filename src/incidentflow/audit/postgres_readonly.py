@@ -22,7 +22,9 @@ from incidentflow.audit.postgres import (
     select_events,
     select_incident_ids,
     select_index,
+    select_specs,
 )
+from incidentflow.audit.specs import StoredSpec
 from incidentflow.errors import AuditError
 
 _T = TypeVar("_T")
@@ -85,6 +87,10 @@ class PostgresSnapshot:
     def incident_index(self) -> tuple[list[tuple[int, str]], int]:
         """The incidents index with its high-water mark."""
         return select_index(self._conn, self._q)
+
+    def stored_specs(self) -> list[StoredSpec]:
+        """Every process version the database keeps (none under schema version 1)."""
+        return select_specs(self._conn, self._q)
 
     def all_events(self) -> Iterator[Event]:
         """Every event, grouped by incident, each in seq order."""

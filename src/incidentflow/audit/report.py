@@ -9,12 +9,14 @@ from the audit layer's own results (:mod:`~incidentflow.audit.metrics`,
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
 from incidentflow.audit.anchor import Anchor
-from incidentflow.audit.metrics import IncidentMetrics, summarise
+from incidentflow.audit.metrics import IncidentMetrics, summarise, version_order
+from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.timeline import duration
 from incidentflow.audit.verify import VerifyReport, format_problem
 
@@ -22,28 +24,43 @@ ReportFormat = Literal["text", "json"]
 REPORT_FORMATS: tuple[ReportFormat, ...] = ("text", "json")
 
 
-def metrics_report(metrics: Sequence[IncidentMetrics], fmt: ReportFormat = "text") -> str:
+def metrics_report(
+    metrics: Sequence[IncidentMetrics],
+    fmt: ReportFormat = "text",
+    *,
+    by_version: bool = False,
+    kept: Sequence[StoredSpec] = (),
+) -> str:
     """Every incident's metrics and, per process and level, the medians and SLA breaches:
-    a table (``text``) or, with every incident too, a JSON document (``json``)."""
+    a table (``text``) or, with every incident too, a JSON document (``json``).
+
+    ``by_version``: a row per version of each process too (the version incidents opened
+    on), then the versions seen, each with whether the store keeps its source (``kept``,
+    the versions the store keeps: see :mod:`incidentflow.audit.specs`)."""
     if fmt not in REPORT_FORMATS:
         raise ValueError(f"fmt must be one of {', '.join(REPORT_FORMATS)}, not {fmt!r}")
-    levels = summarise(metrics)
+    levels = summarise(metrics, by_version=by_version)
+    seen = versions_seen(metrics, kept) if by_version else []
     if fmt == "json":
-        payload = {
+        payload: dict[str, object] = {
             "incidents": [m.as_dict() for m in metrics],
             "levels": [s.as_dict() for s in levels],
         }
+        if by_version:
+            payload["versions"] = seen
         return json.dumps(payload, indent=2) + "\n"
+    version = f" {'version':<10}" if by_version else ""
     header = (
-        f"{'process':<20} {'level':<6} {'n':>4} {'ack':>9} {'mitigate':>9} {'resolve':>10} "
-        f"{'paused':>12}  breaches"
+        f"{'process':<20}{version} {'level':<6} {'n':>4} {'ack':>9} {'mitigate':>9} "
+        f"{'resolve':>10} {'paused':>12}  breaches"
     )
     lines = [f"{len(metrics)} incident(s)", "", header]
     for s in levels:
         breaches = ", ".join(f"{k} {v}" for k, v in sorted(s.breaches.items())) or "none"
         paused = f"{s.paused} {duration(s.median_time_paused)}" if s.paused else "-"
+        version = f" {s.version:<10}" if by_version else ""
         lines.append(
-            f"{s.process:<20} {s.severity:<6} {s.incidents:>4} "
+            f"{s.process:<20}{version} {s.severity:<6} {s.incidents:>4} "
             f"{duration(s.median_time_to_acknowledge):>9} {duration(s.median_time_to_mitigate):>9} "
             f"{duration(s.median_time_to_resolve):>10} {paused:>12}  {breaches}"
         )
@@ -53,6 +70,14 @@ def metrics_report(metrics: Sequence[IncidentMetrics], fmt: ReportFormat = "text
         " paused: incidents whose SLA clocks were paused, and their median time paused;",
         " breaches count SLA time, without the pauses)",
     ]
+    if by_version:
+        lines += ["", "versions (incidents count under the version they opened on):"]
+        lines += [
+            f"  {v['process']} {v['version']} {str(v['digest'])[:19]}...: "
+            f"{v['incidents']} incident(s), source "
+            + ("kept in the store" if v["source_kept"] else "not kept in the store")
+            for v in seen
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -67,6 +92,27 @@ def report_time(text: str, option: str) -> datetime:
             "(such as 2026-03-01 or 2026-03-01T09:30+01:00)"
         ) from None
     return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def versions_seen(
+    metrics: Sequence[IncidentMetrics], kept: Sequence[StoredSpec]
+) -> list[dict[str, object]]:
+    """Each (process, version, digest) incidents opened on, oldest version first, with how
+    many did and whether the store keeps its source."""
+    counts = Counter((m.process, m.version, m.digest) for m in metrics)
+    digests = {spec.digest for spec in kept}
+    return [
+        {
+            "process": process,
+            "version": version,
+            "digest": digest,
+            "incidents": n,
+            "source_kept": digest in digests,
+        }
+        for (process, version, digest), n in sorted(
+            counts.items(), key=lambda item: (item[0][0], version_order(item[0][1]), item[0][2])
+        )
+    ]
 
 
 def incident_metrics_lines(m: IncidentMetrics) -> list[str]:

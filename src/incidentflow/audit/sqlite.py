@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidentflow.audit.events import Event, encode_data
+from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.store import checked_batch
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
@@ -47,12 +48,20 @@ CREATE TABLE IF NOT EXISTS incidents (
     position     INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id  TEXT NOT NULL UNIQUE
 );
+CREATE TABLE IF NOT EXISTS specs (
+    position     INTEGER PRIMARY KEY AUTOINCREMENT,
+    digest       TEXT NOT NULL UNIQUE,
+    name         TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    text         TEXT NOT NULL
+);
 """
 
 APPLICATION_ID = 0x49464C57
 """``PRAGMA application_id`` of an incidentflow event store ("IFLW")."""
-SCHEMA_VERSION = 1
-"""``PRAGMA user_version`` of the schema above."""
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of the schema above (2 added the ``specs`` table: the source of
+every process version seen, see :mod:`incidentflow.audit.specs`)."""
 
 COLUMNS = "incident_id, seq, time, actor, kind, data, spec_name, spec_version, spec_digest, prev_hash, hash"
 """The columns of the events table, in the order rows are written and read (every store's)."""
@@ -125,10 +134,11 @@ class SQLiteStore:
         self._timeout = timeout
         self._closed = False
         with self._connect() as conn:
-            conn.executescript(SCHEMA)
+            conn.executescript(SCHEMA)  # the schema step: creates what a file lacks
             if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
                 # Files of earlier releases get their identity the first time a store opens them.
                 conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _connect(self) -> sqlite3.Connection:
@@ -191,6 +201,19 @@ class SQLiteStore:
     def all_events(self) -> Iterator[Event]:
         return select_all_events(self._connect())
 
+    def keep_spec(self, spec: StoredSpec) -> None:
+        """Keep the source of a process version (see :class:`~incidentflow.SpecArchive`)."""
+        spec.check()
+        self._connect().execute(
+            "INSERT INTO specs (digest, name, version, text) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (digest) DO NOTHING",
+            (spec.digest, spec.name, spec.version, spec.text),
+        )
+
+    def stored_specs(self) -> list[StoredSpec]:
+        """Every process version kept, in the order first kept."""
+        return select_specs(self._connect())
+
     def close(self) -> None:
         """Close this thread's connection and refuse every later call (again: nothing)."""
         self._closed = True
@@ -251,6 +274,18 @@ def select_index(conn: sqlite3.Connection) -> tuple[list[tuple[int, str]], int]:
         found = None
     high = int(found[0]) if found is not None and isinstance(found[0], int) else 0
     return rows, max(high, rows[-1][0] if rows else 0)
+
+
+def select_specs(conn: sqlite3.Connection) -> list[StoredSpec]:
+    """Every process version the file keeps, in the order first kept (none in a file of a
+    release before versions were kept)."""
+    try:
+        rows = conn.execute(
+            "SELECT name, version, digest, text FROM specs ORDER BY position"
+        ).fetchall()
+    except sqlite3.OperationalError:  # no specs table: a file of an earlier release
+        return []
+    return [StoredSpec(str(n), str(v), str(d), str(t)) for n, v, d, t in rows]
 
 
 def select_all_events(conn: sqlite3.Connection, *, lenient: bool = False) -> Iterator[Event]:

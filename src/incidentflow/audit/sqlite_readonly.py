@@ -36,6 +36,7 @@ from typing import TypeVar
 
 from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import ChainProblem, Event
+from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite import (
     APPLICATION_ID,
     SCHEMA_VERSION,
@@ -44,6 +45,7 @@ from incidentflow.audit.sqlite import (
     select_events,
     select_incident_ids,
     select_index,
+    select_specs,
 )
 from incidentflow.audit.verify import WHOLE_STORE, VerifyReport, check_store, verify_store
 from incidentflow.errors import AuditError
@@ -160,6 +162,10 @@ class ReadOnlySQLiteStore:
         if "incidents" in self.missing_tables:
             return None
         return select_index(self._conn)
+
+    def stored_specs(self) -> list[StoredSpec]:
+        """Every process version the file keeps (none in a file of an earlier release)."""
+        return select_specs(self._conn)
 
     def all_events(self) -> Iterator[Event]:
         """Every event, grouped by incident, each in seq order."""

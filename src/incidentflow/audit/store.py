@@ -32,6 +32,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from incidentflow.audit.events import Event
+from incidentflow.audit.specs import SpecShelf, StoredSpec
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
 
@@ -145,6 +146,7 @@ class MemoryStore:
         self._opened: list[str] = []  # incident ids in opening order: opened_since()
         self._lock = threading.Lock()
         self._closed = False
+        self._specs = SpecShelf()  # every process version seen (see audit/specs.py)
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         batch = checked_batch(incident_id, expected_version, events)
@@ -185,6 +187,16 @@ class MemoryStore:
             logs = [list(log) for log in self._events.values()]
         for log in logs:
             yield from log
+
+    def keep_spec(self, spec: StoredSpec) -> None:
+        """Keep the source of a process version (see :class:`~incidentflow.SpecArchive`)."""
+        self._check_open()
+        self._specs.keep_spec(spec)
+
+    def stored_specs(self) -> list[StoredSpec]:
+        """Every process version kept, in the order first kept."""
+        self._check_open()
+        return self._specs.stored_specs()
 
     def close(self) -> None:
         """Refuse every later call."""

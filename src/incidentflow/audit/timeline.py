@@ -64,6 +64,16 @@ def describe(event: Event) -> str:
         return f"severity {d['old']} -> {d['new']}" + (
             f" ({d['reason']})" if d.get("reason") else ""
         )
+    if kind == "migrated":
+        level = (
+            f", {d['old_severity']} -> {d['severity']}"
+            if d["old_severity"] != d["severity"]
+            else ""
+        )
+        return (
+            f"migrated from version {d['from_version']} to {d['to_version']}: "
+            f"{d['from']} -> {d['to']}{level}"
+        )
     if kind == "noted":
         return f"note: {d['text']}"
     if kind == "deduplicated":

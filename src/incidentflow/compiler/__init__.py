@@ -103,4 +103,5 @@ def _build(ctx: CheckContext, diagnostics: list[Diagnostic]) -> Process:
         triggers=tuple(triggers),
         warnings=tuple(d for d in diagnostics if not d.is_error),
         source_map=ctx.loaded.source_map,
+        text=text,
     )

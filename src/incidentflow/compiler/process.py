@@ -158,7 +158,8 @@ class Process:
     ``name``, ``transition`` and ``levels`` (the levels its guard admits). The
     graph is frozen (``networkx.freeze``): changing it raises. Lookups are read-only mappings.
     ``warnings`` holds the diagnostics of severity warning found while compiling;
-    ``source_map`` tells where each part of the spec was written.
+    ``source_map`` tells where each part of the spec was written; ``text`` is the source
+    the process was compiled from (a store keeps it: :mod:`incidentflow.audit.specs`).
 
     The methods answer what the engine, the renderers and the drills ask: the
     :attr:`edges` and the :meth:`view_at` a level, a :meth:`timer`, its
@@ -176,6 +177,7 @@ class Process:
     triggers: tuple[CompiledTrigger, ...]
     warnings: tuple[Diagnostic, ...]
     source_map: SourceMap
+    text: str = ""  # the spec's source text (what ``digest`` is the digest of)
 
     # --- identity ------------------------------------------------------------------------
 

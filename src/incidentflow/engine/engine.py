@@ -52,6 +52,7 @@ from incidentflow.engine.planning import (
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
+from incidentflow.engine.versions import Versions
 from incidentflow.engine.worker import DEFAULT_POLL, Stop, Worker
 from incidentflow.errors import (
     ConcurrencyError,
@@ -65,6 +66,8 @@ from incidentflow.errors import (
     UnknownIncident,
     UnknownProcess,
 )
+from incidentflow.migration import MappingSource, MigrationPlan
+from incidentflow.migration.engine_step import migration_step
 
 Clock = Callable[[], datetime]
 """Returns the current time as an aware datetime."""
@@ -134,8 +137,10 @@ class Engine:
     :meth:`next_deadline`, the dedupe of :meth:`signal`) cannot handle is reported by
     :meth:`problems` and skipped for a while, never in the way of the others.
 
-    ``processes``: one Process or several (their triggers compete for signals), one
-    version of each (:class:`InvalidArgument` names both versions otherwise).
+    ``processes``: one Process or several (their triggers compete for signals), and
+    several versions of one process side by side (:mod:`incidentflow.engine.versions`):
+    new incidents open on the newest, or on the version ``open_on`` names (process name
+    -> ``metadata.version``); an incident keeps its version until :meth:`migrate`.
     ``store``: where events go (in memory when None; :class:`SQLiteStore` to persist).
     ``clock``: returns an aware datetime (injectable for tests and drills).
     """
@@ -149,16 +154,14 @@ class Engine:
         require_handlers: bool = False,
         handlers: Mapping[str, ActionHandler] | None = None,
         new_id: Callable[[], str] | None = None,
+        open_on: Mapping[str, str] | None = None,
     ) -> None:
-        self._processes: dict[str, Process] = inputs.processes(processes)
-        listed = list(self._processes.values())
-        self._machines = {name: ProcessMachine(p) for name, p in self._processes.items()}
-        # Facts fixed by each process, computed once rather than on every fire.
-        self._transition_names = {
-            name: frozenset(t.name for t in p.spec.process.transitions)
-            for name, p in self._processes.items()
-        }
+        listed = inputs.processes(processes)
         self.store: Store = require_store(store) if store is not None else MemoryStore()
+        self._versions = Versions(listed, open_on, self.store)
+        self._processes: dict[str, Process] = dict(self._versions.newest)  # what new ones open on
+        # Facts fixed by each version (by digest), computed once rather than on every fire.
+        self._machines: dict[str, ProcessMachine] = {}
         # Checked once: isinstance() on a runtime protocol costs tens of microseconds.
         self._index = self.store if isinstance(self.store, IndexedStore) else None
         self._clock = inputs.function(clock, "Engine", "clock") if clock else utc_now
@@ -201,7 +204,7 @@ class Engine:
         """Run ``handler`` whenever the process asks for action ``name``."""
         inputs.spec_name(name, "register_action", "name")
         inputs.function(handler, "register_action", "handler")
-        declared = {a for p in self._processes.values() for a in p.spec.actions}
+        declared = {a for p in self._versions.given for a in p.spec.actions}
         if name not in declared:
             raise InvalidOperation(
                 None, "register_action", f"no process declares an action {name!r}"
@@ -234,7 +237,7 @@ class Engine:
         state = self._load(inputs.incident_id(incident_id, "deadlines"))
         with _StoreCall("read the events", incident_id):
             events = self.store.events(incident_id)
-        return running_deadlines(self._process(state.process), state, events, self._now())
+        return running_deadlines(self._version_of(state), state, events, self._now())
 
     @_serialised
     def queue(self) -> list[Incident]:
@@ -292,7 +295,7 @@ class Engine:
         inputs.incident_id(incident_id, "allowed")
         inputs.actor(actor, "allowed", incident_id)
         state = self._load(incident_id)
-        process = self._process(state.process)
+        process = self._process_for(state, "allowed")
         out = []
         seen: set[str] = set()
         for tr in process.transitions_from.get(state.state, ()):
@@ -368,15 +371,15 @@ class Engine:
         for state in self._watched_states(self._now()):
             if state.closed or alert not in state.alerts or self._problems.get(state.id):
                 continue
-            process = self._process(state.process)
-            if state.state not in process.states:
-                continue  # not in the loaded version: left to people (see problems())
+            if not self._fits(state):
+                continue  # its version lacks its state: left to people (see problems())
+            process = self._version_of(state)
             now = self._time_for(state)
             resolved: dict[str, Any] = {"alert": alert, "remaining": len(state.alerts) - 1}
             items: list[tuple[str, str, Mapping[str, Any]]] = [("alert_resolved", actor, resolved)]
             name = alerts.resolution_transition(process) if not resolved["remaining"] else None
             if name is not None:
-                index = self._machines[process.name].select(state.state, state.severity, name)
+                index = self._machine(process).select(state.state, state.severity, name)
                 if index is None:
                     resolved["transition_skipped"] = (
                         f"{name!r} does not leave {state.state!r} at {state.severity}"
@@ -408,8 +411,7 @@ class Engine:
             state
             for state in self._watched_states(self._now())
             if not state.closed
-            and state.process in self._processes
-            and state.state in self._processes[state.process].states  # fits the loaded version
+            and self._fits(state)  # its version is loaded and has its state
             and self._problems.get(state.id) is None
         )
         target = alerts.join_target(joinable, process, trig, fields, alert)
@@ -624,6 +626,36 @@ class Engine:
         return state.snapshot()
 
     @_serialised
+    def migrate(
+        self,
+        incident_id: str,
+        *,
+        mapping: MigrationPlan | MappingSource,
+        actor: str,
+        to: Process | str | None = None,
+        expected_version: int | None = None,
+    ) -> Incident:
+        """Move an open incident to another version of its process (``to``: a Process, a
+        loaded ``metadata.version``, or the newest by default) through ``mapping``: a
+        checked :class:`~incidentflow.MigrationPlan`, a mapping file's path, or the mapping
+        as plain data. The ``migrated`` event, sealed with the new version, records both
+        digests. Refused, writing nothing, when the mapping has errors
+        (:class:`MigrationRefused`), the actor may not (:class:`NotAuthorized`; see
+        :mod:`incidentflow.migration.apply`), or the incident is closed or on another
+        version than the plan moves from. An incident already on ``to`` is returned as is.
+        """
+        inputs.actor(actor, "migrate", incident_id)
+        state = self._prepare_any_version(incident_id, expected_version, "migrate")
+        now = self._time_for(state)
+        decided = migration_step(self._versions, state, to, mapping, actor, now)
+        if decided is None:
+            return state.snapshot()
+        target, data = decided
+        self._append(state, [("migrated", actor, data)], now=now, process=target)
+        self._versions.add(target)
+        return state.snapshot()
+
+    @_serialised
     def retry_actions(self, incident_id: str) -> Incident:
         """Run again, now, every action of the incident that has not succeeded (whatever its
         retry schedule, and past the attempts :meth:`tick` would make)."""
@@ -712,6 +744,32 @@ class Engine:
         if process is None:
             raise UnknownProcess(name, list(self._processes))
         return process
+
+    def _machine(self, process: Process) -> ProcessMachine:
+        """The state machine of one version, built on first use."""
+        machine = self._machines.get(process.digest)
+        if machine is None:
+            machine = self._machines[process.digest] = ProcessMachine(process)
+        return machine
+
+    def _version_of(self, state: IncidentState) -> Process:
+        """The version of its process the incident runs on (see engine/versions.py)."""
+        known = self._versions.known(state.process, state.spec_digest)
+        if known is not None:
+            return known
+        with _StoreCall("read the process versions", state.id):
+            process = self._versions.for_incident(state.process, state.spec_digest)
+        if process is None:
+            raise UnknownProcess(state.process, list(self._processes))
+        return process
+
+    def _fits(self, state: IncidentState) -> bool:
+        """True if the incident's version is loaded and has its current state."""
+        try:
+            self._process_for(state, "signal")
+        except IncidentflowError:
+            return False
+        return True
 
     def _now(self) -> datetime:
         return inputs.when(self._clock(), "clock", "the clock's time")
@@ -815,16 +873,24 @@ class Engine:
     def _prepare(
         self, incident_id: str, expected_version: int | None, operation: str
     ) -> tuple[IncidentState, Process]:
+        state = self._prepare_any_version(incident_id, expected_version, operation)
+        return state, self._process_for(state, operation)
+
+    def _prepare_any_version(
+        self, incident_id: str, expected_version: int | None, operation: str
+    ) -> IncidentState:
+        """The incident, brought up to date, whatever version it runs on."""
         inputs.incident_id(incident_id, operation)
         inputs.expected_version(expected_version, operation, incident_id)
         state = self._load(incident_id)
         if expected_version is not None and expected_version != state.version:
             raise ConcurrencyError(incident_id, expected_version, state.version)
-        return state, self._process_for(state, operation)
+        return state
 
     def _process_for(self, state: IncidentState, operation: str) -> Process:
-        """The incident's process, or InvalidOperation if its version lacks the current state."""
-        process = self._process(state.process)
+        """The version of its process the incident runs on (see engine/versions.py), or
+        InvalidOperation if that version lacks the current state."""
+        process = self._version_of(state)
         if state.state not in process.states:
             raise InvalidOperation(
                 state.id,
@@ -850,11 +916,16 @@ class Engine:
         items: list[tuple[str, str, Mapping[str, Any]]],
         *,
         now: datetime | None = None,
+        process: Process | None = None,
     ) -> list[Event]:
-        """Seal and append events in one atomic write based on ``state.version``."""
-        process = (
-            self._process(state.process) if state.process else self._process(items[0][2]["process"])
-        )
+        """Seal and append events in one atomic write based on ``state.version``, under
+        ``process`` (default: the version the incident runs on; for an opening, the newest)."""
+        if process is None:
+            process = (
+                self._version_of(state) if state.process else self._process(items[0][2]["process"])
+            )
+        with _StoreCall("keep the process version", state.id):
+            self._versions.archive(process)  # before any event names it
         spec = (process.name, process.version, process.digest)
         time = self._time_for(state, now).isoformat()
         events = []
@@ -935,13 +1006,13 @@ class Engine:
         """The index of the transition ``actor`` fires by ``name`` now and the role they act
         as, or TransitionNotAllowed."""
         iid = state.id
-        if name not in self._transition_names[process.name]:
+        if name not in self._machine(process).transition_names:
             raise InvalidOperation(iid, "fire", f"the process has no transition {name!r}")
         if state.closed:
             raise TransitionNotAllowed(
                 iid, name, "terminal", f"the incident is closed ({state.state!r})"
             )
-        index = self._machines[process.name].select(state.state, state.severity, name)
+        index = self._machine(process).select(state.state, state.severity, name)
         if index is None:
             candidates = [
                 t for t in process.transitions_from.get(state.state, ()) if t.name == name
@@ -1008,7 +1079,7 @@ class Engine:
         } | plan_recurrence(process, state, timer_id, now)
         items: list[tuple[str, str, Mapping[str, Any]]] = [("timer_fired", TIMER, fired)]
         if spec_timer.transition is not None:
-            index = self._machines[process.name].select(
+            index = self._machine(process).select(
                 state.state, state.severity, spec_timer.transition
             )
             if index is None:
@@ -1152,7 +1223,7 @@ class Engine:
         handler = self._handlers.get(planned.action)
         if handler is None:
             return f"no handler registered for action {planned.action!r}"
-        process = self._process(state.process)
+        process = self._process_for(state, "run an action")
         kinds = (
             process.spec.actions[planned.action].params
             if planned.action in process.spec.actions

@@ -201,15 +201,15 @@ def person(value: object, operation: str, incident_id: str, *, new_holder: bool)
     return checked
 
 
-def processes(value: Process | Iterable[Process]) -> dict[str, Process]:
-    """The processes of an engine by name. One version of each: two versions of a process
-    (same name, different spec) are refused until an engine can run versions side by side;
-    the same spec given twice counts once."""
+def processes(value: Process | Iterable[Process]) -> list[Process]:
+    """The processes of an engine, each version once (the same spec given twice counts
+    once). Several versions of one process may be given: see
+    :mod:`incidentflow.engine.versions`, which refuses two contents under one version."""
     try:
         listed = [value] if isinstance(value, Process) else list(value)
     except TypeError:
         _fail("Engine", "processes", f"must be a Process or several, not {_type_name(value)}", None)
-    by_name: dict[str, Process] = {}
+    by_digest: dict[str, Process] = {}
     for process in listed:
         if not isinstance(process, Process):
             _fail(
@@ -218,21 +218,8 @@ def processes(value: Process | Iterable[Process]) -> dict[str, Process]:
                 f"must be compiled processes (incidentflow.load), not {_type_name(process)}",
                 None,
             )
-        known = by_name.setdefault(process.name, process)
-        if known.digest != process.digest:
-            _fail(
-                "Engine",
-                "processes",
-                f"{process.name!r} is given in two versions ({_version(known)} and "
-                f"{_version(process)}); an engine runs one version of each process: "
-                "give it one of them, or give the processes different names",
-                None,
-            )
-    return by_name
-
-
-def _version(process: Process) -> str:
-    return f"version {process.version}, {process.digest[:19]}"
+        by_digest.setdefault(process.digest, process)
+    return list(by_digest.values())
 
 
 _F = TypeVar("_F", bound=Callable[..., object])

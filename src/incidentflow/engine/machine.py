@@ -48,6 +48,8 @@ class ProcessMachine:
     """Answers "which transition does ``name`` fire from ``state`` at ``severity``?"."""
 
     def __init__(self, process: Process) -> None:
+        # computed once rather than on every fire
+        self.transition_names = frozenset(t.name for t in process.spec.process.transitions)
         transitions = []
         for index, tr in enumerate(process.spec.process.transitions):
             spec: dict[str, Any] = {

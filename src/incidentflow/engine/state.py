@@ -55,6 +55,8 @@ class Incident:
     closed: bool
     version: int
     actions: tuple[PlannedAction, ...]
+    process_version: str = ""  # the version of the process it runs on (metadata.version)
+    process_digest: str = ""  # ... and that version's digest (see incidentflow.engine.versions)
 
     @property
     def pending_actions(self) -> tuple[PlannedAction, ...]:
@@ -106,6 +108,8 @@ class IncidentState:
         "phase",
         "process",
         "severity",
+        "spec_digest",
+        "spec_version",
         "state",
         "state_entered_at",
         "timer_counts",
@@ -135,6 +139,10 @@ class IncidentState:
         self.timers: dict[str, datetime] = {}
         self.closed = False
         self.version = 0
+        # the process version the incident runs on: the one its last event was sealed with
+        # (a migration's event is sealed with the version it moves to)
+        self.spec_digest = ""
+        self.spec_version = ""
         self.last_hash = GENESIS
         self.last_time = ""  # the time (ISO text) of the last event: times never go back
         self._last_at: datetime | None = None  # last_time parsed, on demand
@@ -208,6 +216,14 @@ class IncidentState:
         elif kind == "severity_changed":
             self.severity = data["new"]
             self.timers = {k: _time(v) for k, v in data["timers"].items()}
+        elif kind == "migrated":  # another version: same visit, new names (migration/apply.py)
+            self.state = data["to"]
+            self.phase = data.get("phase")
+            self.closed = bool(data.get("terminal", False))
+            self.severity = data["severity"]
+            self.checklist = frozenset(data["checklist"])
+            self.timers = {k: _time(v) for k, v in data["timers"].items()}
+            self.fired_timers = frozenset(data["fired_timers"])
         elif kind == "action_started":
             lease = data.get("lease_until")  # absent from logs written before leases
             self._action(
@@ -227,6 +243,8 @@ class IncidentState:
                 data["action_id"], "failed", data.get("error"), _time(retry) if retry else None
             )
         self.version = event.seq
+        self.spec_digest = event.spec_digest
+        self.spec_version = event.spec_version
         self.last_hash = event.hash
         self.last_time = event.time
         self._last_at = None
@@ -304,6 +322,8 @@ class IncidentState:
             closed=self.closed,
             version=self.version,
             actions=tuple(self.actions.values()),
+            process_version=self.spec_version,
+            process_digest=self.spec_digest,
         )
 
 

@@ -27,7 +27,9 @@ time it is called (a new file, a new schema, ...). The mixins:
 - :class:`TamperContract`: define ``tamper(store, incident_id, seq)``, which changes a
   stored event behind the store's back, to show that verification reads what is stored;
 - :class:`CrashContract`: a process killed with SIGKILL in the middle of appends leaves
-  whole batches only; set ``crash_factory`` (see the class).
+  whole batches only; set ``crash_factory`` (see the class);
+- :class:`SpecArchiveContract`: the store is a :class:`~incidentflow.SpecArchive` (it
+  keeps the source of every process version it has seen).
 
 A test checks that the mixins match the protocols the store implements, so that no
 capability goes untested. Each test is written against :class:`Model`, the trivially
@@ -66,6 +68,7 @@ except ImportError as _error:  # pragma: no cover - exercised by a test with pyt
 
 from incidentflow.audit import crash_writer
 from incidentflow.audit.events import GENESIS, Event, encode_data, event_bytes, seal
+from incidentflow.audit.specs import SpecArchive, StoredSpec, digest_of
 from incidentflow.audit.store import IncidentIndex, IndexedStore, Store
 from incidentflow.audit.verify import check_store, verify_store
 from incidentflow.errors import ConcurrencyError, StoreClosed
@@ -76,6 +79,7 @@ __all__ = [
     "Model",
     "OpenedSinceContract",
     "SharedBackingContract",
+    "SpecArchiveContract",
     "StoreContract",
     "StoreFactory",
     "TamperContract",
@@ -285,6 +289,7 @@ class StoreContract(_Contract):
         for protocol, mixin in (
             (IndexedStore, OpenedSinceContract),
             (IncidentIndex, IncidentIndexContract),
+            (SpecArchive, SpecArchiveContract),
         ):
             has, tested = isinstance(store, protocol), isinstance(self, mixin)
             assert has == tested, (
@@ -626,6 +631,55 @@ class SharedBackingContract(_Contract):
         instances = [store, *(reopened(store) for _ in range(self.threads - 1))]
         _assert_one_winner_per_version(instances, "inc-race", self.rounds)
         assert verify_store(store).ok
+
+
+def stored_spec(name: str, version: str, body: str = "") -> StoredSpec:
+    """A process version to keep (its text need not be a valid spec: a store keeps text)."""
+    text = f"metadata: {{name: {name}, version: '{version}'}}\n{body}"
+    return StoredSpec(name, version, digest_of(text), text)
+
+
+class SpecArchiveContract(_Contract):
+    """For a :class:`~incidentflow.SpecArchive`: it keeps every process version once, by
+    digest, in the order first kept, refuses a text that is not its digest's, and (with
+    :class:`SharedBackingContract`) the versions outlive the instance."""
+
+    def test_versions_are_kept_once_each_in_the_order_first_kept(self, store: SpecArchive) -> None:
+        assert store.stored_specs() == []
+        v2, v1 = stored_spec("major", "2.0.0"), stored_spec("major", "1.0.0")
+        edited = stored_spec("major", "1.0.0", "# edited without a new version\n")
+        other = stored_spec("minor", "1.0.0", "unicode: \u00e9\u6f22 \U0001f6a8\n")
+        for spec in (v2, v1, v2, edited, other, v1):
+            store.keep_spec(spec)
+        assert store.stored_specs() == [v2, v1, edited, other]  # same text back, byte for byte
+
+    def test_a_text_that_is_not_its_digests_is_refused_and_kept_nowhere(
+        self, store: SpecArchive
+    ) -> None:
+        good = stored_spec("major", "1.0.0")
+        forged = StoredSpec("major", "1.0.0", good.digest, good.text + "# changed\n")
+        with pytest.raises(ValueError, match="not the text of that version"):
+            store.keep_spec(forged)
+        assert store.stored_specs() == []
+        store.keep_spec(good)
+        assert store.stored_specs() == [good]
+
+    def test_kept_versions_outlive_the_instance(self, store: Store) -> None:
+        assert isinstance(store, SpecArchive)
+        spec = stored_spec("major", "1.0.0")
+        store.keep_spec(spec)
+        if isinstance(self, SharedBackingContract):
+            again = self.reopen(store)
+            try:
+                assert isinstance(again, SpecArchive)
+                assert again.stored_specs() == [spec]
+                again.keep_spec(stored_spec("major", "2.0.0"))
+            finally:
+                again.close()
+        assert store.stored_specs()[0] == spec
+        store.close()
+        with pytest.raises(StoreClosed):
+            store.stored_specs()
 
 
 class TamperContract(_Contract):
