@@ -654,10 +654,12 @@ def _report(
 ) -> int:
     from datetime import UTC, datetime
 
-    from incidentflow.audit.metrics import metrics_by_incident
+    from incidentflow.audit.metrics import IncidentMetrics, metrics_by_incident, sla_clocks_from
     from incidentflow.audit.report import metrics_report, report_time
-    from incidentflow.audit.specs import stored_specs_of
+    from incidentflow.audit.specs import StoredSpec, stored_specs_of
     from incidentflow.audit.urls import read_store
+    from incidentflow.audit.verify import ReadableStore
+    from incidentflow.engine.versions import compile_stored
 
     until, after = window  # --now, --since
     try:
@@ -666,13 +668,14 @@ def _report(
     except ValueError as exc:
         stderr.write(f"incidentflow report: {exc}\n")
         return EXIT_USAGE
-    metrics, kept = read_store(
-        database,
-        lambda store: (
-            metrics_by_incident(store.all_events(), now, since=since),
-            stored_specs_of(store),
-        ),
-    )
+
+    def measured(store: ReadableStore) -> tuple[list[IncidentMetrics], list[StoredSpec]]:
+        kept = stored_specs_of(store)
+        # SLAs count in the calendars of the versions incidents opened on (business hours)
+        clocks = sla_clocks_from(p for p in map(compile_stored, kept) if p is not None)
+        return metrics_by_incident(store.all_events(), now, since=since, clock_for=clocks), kept
+
+    metrics, kept = read_store(database, measured)
     stdout.write(metrics_report(metrics, fmt, by_version=by_version, kept=kept))
     return EXIT_OK
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import incidentflow
-from incidentflow import Engine, SQLiteStore
+from incidentflow import Engine, Event, SQLiteStore
 from incidentflow.audit.metrics import incident_metrics, metrics_by_incident
 from incidentflow.audit.sla import WALL_CLOCK, sla_due, sla_elapsed, sla_pauses
 from incidentflow.audit.timeline import timeline
@@ -25,7 +25,8 @@ from tests.conftest import CliResult
 from tests.engine.common import DESK, MAJOR, T0, desk_in_progress, in_triage
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)
-P3_RESOLVE = 3 * DAY  # service-desk P3 resolve_within
+P3_RESOLVE = DESK.level("P3").resolve_within  # service-desk P3 (counted here in wall time)
+assert P3_RESOLVE is not None
 
 
 # --- the one computation of SLA time -------------------------------------------------
@@ -106,7 +107,7 @@ def test_the_pause_is_in_the_log() -> None:
 @pytest.mark.parametrize(
     ("held", "breached"),
     [
-        (timedelta(0), ["resolve_within"]),  # 3d + 1h of work: late
+        (timedelta(0), ["resolve_within"]),  # the whole SLA and an hour of work: late
         (DAY, []),  # the same work around a day on hold: the deadline moved by that day
     ],
 )
@@ -150,13 +151,14 @@ def test_an_incident_on_hold_now_is_not_breaching_while_it_waits() -> None:
 
 def test_the_clock_parameter_counts_sla_time() -> None:
     now = [T0]
-    engine, iid = _on_hold_for(timedelta(0), 4 * DAY, now)
+    work = P3_RESOLVE * 3 // 2
+    engine, iid = _on_hold_for(timedelta(0), work, now)
     events = engine.history(iid)
     assert incident_metrics(events, now[0], WALL_CLOCK).breached == ("resolve_within",)
-    # a clock that counts half of every span: 4 days of work are 2 days of SLA time
+    # a clock that counts half of every span: 1.5 times the SLA is 0.75 times its SLA time
     halved = incident_metrics(events, now[0], HalfTime())
     assert halved.breached == ()
-    assert halved.time_to_resolve == 4 * DAY  # times to a milestone stay wall-clock times
+    assert halved.time_to_resolve == work  # times to a milestone stay wall-clock times
 
 
 # --- what counts as acknowledged, mitigated, resolved ----------------------------------
@@ -278,6 +280,26 @@ def test_the_report_measures_up_to_now_and_from_since(
     assert row.split()[6:8] == ["1", "1d00h00m"]
 
 
+def test_the_report_counts_sla_time_in_the_calendar_of_the_stored_version(
+    cli: Callable[..., CliResult], desk_store: Path
+) -> None:
+    """service-desk P3 counts office hours (Europe/London, 09:00-17:30 on weekdays). The
+    first incident opened Wednesday 10:00 BST and was on hold until Thursday 10:00: by
+    Saturday 10:00 that is 2 days of wall-clock SLA time, past 25h30m, but only 16h of
+    office time (Thursday 10:00-17:30, Friday 09:00-17:30)."""
+    at = T0 + 3 * DAY
+    result = cli("report", "--format", "json", "--now", at.isoformat(), str(desk_store))
+    assert result.code == 0, result.err
+    first = json.loads(result.out)["incidents"][0]
+    assert first["breached"] == []
+    store = SQLiteStore(desk_store)
+    try:
+        walled = metrics_by_incident(store.all_events(), at)  # no calendars: wall-clock time
+    finally:
+        store.close()
+    assert walled[0].breached == ("resolve_within",)
+
+
 def test_the_report_refuses_a_time_it_cannot_read(
     cli: Callable[..., CliResult], desk_store: Path
 ) -> None:
@@ -295,16 +317,16 @@ def test_metrics_by_incident_takes_a_clock_per_process_and_level(desk_store: Pat
         store.close()
     asked: list[tuple[str, str]] = []
 
-    def clock_for(process: str, level: str) -> HalfTime:
-        asked.append((process, level))
+    def clock_for(opened: Event) -> HalfTime:
+        asked.append((opened.data["process"], opened.data["severity"]))
         return HalfTime()
 
-    at = T0 + 6 * DAY  # the first incident: 6 days open, 1 on hold
+    at = T0 + 3 * DAY  # the first incident: 3 days open, 1 on hold
     walled = sorted(metrics_by_incident(events, at), key=lambda m: m.opened_at)
     assert [m.breached for m in walled] == [("resolve_within",), ()]
     halved = metrics_by_incident(events, at, clock_for=clock_for)
     assert asked == [("service-desk", "P3"), ("service-desk", "P3")]
-    assert [m.breached for m in halved] == [(), ()]  # 5 days of SLA time count as 2.5
+    assert [m.breached for m in halved] == [(), ()]  # 2 days of SLA time count as 1
 
 
 def test_the_timeline_says_when_the_clocks_stop_and_start_again() -> None:

@@ -34,10 +34,13 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from incidentflow.audit.events import Event
 from incidentflow.audit.sla import WALL_CLOCK, WorkingTime, sla_elapsed, sla_pauses
+
+if TYPE_CHECKING:  # the audit layer reads events; the compiler is only a type here
+    from incidentflow.compiler.process import Process
 
 MILESTONES: tuple[str, ...] = ("acknowledged", "mitigated", "resolved")
 """The milestones an incident's metrics measure, in the order it usually reaches them."""
@@ -177,11 +180,12 @@ def metrics_by_incident(
     now: datetime,
     *,
     since: datetime | None = None,
-    clock_for: Callable[[str, str], WorkingTime] | None = None,
+    clock_for: Callable[[Event], WorkingTime] | None = None,
 ) -> list[IncidentMetrics]:
     """Metrics of every incident in ``events`` (grouped by incident, each in seq order),
-    in the order they were opened; with ``since``, of those opened at or after it. ``clock_for(process, level)``: the
-    clock an incident's SLAs count in (default: every second counts)."""
+    in the order they were opened; with ``since``, of those opened at or after it.
+    ``clock_for(opened)``: the clock the SLAs of the incident opened by the event
+    ``opened`` count in (default: every second counts; see :func:`sla_clocks_from`)."""
     grouped: dict[str, list[Event]] = defaultdict(list)
     for event in events:
         grouped[event.incident_id].append(event)
@@ -189,8 +193,7 @@ def metrics_by_incident(
     for evs in grouped.values():
         if not evs or evs[0].kind != "opened" or (since is not None and evs[0].at < since):
             continue
-        first = evs[0].data
-        clock = WALL_CLOCK if clock_for is None else clock_for(first["process"], first["severity"])
+        clock = WALL_CLOCK if clock_for is None else clock_for(evs[0])
         out.append(incident_metrics(evs, now, clock))
     return sorted(out, key=lambda m: (m.opened_at, m.incident_id))
 
@@ -280,3 +283,20 @@ def summarise(
             )
         )
     return out
+
+
+def sla_clocks_from(processes: Iterable[Process]) -> Callable[[Event], WorkingTime]:
+    """``clock_for`` for :func:`metrics_by_incident`: an incident's SLAs count in the
+    calendar of the level it opened at, in the version of its process it opened on (found
+    by the digest its events carry); every second counts for a version not among
+    ``processes`` (a store that keeps no sources)."""
+    by_digest = {process.digest: process for process in processes}
+
+    def clock_for(opened: Event) -> WorkingTime:
+        process = by_digest.get(opened.spec_digest)
+        level = opened.data.get("severity")
+        if process is None or level not in process.level_ids:
+            return WALL_CLOCK
+        return process.sla_calendar(level)
+
+    return clock_for
