@@ -292,3 +292,18 @@ def test_trigger_order_between_equals_is_a_change() -> None:
     change = one(diff, lambda c: c.area == "trigger")
     assert change.subject == "precedence at SEV1"
     assert not change.needs_migration
+
+
+def test_changed_office_hours_and_reminder_cadence_are_safe_changes() -> None:
+    hours = edited(DESK, ('["09:00-17:30"]', '["08:30-17:30"]'))
+    changed = one(compare(DESK, hours), lambda c: c.field == "calendars")
+    assert (changed.area, changed.needs_migration) == ("process", False)
+    assert "due times" in changed.reason
+    cadence = edited(MAJOR, ("every: update_every", "every: 15m"))
+    timer = one(compare(MAJOR, cadence), lambda c: c.aspect == "structure" and c.area == "timer")
+    assert (timer.field, timer.old, timer.new, timer.needs_migration) == (
+        "every",
+        "update_every",
+        "15m",
+        False,
+    )

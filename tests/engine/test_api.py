@@ -116,6 +116,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "intake",
         "delivery",
         "changes",
+        "serve",
         "migration",
     }
     assert exported <= PUBLIC | {"__version__"}

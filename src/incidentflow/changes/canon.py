@@ -46,9 +46,10 @@ def duration(value: timedelta | None) -> str | None:
     return None if value is None else format_duration(value)
 
 
-def after_text(after: str | Mapping[str, timedelta]) -> Json:
-    """A timer's ``after``: an SLA name, a duration, or a map by level in key order."""
-    if isinstance(after, str):
+def after_text(after: str | Mapping[str, timedelta] | None) -> Json:
+    """A timer's ``after`` (or ``every``): an SLA name, a duration, a map by level in key
+    order, or None when the timer has none."""
+    if after is None or isinstance(after, str):
         return after
     return {k: format_duration(v) for k, v in sorted(after.items())}
 
@@ -70,6 +71,16 @@ def condition(cond: Condition) -> Json:
 def condition_text(cond: Condition) -> str:
     """A condition in plain words (as the handbook writes it)."""
     return condition_english(cond)
+
+
+def order_free(value: Json) -> Json:
+    """``value`` with every list sorted, for sections where no list's order means anything
+    (calendars' holidays and hour ranges, metrics' states, intake's key fields)."""
+    if isinstance(value, dict):
+        return {k: order_free(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return sorted((order_free(v) for v in value), key=sort_key)
+    return value
 
 
 def extras(model: BaseModel, known: Iterable[str]) -> dict[str, Json]:

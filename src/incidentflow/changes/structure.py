@@ -238,7 +238,7 @@ def _process(out: _Out, old: Process, new: Process, renames: Mapping[str, str]) 
             new=new.initial,
         )
     known: tuple[str, ...] = ("api_version", "kind", "metadata", "roles", "severity")
-    known += ("actions", "triggers", "process", "policies")
+    known += ("actions", "triggers", "process", "policies", *_SETTINGS)
     out.fields(
         "process",
         new.name,
@@ -247,6 +247,24 @@ def _process(out: _Out, old: Process, new: Process, renames: Mapping[str, str]) 
         canon.extras(new.spec, known),
         lambda *_: Rules.uninterpreted(),
     )
+    out.fields(
+        "process",
+        new.name,
+        "process",
+        {key: canon.order_free(old.spec.model_dump(mode="json").get(key)) for key in _SETTINGS},
+        {key: canon.order_free(new.spec.model_dump(mode="json").get(key)) for key in _SETTINGS},
+        lambda name, *_: (False, _SETTINGS[name]),
+    )
+
+
+# Top-level sections whose lists are sets, and why a change to them is safe for open
+# incidents (SLA and timer arithmetic reads them afresh; metrics travel in each log).
+_SETTINGS: dict[str, str] = {
+    "calendars": "timers already running keep their due times; new ones count in the changed "
+    "calendar",
+    "metrics": "each incident keeps the definitions recorded when it opened",
+    "intake": "applies to the alerts received from now on",
+}
 
 
 def _levels(out: _Out, old: Process, new: Process) -> None:
@@ -567,15 +585,20 @@ def _timers(out: _Out, sid: str, before: Any, after: Any, rules: Rules) -> None:
     def fields(timer: Any) -> Fields:
         return {
             "after": canon.after_text(timer.after),
+            "every": canon.after_text(timer.every),
+            "max": timer.max,
+            "calendar": timer.calendar,
             "transition": timer.transition,
             "actions": canon.calls(timer.actions),
-            **canon.extras(timer, ("id", "after", "actions", "transition")),
+            **canon.extras(
+                timer, ("id", "after", "every", "max", "calendar", "actions", "transition")
+            ),
         }
 
     def verdict(key: str, name: str, *_: Any) -> Verdict:
         if name == "transition":
             return rules.timer_moves_differently(sid, key)
-        if name in ("after", "actions"):
+        if name in ("after", "every", "max", "calendar", "actions"):
             return (False, SAFE_TIMER)
         return Rules.uninterpreted()
 
