@@ -670,8 +670,12 @@ class Engine:
         if state is None:
             state = IncidentState(incident_id)
         try:
-            with _StoreCall("read the events", incident_id):
+            try:  # (not _StoreCall: this runs on every call, and try costs nothing)
                 newer = self.store.events(incident_id, after=state.version)
+            except IncidentflowError:
+                raise
+            except Exception as error:
+                raise StoreError("read the events", incident_id, error) from error
             for event in newer:
                 state.apply(event)
         except BaseException:
@@ -788,7 +792,7 @@ class Engine:
         process = (
             self._process(state.process) if state.process else self._process(items[0][2]["process"])
         )
-        spec = (process.name, process.version, process.digest)
+        spec = process.identity
         time = self._time_for(state, now).isoformat()
         events = []
         seq, prev = state.version, state.last_hash
@@ -798,8 +802,12 @@ class Engine:
             events.append(event)
             prev = event.hash
         try:
-            with _StoreCall("append", state.id):
+            try:  # (not _StoreCall: this runs on every change, and try costs nothing)
                 self.store.append(state.id, state.version, events)
+            except IncidentflowError:
+                raise
+            except Exception as error:
+                raise StoreError("append", state.id, error) from error
         except ConcurrencyError:
             with _StoreCall("read the events", state.id):
                 newer = self.store.events(state.id, after=state.version)
@@ -991,9 +999,11 @@ class Engine:
         Outcomes that could not be recorded before are recorded first. If the store fails,
         this raises, and keeps an outcome it could not record for the next call.
         """
-        select = runnable or _is_planned
         # only this call's events, not other threads' meanwhile
         written: list[Event] = [] if into is None else into
+        if not state.actions and state.id not in self._unrecorded:
+            return written  # nothing to run or record (most changes plan no action)
+        select = runnable or _is_planned
         self._record_unrecorded(state, now, written)
         for action_id in [a.id for a in state.actions.values() if select(a)]:
             planned = self._claim(state, action_id, select, now, written)

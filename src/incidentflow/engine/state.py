@@ -87,7 +87,9 @@ class IncidentState:
     """Mutable fold of one incident's events; ``snapshot()`` freezes it."""
 
     __slots__ = (
+        "_assignments_view",
         "_last_at",
+        "_roles",
         "acted",
         "actions",
         "assignments",
@@ -128,7 +130,12 @@ class IncidentState:
         # Immutable small collections, replaced on change: a live incident stays under 1 KB
         # (an empty set costs 216 bytes; a shared empty frozenset, nothing).
         self.assignments: dict[str, tuple[str, ...]] = {}
+        # Derived from assignments on demand, dropped when they change (every fire asks
+        # who holds what; assignments change rarely).
+        self._roles: dict[str, frozenset[str]] | None = None  # person -> roles held
+        self._assignments_view: Mapping[str, frozenset[str]] | None = None  # snapshot's
         self.checklist: frozenset[str] = _NONE
+        # Replaced on every change, never changed in place: a snapshot shares it safely.
         self.timers: dict[str, datetime] = {}
         self.closed = False
         self.version = 0
@@ -142,13 +149,31 @@ class IncidentState:
 
     def roles_of(self, person: str) -> frozenset[str]:
         """The roles ``person`` holds on this incident."""
-        return frozenset(r for r, people in self.assignments.items() if person in people)
+        roles = self._roles
+        if roles is None:
+            held: dict[str, set[str]] = {}
+            for role, people in self.assignments.items():
+                for someone in people:
+                    held.setdefault(someone, set()).add(role)
+            roles = self._roles = {p: frozenset(r) for p, r in held.items()}
+        return roles.get(person, _NONE)
+
+    def _assignments_changed(self) -> None:
+        self._roles = None
+        self._assignments_view = None
 
     @property
     def last_at(self) -> datetime | None:
         """The time of the last event (None before the first)."""
         if self._last_at is None and self.last_time:
             self._last_at = datetime.fromisoformat(self.last_time)
+        return self._last_at
+
+    def _at(self, event: Event) -> datetime:
+        """``event.at``, parsed once for a run of events at the same time."""
+        if event.time != self.last_time or self._last_at is None:
+            self.last_time = event.time
+            self._last_at = datetime.fromisoformat(event.time)
         return self._last_at
 
     def apply(self, event: Event) -> None:
@@ -163,7 +188,7 @@ class IncidentState:
             self.trigger = data.get("trigger")
             self.dedupe = data.get("dedupe")
             self.opened_by = event.actor
-            self.opened_at = event.at
+            self.opened_at = self._at(event)
             self._enter(data, event)
         elif kind == "transitioned":
             self._enter(data, event)
@@ -173,16 +198,19 @@ class IncidentState:
             held = self.assignments.get(data["role"], ())
             if data["person"] not in held:
                 self.assignments[data["role"]] = (*held, data["person"])
+                self._assignments_changed()
         elif kind == "unassigned":
             rest = tuple(p for p in self.assignments.get(data["role"], ()) if p != data["person"])
             if rest:
                 self.assignments[data["role"]] = rest
             else:
                 self.assignments.pop(data["role"], None)
+            self._assignments_changed()
         elif kind == "checked":
             self.checklist = self.checklist | {data["item"]}
         elif kind == "timer_fired":
-            self.timers.pop(data["timer"], None)
+            fired = data["timer"]
+            self.timers = {t: due for t, due in self.timers.items() if t != fired}
             self.fired_timers = self.fired_timers | {data["timer"]}
             self._plan(data, event)
         elif kind == "severity_changed":
@@ -208,14 +236,15 @@ class IncidentState:
             )
         self.version = event.seq
         self.last_hash = event.hash
-        self.last_time = event.time
-        self._last_at = None
+        if event.time != self.last_time:  # a burst of events shares one time: parse it once
+            self.last_time = event.time
+            self._last_at = None
 
     def _enter(self, data: Mapping[str, Any], event: Event) -> None:
         self.state = data["to"] if "to" in data else data["state"]
         self.phase = data.get("phase")
         self.closed = bool(data.get("terminal", False))
-        self.state_entered_at = event.at
+        self.state_entered_at = self._at(event)
         self.checklist = _NONE  # a checklist belongs to one visit of its state
         self.fired_timers = _NONE
         self.timers = {k: _time(v) for k, v in data.get("timers", {}).items()}
@@ -230,7 +259,7 @@ class IncidentState:
                 planned.get("params", {}),
                 planned["origin"],
                 "planned",
-                planned_at=event.at,
+                planned_at=self._at(event),
                 idempotency_key=key_of(event.hash, i),
             )
 
@@ -266,23 +295,28 @@ class IncidentState:
 
     def snapshot(self) -> Incident:
         """An immutable copy of the current state."""
+        assignments = self._assignments_view
+        if assignments is None:
+            assignments = self._assignments_view = MappingProxyType(
+                {r: frozenset(p) for r, p in self.assignments.items()}
+            )
         return Incident(
-            id=self.id,
-            process=self.process,
-            title=self.title,
-            state=self.state,
-            phase=self.phase,
-            severity=self.severity,
-            fields=self.fields,
-            opened_by=self.opened_by,
-            opened_at=self.opened_at,
-            state_entered_at=self.state_entered_at,
-            assignments=MappingProxyType({r: frozenset(p) for r, p in self.assignments.items()}),
-            checklist=self.checklist,
-            timers=MappingProxyType(dict(self.timers)),
-            closed=self.closed,
-            version=self.version,
-            actions=tuple(self.actions.values()),
+            self.id,
+            self.process,
+            self.title,
+            self.state,
+            self.phase,
+            self.severity,
+            self.fields,
+            self.opened_by,
+            self.opened_at,
+            self.state_entered_at,
+            assignments,
+            self.checklist,
+            MappingProxyType(self.timers),  # replaced, never changed in place (see __init__)
+            self.closed,
+            self.version,
+            tuple(self.actions.values()),
         )
 
 
