@@ -291,6 +291,8 @@ def expected_version(value: object, operation: str, incident_id: str) -> int | N
 
 def when(value: object, operation: str, argument: str) -> datetime:
     """An aware datetime, converted to UTC."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # already what is wanted (datetime.now(UTC)): the clock's every reading
     if not isinstance(value, datetime):
         _fail(operation, argument, f"must be a datetime, not {_type_name(value)}", None)
     if value.utcoffset() is None:
