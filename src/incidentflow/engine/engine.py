@@ -22,13 +22,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import Event, seal
 from incidentflow.audit.store import (
     ClockedStore,
-    IndexedStore,
     MemoryStore,
     Store,
     require_store,
@@ -44,6 +44,7 @@ from incidentflow.engine.planning import plan_actions, plan_timers, sla_seconds
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
+from incidentflow.engine.watchlist import Watchlist
 from incidentflow.engine.worker import DEFAULT_POLL, Stop, Worker
 from incidentflow.errors import (
     ConcurrencyError,
@@ -151,8 +152,6 @@ class Engine:
             for name, p in self._processes.items()
         }
         self.store: Store = require_store(store) if store is not None else MemoryStore()
-        # Checked once: isinstance() on a runtime protocol costs tens of microseconds.
-        self._index = self.store if isinstance(self.store, IndexedStore) else None
         self._clock = inputs.function(clock, "Engine", "clock") if clock else utc_now
         self._new_id = (
             inputs.function(new_id, "Engine", "new_id") if new_id else lambda: uuid.uuid4().hex[:16]
@@ -160,20 +159,15 @@ class Engine:
         self._handlers: dict[str, ActionHandler] = {}
         self._cache: dict[str, IncidentState] = {}
         self._turns = Turns()  # one call at a time; handlers run outside (see turns.py)
-        # Open incidents of this engine's processes, in opening order, and closed ones with
-        # actions still to run. Closing is final (terminal states have no exits), so once
-        # its actions are settled a closed incident is dropped for good and tick()/queue()
-        # read only open ones, however long the history.
-        self._watched: dict[str, None] = {}
+        # the incidents tick(), queue(), next_deadline() and signal() look at (watchlist.py)
+        self._watched = Watchlist(self.store)
         self._problems = Quarantine()  # incidents the periodic calls skip for a while
         self._unrun: set[str] = set()  # incidents whose planned actions a call left unrun
         # outcomes of actions that ran but could not be recorded: incident -> action -> event
         self._unrecorded: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
-        self._opened_position = 0  # how far opened_since() has been read
         # leases on the actions this engine starts (a Worker sets its own terms)
         self._lease = leases.LeaseTerms()
         self._store_clock = self.store.now if isinstance(self.store, ClockedStore) else None
-        self._listed: set[str] = set()  # the same, for stores without opened_since()
         for name, handler in (handlers or {}).items():
             self.register_action(name, handler)
         if require_handlers:
@@ -225,15 +219,14 @@ class Engine:
         An incident whose level the loaded process does not have comes first: someone
         must look at it. One whose log cannot be read is left out (see :meth:`problems`).
         """
-        open_ = [s.snapshot() for s in self._watched_states(self._now()) if not s.closed]
-
-        def key(incident: Incident) -> tuple[int, datetime, datetime]:
-            levels = self._process(incident.process).level_ids
-            rank = levels.index(incident.severity) if incident.severity in levels else -1
-            deadline = min(incident.timers.values(), default=datetime.max.replace(tzinfo=UTC))
-            return rank, deadline, incident.opened_at
-
-        return sorted(open_, key=key)
+        # An unchanged incident costs a remembered key and snapshot (see watchlist.py).
+        keyed = [
+            (*self._watched.queued(self._process(s.process), s), n)
+            for n, s in enumerate(self._watched_states(self._now()))
+            if not s.closed
+        ]
+        keyed.sort(key=itemgetter(0, 2))  # n: ties keep opening order
+        return [snapshot for _, snapshot, _ in keyed]
 
     @_serialised
     def next_deadline(self) -> datetime | None:
@@ -695,7 +688,7 @@ class Engine:
         """
         self._discover()
         states = []
-        for iid in list(self._watched):
+        for iid in self._watched:
             if self._problems.unreadable(iid, now):
                 continue
             try:
@@ -709,7 +702,7 @@ class Engine:
             if problem is not None and problem.version is None:
                 self._problems.cleared(iid)  # it reads again
             if state is None or state.process not in self._processes or not self._keeps(state, now):
-                del self._watched[iid]
+                self._watched.drop(iid)
                 self._cache.pop(iid, None)  # read again on demand: the cache stays small
                 self._problems.forget(iid)
                 self._unrun.discard(iid)
@@ -729,25 +722,12 @@ class Engine:
         )
 
     def _discover(self) -> None:
-        """Add the incidents opened since the last call (by any writer) to ``_watched``.
-
-        New ids are recorded before any is read, so a failed read loses none of them.
-        """
-        index = self._index
+        """Add the incidents opened since the last call (by any writer) to ``_watched``."""
         with _StoreCall("list the incidents", None):
-            if index is not None:
-                new, self._opened_position = index.opened_since(self._opened_position)
-            else:
-                listed = self.store.incident_ids()
-        if index is None:
-            present = set(listed)
-            for iid in [i for i in self._watched if i not in present]:
-                del self._watched[iid]  # the store no longer has it
-                self._cache.pop(iid, None)
-            new = [iid for iid in listed if iid not in self._listed]
-            self._listed = present
-        for iid in new:
-            self._watched.setdefault(iid, None)
+            self._watched.discover(forget=self._forget_cached)
+
+    def _forget_cached(self, incident_id: str) -> None:
+        self._cache.pop(incident_id, None)
 
     def _prepare(
         self, incident_id: str, expected_version: int | None, operation: str
@@ -974,7 +954,7 @@ class Engine:
             self._run_actions(state, runnable, now=now)
         except Exception as error:  # bookkeeping failed; the caller's change is committed
             self._unrun.add(state.id)
-            self._watched.setdefault(state.id, None)
+            self._watched.add(state.id)
             LOGGER.warning(
                 "incident %s: actions left for the next tick: %s: %s",
                 state.id,
