@@ -1,7 +1,7 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
-NAME: cold, compile, load, engine, memory, sqlite, postgres, history, drill, output,
-hostile, workers (default: all; postgres needs a server: `bash .ci/with-postgres python -m
+NAME: cold, compile, load, engine, memory, sqlite, postgres, history, queue, drill,
+output, hostile, workers (default: all; postgres needs a server: `bash .ci/with-postgres python -m
 benchmarks postgres`).
 """
 
@@ -26,6 +26,7 @@ from benchmarks import (
     memory,
     output,
     postgres_store,
+    queue,
     sqlite_store,
     workers,
 )
@@ -40,6 +41,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "sqlite": sqlite_store.run,
     "postgres": postgres_store.run,
     "history": history.run,
+    "queue": queue.run,
     "drill": drill.run,
     "output": output.run,
     "workers": workers.run,
