@@ -16,7 +16,6 @@ from transitions.core import EventData, MachineError
 
 from incidentflow.compiler.process import Process
 
-
 _UNKNOWN = -2  # not asked yet (an answer is an index >= 0, or None)
 
 
