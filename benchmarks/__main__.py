@@ -1,7 +1,7 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
-NAME: cold, compile, load, engine, memory, sqlite, postgres, history, drill, output,
-hostile, workers, serve, calendars (default: all; postgres needs a server: `bash .ci/with-postgres python -m
+NAME: cold, compile, load, engine, memory, sqlite, postgres, history, queue, drill,
+output, hostile, workers, serve, calendars (default: all; postgres needs a server: `bash .ci/with-postgres python -m
 benchmarks postgres`).
 """
 
@@ -27,6 +27,7 @@ from benchmarks import (
     memory,
     output,
     postgres_store,
+    queue,
     serve,
     sqlite_store,
     workers,
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "sqlite": sqlite_store.run,
     "postgres": postgres_store.run,
     "history": history.run,
+    "queue": queue.run,
     "drill": drill.run,
     "output": output.run,
     "workers": workers.run,

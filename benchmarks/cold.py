@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent  # commands run here, so SPEC stay
 SPEC = Path("process_specs/major-incident.yaml")
 RUNS = 7
 TOP_IMPORTS = 8
+TARGET = 0.7  # time ratio incidentflow / check-jsonschema
 
 
 def _bin(name: str) -> Path | None:
@@ -104,7 +105,7 @@ def run() -> list[Outcome]:
             timing,
         )
     )
-    print(f"ratio incidentflow / check-jsonschema = {ratio:.3f} (target <= 1.0)\n")
+    print(f"ratio incidentflow / check-jsonschema = {ratio:.3f} (target <= {TARGET})\n")
     every = import_times()
     top = sorted(every, key=lambda r: r[3], reverse=True)[:TOP_IMPORTS]
     imports = [(name, depth, ms(s), ms(c)) for name, depth, s, c in top]
@@ -117,4 +118,4 @@ def run() -> list[Outcome]:
     )
     packages = ", ".join(f"{name} {ms(t)}" for name, t in by_package(every)[:5])
     print(f"    self time by package: {packages}\n")
-    return [Outcome("cold", "validate: incidentflow / check-jsonschema", ratio, 1.0)]
+    return [Outcome("cold", "validate: incidentflow / check-jsonschema", ratio, TARGET)]

@@ -45,6 +45,7 @@ from incidentflow.engine.engine import Engine
 INCIDENTS = 2_000
 STEPS = 5
 ROUNDS = 5
+TARGET = 1 / 1.2  # time ratio incidentflow / hand-written: throughput >= 1.2x
 TRIGGER = "advance"
 FIXED = datetime(2024, 6, 11, 12, 0, tzinfo=UTC)
 LEVELS = ("SEV1", "SEV2")  # incidents alternate between these
@@ -312,8 +313,8 @@ def run() -> list[Outcome]:
         f"the Machine with all {INCIDENTS:,} models."
     )
     print(
-        f"throughput incidentflow / hand-written = {1 / vs_hand:.3f} (target >= 1.0); "
-        f"time ratio = {vs_hand:.3f} (target <= 1.0)"
+        f"throughput incidentflow / hand-written = {1 / vs_hand:.3f} (target >= 1.2); "
+        f"time ratio = {vs_hand:.3f} (target <= {TARGET:.3f})"
     )
     print(f"throughput incidentflow / bare transitions = {1 / vs_bare:.3f} (no target)")
     whole = (med["incidentflow"] + setup["incidentflow"]) / (
@@ -324,5 +325,5 @@ def run() -> list[Outcome]:
     ids = open_incidents(engine, process, INCIDENTS)
     print(hot_functions(lambda: fire_engine(engine, ids), "    hot functions of Engine.fire"))
     return [
-        Outcome("engine", "fire: incidentflow / hand-written time (1/throughput)", vs_hand, 1.0),
+        Outcome("engine", "fire: incidentflow / hand-written time (1/throughput)", vs_hand, TARGET),
     ]

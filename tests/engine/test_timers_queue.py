@@ -138,3 +138,25 @@ def test_queue_most_severe_first_then_nearest_deadline(engine: Engine, now: list
     engine.fire(e, "cancel", actor="carol")  # closed: not in the queue
     assert [i.id for i in engine.queue()] == [d, b, a, c]
     assert all(not i.closed for i in engine.queue())
+
+
+def test_queue_follows_every_change_to_a_queued_incident(
+    engine: Engine, now: list[datetime]
+) -> None:
+    # queue() remembers each incident's place and snapshot per version (watchlist.py): a
+    # change of level, of deadline or of any other kind must show in the next queue.
+    a = engine.open("major-incident", severity="SEV2", title="a").id
+    now[0] = T0 + timedelta(minutes=1)
+    b = engine.open("major-incident", severity="SEV2", title="b").id
+    assert [i.id for i in engine.queue()] == [a, b]
+    engine.set_severity(b, "SEV1", actor="system")
+    assert [(i.id, i.severity) for i in engine.queue()] == [(b, "SEV1"), (a, "SEV2")]
+    engine.assign(a, "responder", "alice", actor="system")
+    queued = {i.id: i for i in engine.queue()}
+    assert queued[a].assignments == {"responder": frozenset({"alice"})}
+    assert queued[a].version == engine.get(a).version
+    engine.set_severity(a, "SEV1", actor="system")  # both SEV1: a, opened first, is due first
+    assert [i.id for i in engine.queue()] == [a, b]
+    other = Engine(MAJOR, engine.store, clock=lambda: now[0])  # another writer, same store
+    other.set_severity(b, "SEV3", actor="system")
+    assert [(i.id, i.severity) for i in engine.queue()] == [(a, "SEV1"), (b, "SEV3")]

@@ -74,9 +74,14 @@ class Event:
         return datetime.fromisoformat(self.time)
 
 
+# One encoder for every call: json.dumps with options builds a new JSONEncoder each time,
+# which costs more than encoding an event's data.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
 def canonical_json(value: object) -> str:
     """``value`` in the canonical JSON form: sorted keys, no whitespace, non-ASCII as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(value)
 
 
 def encode_data(data: Mapping[str, Any]) -> str:
@@ -84,29 +89,47 @@ def encode_data(data: Mapping[str, Any]) -> str:
     return canonical_json(data)
 
 
-def _canonical_with_data_json(event: Event, data_json: str) -> bytes:
-    # Byte-identical to canonical(): a JSON array's elements are encoded independently,
-    # and encode_basestring is the json module's own string encoder (ensure_ascii=False).
+def canonical_with_data_json(
+    incident_id: str,
+    seq: int,
+    time: str,
+    actor: str,
+    kind: str,
+    data_json: str,
+    spec_name: str,
+    spec_version: str,
+    spec_digest: str,
+    prev_hash: str,
+) -> bytes:
+    """:func:`canonical`, given ``data`` already in its canonical JSON text.
+
+    Byte-identical to :func:`canonical`: a JSON array's elements are encoded independently,
+    and ``encode_basestring`` is the json module's own string encoder (``ensure_ascii=False``);
+    an int is written as ``int.__repr__`` does. (One format, two ways to build it: the
+    tests in tests/audit check that they agree.)
+    """
     enc = encode_basestring
-    parts = (
-        enc(event.incident_id),
-        str(event.seq),
-        enc(event.time),
-        enc(event.actor),
-        enc(event.kind),
-        data_json,
-        enc(event.spec_name),
-        enc(event.spec_version),
-        enc(event.spec_digest),
-        enc(event.prev_hash),
-    )
-    return ("[" + ",".join(parts) + "]").encode()
+    return (
+        f"[{enc(incident_id)},{int.__repr__(seq)},{enc(time)},{enc(actor)},{enc(kind)},"
+        f"{data_json},{enc(spec_name)},{enc(spec_version)},{enc(spec_digest)},{enc(prev_hash)}]"
+    ).encode()
 
 
 def event_bytes(event: Event) -> bytes:
     """The bytes ``event.hash`` must be the SHA-256 of."""
     if event.data_json is not None:
-        return _canonical_with_data_json(event, event.data_json)
+        return canonical_with_data_json(
+            event.incident_id,
+            event.seq,
+            event.time,
+            event.actor,
+            event.kind,
+            event.data_json,
+            event.spec_name,
+            event.spec_version,
+            event.spec_digest,
+            event.prev_hash,
+        )
     return canonical(
         event.incident_id,
         event.seq,
@@ -159,9 +182,17 @@ def seal(
     spec: tuple[str, str, str],
     prev_hash: str,
 ) -> Event:
-    """A new event with its hash computed. ``spec`` is (name, version, digest)."""
+    """A new event with its hash computed. ``spec`` is (name, version, digest).
+
+    (The event does not keep the JSON text it was hashed over as ``data_json``: that field
+    is for events read back from a store, whose text is the evidence. An event in memory
+    is checked against its ``data``, so that a change to it cannot go unnoticed.)
+    """
     name, version, digest = spec
-    payload = canonical(incident_id, seq, time, actor, kind, data, name, version, digest, prev_hash)
+    data_json = _ENCODER.encode(data)
+    payload = canonical_with_data_json(
+        incident_id, seq, time, actor, kind, data_json, name, version, digest, prev_hash
+    )
     return Event(
         incident_id,
         seq,

@@ -14,17 +14,41 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-
-import networkx as nx
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from incidentflow.compiler.context import CheckContext
 from incidentflow.compiler.process import Edge
 from incidentflow.diagnostics import Note
 from incidentflow.spec.models import Spec
 
+if TYPE_CHECKING:
+    import networkx as nx
+
+# networkx is imported where a graph is built, not here: validating a spec that has no
+# problem needs only reachability (reachable_from), and networkx is about a third of the
+# import time of `incidentflow validate` (tests/compiler/test_lazy_imports.py keeps it so).
+
 SINK = ("__terminal__",)  # a virtual node every terminal state leads to; never a valid state id
+
+
+def reachable_from(
+    successors: Mapping[object, Collection[object]],
+    start: object,
+    avoiding: Collection[object] = (),
+) -> set[object]:
+    """``start`` and every node reachable from it along ``successors``, never entering a
+    node of ``avoiding`` (a plain graph search: what the checks of a valid spec need)."""
+    seen = {start}
+    todo = [start]
+    while todo:
+        for node in successors.get(todo.pop(), ()):
+            if node not in seen and node not in avoiding:
+                seen.add(node)
+                todo.append(node)
+    return seen
 
 
 def build_edges(spec: Spec) -> list[Edge]:
@@ -46,6 +70,8 @@ def process_graph(spec: Spec) -> nx.MultiDiGraph:
     """The process as a frozen networkx MultiDiGraph: one node per state (attribute
     ``state``), one edge per (transition, source) keyed by the transition's index,
     with ``name``, ``transition`` and ``levels`` (the levels its guard admits)."""
+    import networkx as nx  # (see the note at the top)
+
     transitions = spec.process.transitions
     graph = nx.MultiDiGraph(name=spec.metadata.name)
     graph.add_nodes_from((sid, {"state": st}) for sid, st in spec.process.states.items())
@@ -61,18 +87,31 @@ def process_graph(spec: Spec) -> nx.MultiDiGraph:
     return nx.freeze(graph)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class LevelGroup:
     """Reachability at one group of levels that share the same usable edges.
 
-    ``graph`` holds only those edges (one per connected pair of states), plus a
-    virtual sink that every terminal state leads to: "can finish" is "reaches the sink".
+    ``successors`` (and ``graph``, the same as a networkx DiGraph, built on first use)
+    holds only those edges (one per connected pair of states), plus a virtual sink that
+    every terminal state leads to: "can finish" is "reaches the sink".
     """
 
     levels: tuple[str, ...]
-    graph: nx.DiGraph
+    successors: Mapping[object, tuple[object, ...]]
     reachable: frozenset[str]
     can_finish: frozenset[str]
+    initial: str = ""
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """``successors`` as a networkx DiGraph (for paths and components)."""
+        import networkx as nx  # (see the note at the top)
+
+        graph = nx.DiGraph()
+        graph.add_node(self.initial)
+        graph.add_node(SINK)  # present even when no state is terminal
+        graph.add_edges_from((a, b) for a, after in self.successors.items() for b in after)
+        return graph
 
 
 def _view(
@@ -82,14 +121,16 @@ def _view(
     levels: tuple[str, ...],
 ) -> LevelGroup:
     # Only states with edges can be reached or reach a terminal; no need to add the others.
-    graph = nx.DiGraph()
-    graph.add_node(initial)
-    graph.add_node(SINK)  # present even when no state is terminal (then nothing can finish)
-    graph.add_edges_from(pairs)
-    graph.add_edges_from((t, SINK) for t in terminals)
-    reachable = frozenset(nx.descendants(graph, initial) - {SINK}) | {initial}
-    can_finish = frozenset(nx.ancestors(graph, SINK))
-    return LevelGroup(levels, graph, reachable, can_finish)
+    after: dict[object, list[object]] = defaultdict(list)
+    before: dict[object, list[object]] = defaultdict(list)
+    for a, b in itertools.chain(pairs, ((t, SINK) for t in terminals)):
+        if b not in after[a]:
+            after[a].append(b)
+            before[b].append(a)
+    reachable = frozenset(str(s) for s in reachable_from(after, initial) if s != SINK)
+    can_finish = frozenset(str(s) for s in reachable_from(before, SINK) if s != SINK)
+    successors = {a: tuple(b) for a, b in after.items()}
+    return LevelGroup(levels, successors, reachable, can_finish, initial)
 
 
 def level_views(spec: Spec, edges: list[Edge], whole: LevelGroup) -> list[LevelGroup]:
@@ -109,7 +150,15 @@ def level_views(spec: Spec, edges: list[Edge], whole: LevelGroup) -> list[LevelG
     views = []
     for signature, levels in by_signature.items():
         if len(signature) == len(edges):
-            views.append(LevelGroup(tuple(levels), whole.graph, whole.reachable, whole.can_finish))
+            views.append(
+                LevelGroup(
+                    tuple(levels),
+                    whole.successors,
+                    whole.reachable,
+                    whole.can_finish,
+                    whole.initial,
+                )
+            )
         else:
             pairs = [(edges[i].source, edges[i].target) for i in signature]
             views.append(_view(pairs, terminals, process.initial, tuple(levels)))
@@ -166,6 +215,8 @@ def analyse(spec: Spec, edges: list[Edge]) -> GraphAnalysis:
 
 def _any_level_path(whole: LevelGroup, edges: list[Edge], initial: str, target: str) -> str:
     """``a -t1-> b -t2 (SEV2)-> c``: a way in, each step at a level that may take it."""
+    import networkx as nx  # (see the note at the top)
+
     nodes: list[str] = nx.shortest_path(whole.graph, initial, target)
     text = nodes[0]
     for a, b in itertools.pairwise(nodes):
@@ -335,6 +386,8 @@ def _sink_components(view: LevelGroup, doomed: frozenset[str]) -> list[list[str]
     """Strongly connected sets of doomed states that no usable edge leaves (the traps)."""
     if not doomed:
         return []  # the usual case: skip building the condensation
+    import networkx as nx  # (see the note at the top)
+
     graph = nx.DiGraph(view.graph.subgraph(doomed))
     graph.add_nodes_from(doomed)  # a state with no usable edge at all is not in view.graph
     dag = nx.condensation(graph)
@@ -392,6 +445,8 @@ def describe_path(nodes: list[str], level: str, edges: list[Edge]) -> str:
 
 
 def _path_text(view: LevelGroup, edges: list[Edge], initial: str, target: str) -> str:
+    import networkx as nx  # (see the note at the top)
+
     nodes: list[str] = nx.shortest_path(view.graph, initial, target)
     return describe_path(nodes, view.levels[0], edges) + " (stuck)"
 

@@ -9,10 +9,16 @@ it makes unusable.
 
 from __future__ import annotations
 
-import networkx as nx
+from collections.abc import Mapping
 
 from incidentflow.compiler.context import CheckContext
-from incidentflow.compiler.graph import SINK, GraphAnalysis, describe_path
+from incidentflow.compiler.graph import (
+    SINK,
+    GraphAnalysis,
+    LevelGroup,
+    describe_path,
+    reachable_from,
+)
 from incidentflow.compiler.separation import kept_apart
 from incidentflow.diagnostics import Note
 from incidentflow.spec.models import PhaseRef
@@ -116,9 +122,7 @@ def prove_policies(ctx: CheckContext, analysis: GraphAnalysis) -> None:
             shown = ""
             for level in covered:
                 view = analysis.view_at(level)
-                found = _counterexample(
-                    view.graph, initial, targets, must_visit=key == "must_visit"
-                )
+                found = _counterexample(view, initial, targets, must_visit=key == "must_visit")
                 if found is not None:
                     failing.append(level)
                     shown = shown or describe_path(found, level, analysis.edges)
@@ -146,19 +150,28 @@ def prove_policies(ctx: CheckContext, analysis: GraphAnalysis) -> None:
 
 
 def _counterexample(
-    graph: nx.DiGraph, initial: str, targets: frozenset[str], *, must_visit: bool
+    view: LevelGroup, initial: str, targets: frozenset[str], *, must_visit: bool
 ) -> list[str] | None:
-    """A shortest path that breaks the property, or None when it holds."""
+    """A shortest path that breaks the property, or None when it holds.
+
+    Whether it holds is a plain search (:func:`reachable_from`); networkx is asked for
+    the shortest path only when it does not (see the note in compiler/graph.py).
+    """
+    successors: Mapping[object, tuple[object, ...]] = view.successors
     if must_visit:
-        if initial in targets:
+        if initial in targets or SINK not in reachable_from(successors, initial, targets):
             return None
+        import networkx as nx  # (see compiler/graph.py)
+
+        graph = view.graph
         avoiding = graph.subgraph(n for n in graph if n not in targets)
-        if SINK not in avoiding or not nx.has_path(avoiding, initial, SINK):
-            return None
         nodes: list[str] = nx.shortest_path(avoiding, initial, SINK)
         return nodes[:-1]  # drop the virtual sink: the path ends in a terminal state
-    reachable = [t for t in targets if t in graph and nx.has_path(graph, initial, t)]
+    found = reachable_from(successors, initial)
+    reachable = [t for t in targets if t in found]
     if not reachable:
         return None
-    paths: list[list[str]] = [nx.shortest_path(graph, initial, t) for t in sorted(reachable)]
+    import networkx as nx  # (see compiler/graph.py)
+
+    paths: list[list[str]] = [nx.shortest_path(view.graph, initial, t) for t in sorted(reachable)]
     return min(paths, key=len)

@@ -191,6 +191,11 @@ class Process:
         """The spec version (``metadata.version``)."""
         return self.spec.metadata.version
 
+    @cached_property
+    def identity(self) -> tuple[str, str, str]:
+        """(name, version, digest): what every event records of the spec that made it."""
+        return (self.name, self.version, self.digest)
+
     @property
     def initial(self) -> str:
         """The initial state id."""

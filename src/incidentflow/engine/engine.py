@@ -22,13 +22,13 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import Event, seal
 from incidentflow.audit.store import (
     ClockedStore,
-    IndexedStore,
     MemoryStore,
     Store,
     require_store,
@@ -53,6 +53,7 @@ from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, Ti
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.turns import Turns
 from incidentflow.engine.versions import Versions
+from incidentflow.engine.watchlist import Watchlist
 from incidentflow.engine.worker import DEFAULT_POLL, Stop, Worker
 from incidentflow.errors import (
     ConcurrencyError,
@@ -162,8 +163,6 @@ class Engine:
         self._processes: dict[str, Process] = dict(self._versions.newest)  # what new ones open on
         # Facts fixed by each version (by digest), computed once rather than on every fire.
         self._machines: dict[str, ProcessMachine] = {}
-        # Checked once: isinstance() on a runtime protocol costs tens of microseconds.
-        self._index = self.store if isinstance(self.store, IndexedStore) else None
         self._clock = inputs.function(clock, "Engine", "clock") if clock else utc_now
         self._new_id = (
             inputs.function(new_id, "Engine", "new_id") if new_id else lambda: uuid.uuid4().hex[:16]
@@ -171,20 +170,15 @@ class Engine:
         self._handlers: dict[str, ActionHandler] = {}
         self._cache: dict[str, IncidentState] = {}
         self._turns = Turns()  # one call at a time; handlers run outside (see turns.py)
-        # Open incidents of this engine's processes, in opening order, and closed ones with
-        # actions still to run. Closing is final (terminal states have no exits), so once
-        # its actions are settled a closed incident is dropped for good and tick()/queue()
-        # read only open ones, however long the history.
-        self._watched: dict[str, None] = {}
+        # the incidents tick(), queue(), next_deadline() and signal() look at (watchlist.py)
+        self._watched = Watchlist(self.store)
         self._problems = Quarantine()  # incidents the periodic calls skip for a while
         self._unrun: set[str] = set()  # incidents whose planned actions a call left unrun
         # outcomes of actions that ran but could not be recorded: incident -> action -> event
         self._unrecorded: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
-        self._opened_position = 0  # how far opened_since() has been read
         # leases on the actions this engine starts (a Worker sets its own terms)
         self._lease = leases.LeaseTerms()
         self._store_clock = self.store.now if isinstance(self.store, ClockedStore) else None
-        self._listed: set[str] = set()  # the same, for stores without opened_since()
         for name, handler in (handlers or {}).items():
             self.register_action(name, handler)
         if require_handlers:
@@ -246,15 +240,14 @@ class Engine:
         An incident whose level the loaded process does not have comes first: someone
         must look at it. One whose log cannot be read is left out (see :meth:`problems`).
         """
-        open_ = [s.snapshot() for s in self._watched_states(self._now()) if not s.closed]
-
-        def key(incident: Incident) -> tuple[int, datetime, datetime]:
-            levels = self._process(incident.process).level_ids
-            rank = levels.index(incident.severity) if incident.severity in levels else -1
-            deadline = min(incident.timers.values(), default=datetime.max.replace(tzinfo=UTC))
-            return rank, deadline, incident.opened_at
-
-        return sorted(open_, key=key)
+        # An unchanged incident costs a remembered key and snapshot (see watchlist.py).
+        keyed = [
+            (*self._watched.queued(self._process(s.process), s), n)
+            for n, s in enumerate(self._watched_states(self._now()))
+            if not s.closed
+        ]
+        keyed.sort(key=itemgetter(0, 2))  # n: ties keep opening order
+        return [snapshot for _, snapshot, _ in keyed]
 
     @_serialised
     def next_deadline(self) -> datetime | None:
@@ -795,8 +788,12 @@ class Engine:
         if state is None:
             state = IncidentState(incident_id)
         try:
-            with _StoreCall("read the events", incident_id):
+            try:  # (not _StoreCall: this runs on every call, and try costs nothing)
                 newer = self.store.events(incident_id, after=state.version)
+            except IncidentflowError:
+                raise
+            except Exception as error:
+                raise StoreError("read the events", incident_id, error) from error
             for event in newer:
                 state.apply(event)
         except BaseException:
@@ -816,7 +813,7 @@ class Engine:
         """
         self._discover()
         states = []
-        for iid in list(self._watched):
+        for iid in self._watched:
             if self._problems.unreadable(iid, now):
                 continue
             try:
@@ -830,7 +827,7 @@ class Engine:
             if problem is not None and problem.version is None:
                 self._problems.cleared(iid)  # it reads again
             if state is None or state.process not in self._processes or not self._keeps(state, now):
-                del self._watched[iid]
+                self._watched.drop(iid)
                 self._cache.pop(iid, None)  # read again on demand: the cache stays small
                 self._problems.forget(iid)
                 self._unrun.discard(iid)
@@ -850,25 +847,12 @@ class Engine:
         )
 
     def _discover(self) -> None:
-        """Add the incidents opened since the last call (by any writer) to ``_watched``.
-
-        New ids are recorded before any is read, so a failed read loses none of them.
-        """
-        index = self._index
+        """Add the incidents opened since the last call (by any writer) to ``_watched``."""
         with _StoreCall("list the incidents", None):
-            if index is not None:
-                new, self._opened_position = index.opened_since(self._opened_position)
-            else:
-                listed = self.store.incident_ids()
-        if index is None:
-            present = set(listed)
-            for iid in [i for i in self._watched if i not in present]:
-                del self._watched[iid]  # the store no longer has it
-                self._cache.pop(iid, None)
-            new = [iid for iid in listed if iid not in self._listed]
-            self._listed = present
-        for iid in new:
-            self._watched.setdefault(iid, None)
+            self._watched.discover(forget=self._forget_cached)
+
+    def _forget_cached(self, incident_id: str) -> None:
+        self._cache.pop(incident_id, None)
 
     def _prepare(
         self, incident_id: str, expected_version: int | None, operation: str
@@ -926,7 +910,7 @@ class Engine:
             )
         with _StoreCall("keep the process version", state.id):
             self._versions.archive(process)  # before any event names it
-        spec = (process.name, process.version, process.digest)
+        spec = process.identity
         time = self._time_for(state, now).isoformat()
         events = []
         seq, prev = state.version, state.last_hash
@@ -936,8 +920,12 @@ class Engine:
             events.append(event)
             prev = event.hash
         try:
-            with _StoreCall("append", state.id):
+            try:  # (not _StoreCall: this runs on every change, and try costs nothing)
                 self.store.append(state.id, state.version, events)
+            except IncidentflowError:
+                raise
+            except Exception as error:
+                raise StoreError("append", state.id, error) from error
         except ConcurrencyError:
             with _StoreCall("read the events", state.id):
                 newer = self.store.events(state.id, after=state.version)
@@ -1104,7 +1092,7 @@ class Engine:
             self._run_actions(state, runnable, now=now)
         except Exception as error:  # bookkeeping failed; the caller's change is committed
             self._unrun.add(state.id)
-            self._watched.setdefault(state.id, None)
+            self._watched.add(state.id)
             LOGGER.warning(
                 "incident %s: actions left for the next tick: %s: %s",
                 state.id,
@@ -1129,9 +1117,11 @@ class Engine:
         Outcomes that could not be recorded before are recorded first. If the store fails,
         this raises, and keeps an outcome it could not record for the next call.
         """
-        select = runnable or _is_planned
         # only this call's events, not other threads' meanwhile
         written: list[Event] = [] if into is None else into
+        if not state.actions and state.id not in self._unrecorded:
+            return written  # nothing to run or record (most changes plan no action)
+        select = runnable or _is_planned
         self._record_unrecorded(state, now, written)
         for action_id in [a.id for a in state.actions.values() if select(a)]:
             planned = self._claim(state, action_id, select, now, written)

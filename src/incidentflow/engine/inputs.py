@@ -95,6 +95,20 @@ def _unicode_problem(value: str) -> str | None:
     return None
 
 
+# Names that passed a check before, by check: a host sends the same few actors, transition
+# names and incident ids over and over, and a name passes or fails for good (the rules read
+# only the name). Bounded: emptied when full, so no input can make it grow past the bound.
+_PASSED_LIMIT = 4096
+_passed_names: dict[str, None] = {}  # spec_name() and incident_id()
+_passed_actors: dict[str, None] = {}  # actor()
+
+
+def _remember(passed: dict[str, None], value: str) -> None:
+    if len(passed) >= _PASSED_LIMIT:
+        passed.clear()
+    passed[value] = None
+
+
 def _text(value: object, operation: str, argument: str, limit: int, incident_id: str | None) -> str:
     if not isinstance(value, str):
         _fail(operation, argument, f"must be text, not {_type_name(value)}", incident_id)
@@ -130,13 +144,21 @@ def title(value: object, operation: str) -> str:
 def incident_id(value: object, operation: str) -> str:
     """An incident id given to a call: text of at most :data:`MAX_NAME` characters (an id no
     incident has is :class:`~incidentflow.errors.UnknownIncident`, raised by the caller)."""
-    return _text(value, operation, "incident_id", MAX_NAME, None)
+    if type(value) is str and value in _passed_names:
+        return value
+    checked = _text(value, operation, "incident_id", MAX_NAME, None)
+    _remember(_passed_names, checked)
+    return checked
 
 
 def spec_name(value: object, operation: str, argument: str, incident_id: str | None = None) -> str:
     """A name the spec defines (role, item, transition, level, ...): text of at most
     :data:`MAX_NAME` characters (whether the spec has it is checked by the caller)."""
-    return _text(value, operation, argument, MAX_NAME, incident_id)
+    if type(value) is str and value in _passed_names:
+        return value
+    checked = _text(value, operation, argument, MAX_NAME, incident_id)
+    _remember(_passed_names, checked)
+    return checked
 
 
 def optional_name(value: object, operation: str, argument: str) -> str | None:
@@ -174,6 +196,8 @@ def is_reserved(name: str) -> bool:
 def actor(value: object, operation: str, incident_id: str | None = None) -> str:
     """Who acts: a name; ``system`` is allowed (the host's own identity), ``timer`` and
     look-alikes of either are not."""
+    if type(value) is str and value in _passed_actors:
+        return value
     checked = _name(value, operation, "actor", incident_id)
     if checked != SYSTEM and is_reserved(checked):
         _fail(
@@ -183,6 +207,7 @@ def actor(value: object, operation: str, incident_id: str | None = None) -> str:
             f"(a host may act as {SYSTEM!r}, never as {TIMER!r} or a look-alike)",
             incident_id,
         )
+    _remember(_passed_actors, checked)
     return checked
 
 
@@ -253,6 +278,8 @@ def expected_version(value: object, operation: str, incident_id: str) -> int | N
 
 def when(value: object, operation: str, argument: str) -> datetime:
     """An aware datetime, converted to UTC."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # already what is wanted (datetime.now(UTC)): the clock's every reading
     if not isinstance(value, datetime):
         _fail(operation, argument, f"must be a datetime, not {_type_name(value)}", None)
     if value.utcoffset() is None:

@@ -16,6 +16,8 @@ from transitions.core import EventData, MachineError
 
 from incidentflow.compiler.process import Process
 
+_UNKNOWN = -2  # not asked yet (an answer is an index >= 0, or None)
+
 
 class _Probe:
     """The minimal model the Machine moves: a state, a severity, the chosen transition."""
@@ -79,9 +81,10 @@ class ProcessMachine:
         Machine once and remembered: at most states x levels x names entries.
         """
         key = (state, severity, name)
-        if key not in self._chosen:
-            self._chosen[key] = self._ask(state, severity, name)
-        return self._chosen[key]
+        chosen = self._chosen.get(key, _UNKNOWN)
+        if chosen == _UNKNOWN:
+            chosen = self._chosen[key] = self._ask(state, severity, name)
+        return chosen
 
     def _ask(self, state: str, severity: str, name: str) -> int | None:
         event = self._machine.events.get(name)

@@ -90,7 +90,9 @@ class IncidentState:
     """Mutable fold of one incident's events; ``snapshot()`` freezes it."""
 
     __slots__ = (
+        "_assignments_view",
         "_last_at",
+        "_roles",
         "acted",
         "actions",
         "alerts",
@@ -135,7 +137,12 @@ class IncidentState:
         # Immutable small collections, replaced on change: a live incident stays under 1 KB
         # (an empty set costs 216 bytes; a shared empty frozenset, nothing).
         self.assignments: dict[str, tuple[str, ...]] = {}
+        # Derived from assignments on demand, dropped when they change (every fire asks
+        # who holds what; assignments change rarely).
+        self._roles: dict[str, frozenset[str]] | None = None  # person -> roles held
+        self._assignments_view: Mapping[str, frozenset[str]] | None = None  # snapshot's
         self.checklist: frozenset[str] = _NONE
+        # Replaced on every change, never changed in place: a snapshot shares it safely.
         self.timers: dict[str, datetime] = {}
         self.closed = False
         self.version = 0
@@ -157,13 +164,31 @@ class IncidentState:
 
     def roles_of(self, person: str) -> frozenset[str]:
         """The roles ``person`` holds on this incident."""
-        return frozenset(r for r, people in self.assignments.items() if person in people)
+        roles = self._roles
+        if roles is None:
+            held: dict[str, set[str]] = {}
+            for role, people in self.assignments.items():
+                for someone in people:
+                    held.setdefault(someone, set()).add(role)
+            roles = self._roles = {p: frozenset(r) for p, r in held.items()}
+        return roles.get(person, _NONE)
+
+    def _assignments_changed(self) -> None:
+        self._roles = None
+        self._assignments_view = None
 
     @property
     def last_at(self) -> datetime | None:
         """The time of the last event (None before the first)."""
         if self._last_at is None and self.last_time:
             self._last_at = datetime.fromisoformat(self.last_time)
+        return self._last_at
+
+    def _at(self, event: Event) -> datetime:
+        """``event.at``, parsed once for a run of events at the same time."""
+        if event.time != self.last_time or self._last_at is None:
+            self.last_time = event.time
+            self._last_at = datetime.fromisoformat(event.time)
         return self._last_at
 
     def apply(self, event: Event) -> None:
@@ -180,7 +205,7 @@ class IncidentState:
             if "alert" in data:  # opened by an alert with an identity
                 self.alerts = frozenset((data["alert"],))
             self.opened_by = event.actor
-            self.opened_at = event.at
+            self.opened_at = self._at(event)
             self._enter(data, event)
         elif kind == "transitioned":
             self._enter(data, event)
@@ -190,12 +215,14 @@ class IncidentState:
             held = self.assignments.get(data["role"], ())
             if data["person"] not in held:
                 self.assignments[data["role"]] = (*held, data["person"])
+                self._assignments_changed()
         elif kind == "unassigned":
             rest = tuple(p for p in self.assignments.get(data["role"], ()) if p != data["person"])
             if rest:
                 self.assignments[data["role"]] = rest
             else:
                 self.assignments.pop(data["role"], None)
+            self._assignments_changed()
         elif kind == "deduplicated":
             if "alert" in data:
                 self.alerts = self.alerts | {data["alert"]}
@@ -205,10 +232,11 @@ class IncidentState:
             self.checklist = self.checklist | {data["item"]}
         elif kind == "timer_fired":
             timer = data["timer"]
+            # the timers dict is replaced, never changed in place (snapshots share it)
             if "next" in data:  # a recurring timer fires again (planning.plan_recurrence)
-                self.timers[timer] = _time(data["next"])
+                self.timers = {**self.timers, timer: _time(data["next"])}
             else:
-                self.timers.pop(timer, None)
+                self.timers = {t: due for t, due in self.timers.items() if t != timer}
                 self.fired_timers = self.fired_timers | {timer}
             if "count" in data:
                 self.timer_counts = MappingProxyType({**self.timer_counts, timer: data["count"]})
@@ -246,14 +274,15 @@ class IncidentState:
         self.spec_digest = event.spec_digest
         self.spec_version = event.spec_version
         self.last_hash = event.hash
-        self.last_time = event.time
-        self._last_at = None
+        if event.time != self.last_time:  # a burst of events shares one time: parse it once
+            self.last_time = event.time
+            self._last_at = None
 
     def _enter(self, data: Mapping[str, Any], event: Event) -> None:
         self.state = data["to"] if "to" in data else data["state"]
         self.phase = data.get("phase")
         self.closed = bool(data.get("terminal", False))
-        self.state_entered_at = event.at
+        self.state_entered_at = self._at(event)
         self.checklist = _NONE  # a checklist belongs to one visit of its state
         self.fired_timers = _NONE
         self.timer_counts = _NO_COUNTS
@@ -269,7 +298,7 @@ class IncidentState:
                 planned.get("params", {}),
                 planned["origin"],
                 "planned",
-                planned_at=event.at,
+                planned_at=self._at(event),
                 idempotency_key=key_of(event.hash, i),
             )
 
@@ -305,6 +334,11 @@ class IncidentState:
 
     def snapshot(self) -> Incident:
         """An immutable copy of the current state."""
+        assignments = self._assignments_view
+        if assignments is None:
+            assignments = self._assignments_view = MappingProxyType(
+                {r: frozenset(p) for r, p in self.assignments.items()}
+            )
         return Incident(
             id=self.id,
             process=self.process,
@@ -316,9 +350,9 @@ class IncidentState:
             opened_by=self.opened_by,
             opened_at=self.opened_at,
             state_entered_at=self.state_entered_at,
-            assignments=MappingProxyType({r: frozenset(p) for r, p in self.assignments.items()}),
+            assignments=assignments,
             checklist=self.checklist,
-            timers=MappingProxyType(dict(self.timers)),
+            timers=MappingProxyType(self.timers),  # replaced, never changed in place
             closed=self.closed,
             version=self.version,
             actions=tuple(self.actions.values()),

@@ -10,37 +10,29 @@ for the duration of a handler, and takes it back afterwards.
 
 from __future__ import annotations
 
-import threading
+import _thread
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 
-class Turns:
-    """A re-entrant lock that can be fully given up and taken back by its holder."""
+class Turns(_thread.RLock):  # type: ignore[misc]  # final in typeshed, not at run time
+    """A re-entrant lock that can be fully given up and taken back by its holder.
 
-    def __init__(self) -> None:
-        self._lock = threading.RLock()
-        self._depth = 0  # how many times the holder has entered; only the holder writes it
+    The C lock itself (taking a turn is on every engine call: no Python-level
+    ``__enter__``); giving it up uses the lock's own save and restore of its recursion
+    count, the pair :class:`threading.Condition` waits with.
+    """
 
-    def __enter__(self) -> Turns:
-        self._lock.acquire()
-        self._depth += 1
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._depth -= 1
-        self._lock.release()
+    __slots__ = ()
 
     @contextmanager
     def released(self) -> Iterator[None]:
         """Give the turn up for the block (however deeply it is held), then take it back."""
-        depth = self._depth
-        self._depth = 0
-        for _ in range(depth):
-            self._lock.release()
+        if not self._is_owned():  # type: ignore[attr-defined]
+            yield  # not held by this thread: nothing to give up
+            return
+        saved = self._release_save()  # type: ignore[attr-defined]
         try:
             yield
         finally:
-            for _ in range(depth):
-                self._lock.acquire()
-            self._depth = depth
+            self._acquire_restore(saved)  # type: ignore[attr-defined]
