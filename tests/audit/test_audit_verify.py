@@ -271,7 +271,7 @@ def test_a_store_written_by_a_newer_release_is_refused(cli: Cli, db: Path) -> No
     execute(db, f"PRAGMA user_version={SCHEMA_VERSION + 1}")
     result = cli("audit", "verify", str(db))
     assert result.code == 2
-    assert "was written by a newer incidentflow (schema version 2" in result.err
+    assert f"was written by a newer incidentflow (schema version {SCHEMA_VERSION + 1}" in result.err
 
 
 def test_a_store_identifies_itself_and_stores_of_earlier_releases_still_verify(

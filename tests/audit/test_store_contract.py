@@ -31,7 +31,9 @@ from incidentflow import (
     Store,
 )
 from incidentflow.testing.store_contract import (
+    BatchContract,
     CrashContract,
+    DueIndexContract,
     IncidentIndexContract,
     OpenedSinceContract,
     SharedBackingContract,
@@ -45,7 +47,9 @@ from tests.helpers.stores import DelegatingStore
 FORGED = {"text": "nothing to see here"}
 
 
-class TestMemoryStore(StoreContract, OpenedSinceContract, IncidentIndexContract, TamperContract):
+class TestMemoryStore(
+    StoreContract, OpenedSinceContract, IncidentIndexContract, TamperContract, BatchContract
+):
     @pytest.fixture
     def make_store(self) -> StoreFactory:
         return MemoryStore
@@ -62,6 +66,8 @@ class TestSQLiteStore(
     SharedBackingContract,
     TamperContract,
     CrashContract,
+    BatchContract,
+    DueIndexContract,
 ):
     crash_factory = "incidentflow.audit.sqlite:SQLiteStore"
 
@@ -81,7 +87,7 @@ class TestSQLiteStore(
             )
 
 
-class TestLatestStore(StoreContract, TamperContract):
+class TestLatestStore(StoreContract, TamperContract, BatchContract):
     keeps_every_incident = False
 
     @pytest.fixture
@@ -145,6 +151,8 @@ class TestPostgresStore(
     SharedBackingContract,
     TamperContract,
     CrashContract,
+    BatchContract,
+    DueIndexContract,
 ):
     crash_factory = "tests.audit.test_store_contract:open_postgres_for_crash_test"
 

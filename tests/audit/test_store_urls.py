@@ -13,6 +13,8 @@ import pytest
 
 from incidentflow import AuditError, Engine, SQLiteStore, load
 from incidentflow.audit.copy import copy_store
+from incidentflow.audit.postgres import SCHEMA_VERSION as PG_SCHEMA_VERSION
+from incidentflow.audit.sqlite import SCHEMA_VERSION as SQLITE_SCHEMA_VERSION
 from incidentflow.audit.urls import parse_store_url
 from tests.conftest import EXAMPLES
 from tests.helpers.postgres import database_url, fresh_schema, raw
@@ -194,7 +196,7 @@ def test_store_init_creates_an_sqlite_store(tmp_path: Path, cli: Callable[..., A
     db = tmp_path / "new.db"
     done = cli("store", "init", f"sqlite:///{db}")
     assert done.code == 0, done.err
-    assert "store schema version 1" in done.out
+    assert f"store schema version {SQLITE_SCHEMA_VERSION}" in done.out
     assert cli("audit", "verify", str(db)).code == 0
 
 
@@ -211,7 +213,7 @@ def test_store_init_on_postgresql_is_explicit_and_idempotent(cli: Callable[..., 
         for _ in range(2):
             done = cli("store", "init", url)
             assert done.code == 0, done.err
-            assert "store schema version 1" in done.out
+            assert f"store schema version {PG_SCHEMA_VERSION}" in done.out
         assert cli("audit", "verify", url).code == 0
 
 

@@ -69,6 +69,9 @@ PUBLIC = {
     "Worker",
     "ClockedStore",
     "NotifyingStore",
+    "Append",
+    "BatchStore",
+    "DueIndexStore",
 }
 
 

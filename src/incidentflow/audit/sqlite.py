@@ -18,15 +18,23 @@ import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidentflow.audit.events import Event, encode_data
-from incidentflow.audit.store import checked_batch
+from incidentflow.audit.store import Append, checked_appends, checked_batch
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
 if TYPE_CHECKING:
-    from incidentflow.audit.store import IncidentIndex, IndexedStore
+    from incidentflow.audit.store import (
+        BatchStore,
+        DueClaim,
+        DueIndexStore,
+        IncidentIndex,
+        IndexedStore,
+    )
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -47,12 +55,25 @@ CREATE TABLE IF NOT EXISTS incidents (
     position     INTEGER PRIMARY KEY AUTOINCREMENT,
     incident_id  TEXT NOT NULL UNIQUE
 );
+CREATE TABLE IF NOT EXISTS due (
+    incident_id  TEXT PRIMARY KEY,
+    process      TEXT NOT NULL,
+    due_at       REAL NOT NULL  -- Unix seconds, or LOOK_AT (look at it now)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS due_by_time ON due (process, due_at);
 """
+LOOK_AT = -1.0
+"""``due.due_at`` of an incident a worker should look at now (its next due time unknown)."""
+BACKFILL_DUE = (
+    "INSERT OR IGNORE INTO due (incident_id, process, due_at) "
+    f"SELECT incident_id, spec_name, {LOOK_AT} FROM events WHERE seq = 1"
+)
+"""Version 1 to 2: every incident is looked at once, and leaves the index if nothing is due."""
 
 APPLICATION_ID = 0x49464C57
 """``PRAGMA application_id`` of an incidentflow event store ("IFLW")."""
-SCHEMA_VERSION = 1
-"""``PRAGMA user_version`` of the schema above."""
+SCHEMA_VERSION = 2
+"""``PRAGMA user_version`` of the schema above (2: the due-work index, table ``due``)."""
 
 COLUMNS = "incident_id, seq, time, actor, kind, data, spec_name, spec_version, spec_digest, prev_hash, hash"
 """The columns of the events table, in the order rows are written and read (every store's)."""
@@ -60,6 +81,7 @@ TABLE_COLUMNS = {
     "events": frozenset(c.strip() for c in COLUMNS.split(",")),
     "incidents": frozenset({"position", "incident_id"}),
 }
+# (the due table is left out: a file of version 1 lacks it, and it holds no evidence)
 """The columns each table of the schema has (what identifies a store of earlier releases)."""
 
 
@@ -124,12 +146,22 @@ class SQLiteStore:
         self._durable = durable
         self._timeout = timeout
         self._closed = False
-        with self._connect() as conn:
-            conn.executescript(SCHEMA)
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")  # two processes opening an old file take turns
+        try:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
                 # Files of earlier releases get their identity the first time a store opens them.
                 conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+                conn.execute(BACKFILL_DUE)
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -147,24 +179,56 @@ class SQLiteStore:
         return conn
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
-        rows = [event_row(e) for e in checked_batch(incident_id, expected_version, events)]
+        batch = checked_batch(incident_id, expected_version, events)
+        with self._transaction() as conn:
+            refused = write_appends(conn, [Append(incident_id, expected_version, batch)])
+            if refused:
+                raise refused[0]
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        """One ``BEGIN IMMEDIATE`` transaction (one fsync) for every append at its version;
+        the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`)."""
+        checked = checked_appends(appends)
+        with self._transaction() as conn:
+            return write_appends(conn, checked)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE: this writer alone until COMMIT)."""
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            (current,) = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id = ?", (incident_id,)
-            ).fetchone()
-            if current != expected_version:
-                raise ConcurrencyError(incident_id, expected_version, int(current))
-            if expected_version == 0:
-                conn.execute("INSERT INTO incidents (incident_id) VALUES (?)", (incident_id,))
-            conn.executemany(
-                f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-            )
+            yield conn
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def claim_due(
+        self, processes: Sequence[str], limit: int, now: datetime | None = None
+    ) -> Iterator[DueClaim]:
+        """Claim the incidents due at ``now`` (default: this host's clock: one machine, one
+        clock). SQLite has one writer at a time: the claim holds the write lock until the
+        block ends, so other workers wait their turn rather than skip."""
+        at = now if now is not None else datetime.now(UTC)
+        with self._transaction() as conn:
+            marks = ", ".join("?" * len(processes))
+            rows = conn.execute(
+                f"SELECT incident_id FROM due WHERE process IN ({marks}) AND due_at <= ? "
+                "ORDER BY due_at LIMIT ?",
+                (*processes, at.timestamp(), limit),
+            ).fetchall()
+            yield _SQLiteClaim(conn, at, [str(r[0]) for r in rows])
+
+    def next_due(self, processes: Sequence[str]) -> datetime | None:
+        marks = ", ".join("?" * len(processes))
+        (found,) = (
+            self._connect()
+            .execute(f"SELECT min(due_at) FROM due WHERE process IN ({marks})", tuple(processes))
+            .fetchone()
+        )
+        return None if found is None else datetime.fromtimestamp(max(found, 0.0), UTC)
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         return select_events(self._connect(), incident_id, after)
@@ -202,8 +266,68 @@ class SQLiteStore:
 
 if TYPE_CHECKING:  # mypy holds SQLiteStore to the protocols it is used through
 
-    def _conforms(store: SQLiteStore) -> tuple[IndexedStore, IncidentIndex]:
-        return store, store
+    def _conforms(
+        store: SQLiteStore,
+    ) -> tuple[IndexedStore, IncidentIndex, BatchStore, DueIndexStore]:
+        return store, store, store, store
+
+
+class _SQLiteClaim:
+    """A claim of :meth:`SQLiteStore.claim_due`: writes go into its open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, now: datetime, incident_ids: list[str]) -> None:
+        self._conn = conn
+        self.now = now
+        self.incident_ids = incident_ids
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        return write_appends(self._conn, checked_appends(appends))
+
+    def set_due(self, incident_id: str, due: datetime | None) -> None:
+        _set_due(self._conn, incident_id, due)
+
+
+def _due_at(due: datetime | str | None) -> float | None:
+    return LOOK_AT if isinstance(due, str) else None if due is None else due.timestamp()
+
+
+def _set_due(conn: sqlite3.Connection, incident_id: str, due: datetime | None) -> None:
+    if due is None:
+        conn.execute("DELETE FROM due WHERE incident_id = ?", (incident_id,))
+    else:
+        conn.execute(
+            "UPDATE due SET due_at = ? WHERE incident_id = ?", (due.timestamp(), incident_id)
+        )
+
+
+def write_appends(conn: sqlite3.Connection, appends: Sequence[Append]) -> list[ConcurrencyError]:
+    """Write the checked ``appends`` whose incident is at its expected version, and their
+    due-index rows, in ``conn``'s open write transaction; return the refusals."""
+    refused: list[ConcurrencyError] = []
+    rows: list[tuple[object, ...]] = []
+    for incident_id, expected_version, batch, due in appends:
+        (current,) = conn.execute(
+            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id = ?", (incident_id,)
+        ).fetchone()
+        if current != expected_version:
+            refused.append(ConcurrencyError(incident_id, expected_version, int(current)))
+            continue
+        if expected_version == 0:
+            conn.execute("INSERT INTO incidents (incident_id) VALUES (?)", (incident_id,))
+        at = _due_at(due)
+        if at is None:
+            conn.execute("DELETE FROM due WHERE incident_id = ?", (incident_id,))
+        else:
+            conn.execute(
+                "INSERT OR REPLACE INTO due (incident_id, process, due_at) VALUES (?, ?, ?)",
+                (incident_id, batch[0].spec_name, at),
+            )
+        rows.extend(event_row(e) for e in batch)
+    if rows:
+        conn.executemany(
+            f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+    return refused
 
 
 # The queries, shared with the read-only reader (sqlite_readonly.py).
