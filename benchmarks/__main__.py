@@ -1,7 +1,7 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
 NAME: cold, compile, load, engine, memory, sqlite, postgres, history, drill, output,
-hostile, workers (default: all; postgres needs a server: `bash .ci/with-postgres python -m
+hostile, workers, group (default: all; postgres needs a server: `bash .ci/with-postgres python -m
 benchmarks postgres`).
 """
 
@@ -19,6 +19,7 @@ from benchmarks import (
     compiling,
     drill,
     engine,
+    group_commit,
     history,
     hostile,
     hostile_triggers,
@@ -43,6 +44,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "drill": drill.run,
     "output": output.run,
     "workers": workers.run,
+    "group": group_commit.run,
     "hostile": lambda: hostile.run() + hostile_triggers.run(),
 }
 RESULTS = Path(__file__).with_name("results.json")

@@ -303,31 +303,53 @@ def _set_due(conn: sqlite3.Connection, incident_id: str, due: datetime | None) -
 def write_appends(conn: sqlite3.Connection, appends: Sequence[Append]) -> list[ConcurrencyError]:
     """Write the checked ``appends`` whose incident is at its expected version, and their
     due-index rows, in ``conn``'s open write transaction; return the refusals."""
+    versions = _versions(conn, [a.incident_id for a in appends])
     refused: list[ConcurrencyError] = []
-    rows: list[tuple[object, ...]] = []
-    for incident_id, expected_version, batch, due in appends:
-        (current,) = conn.execute(
-            "SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id = ?", (incident_id,)
-        ).fetchone()
-        if current != expected_version:
-            refused.append(ConcurrencyError(incident_id, expected_version, int(current)))
-            continue
-        if expected_version == 0:
-            conn.execute("INSERT INTO incidents (incident_id) VALUES (?)", (incident_id,))
-        at = _due_at(due)
-        if at is None:
-            conn.execute("DELETE FROM due WHERE incident_id = ?", (incident_id,))
+    fresh = []
+    for append in appends:
+        current = versions.get(append.incident_id, 0)
+        if current != append.expected_version:
+            refused.append(ConcurrencyError(append.incident_id, append.expected_version, current))
         else:
-            conn.execute(
-                "INSERT OR REPLACE INTO due (incident_id, process, due_at) VALUES (?, ?, ?)",
-                (incident_id, batch[0].spec_name, at),
-            )
-        rows.extend(event_row(e) for e in batch)
+            fresh.append(append)
+    # A few statements for the whole batch: per-statement overhead, not the rows, is what
+    # a batch of small appends would otherwise pay.
+    opened = [(a.incident_id,) for a in fresh if a.expected_version == 0]
+    if opened:
+        conn.executemany("INSERT INTO incidents (incident_id) VALUES (?)", opened)
+    due = [(a.incident_id, a.events[0].spec_name, _due_at(a.due)) for a in fresh]
+    kept = [row for row in due if row[2] is not None]
+    if kept:
+        conn.executemany(
+            "INSERT OR REPLACE INTO due (incident_id, process, due_at) VALUES (?, ?, ?)", kept
+        )
+    dropped = [(row[0],) for row in due if row[2] is None]
+    if dropped:
+        conn.executemany("DELETE FROM due WHERE incident_id = ?", dropped)
+    rows = [event_row(e) for a in fresh for e in a.events]
     if rows:
         conn.executemany(
             f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
         )
     return refused
+
+
+_CHUNK = 500  # ids per query: well under SQLite's limit on parameters
+
+
+def _versions(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> dict[str, int]:
+    """The current version (last seq) of each of ``incident_ids`` that has events."""
+    found: dict[str, int] = {}
+    for start in range(0, len(incident_ids), _CHUNK):
+        chunk = incident_ids[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for incident_id, seq in conn.execute(
+            f"SELECT incident_id, MAX(seq) FROM events WHERE incident_id IN ({marks}) "
+            "GROUP BY incident_id",
+            chunk,
+        ):
+            found[str(incident_id)] = int(seq)
+    return found
 
 
 # The queries, shared with the read-only reader (sqlite_readonly.py).
