@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from incidentflow import ConcurrencyError, Engine, loads
+from incidentflow import ConcurrencyError, Engine, Event, loads
 from incidentflow.audit.store import Append
 from incidentflow.audit.urls import open_store
 
@@ -57,6 +57,9 @@ class _Stalling:
         self._ready = ready
         self.now = claim.now
         self.incident_ids = claim.incident_ids
+
+    def events(self, after: Mapping[str, int]) -> dict[str, list[Event]]:
+        return self._claim.events(after)  # type: ignore[no-any-return]
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         refused = self._claim.append_many(appends)

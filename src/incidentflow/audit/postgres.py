@@ -38,7 +38,7 @@ connection.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -169,6 +169,11 @@ class Queries:
             "AND due_at <= now() ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED"
         )
         # psycopg cannot read '-infinity' into a datetime: "look now" reads as now().
+        self.events_after = (
+            f"SELECT {', '.join('e.' + c.strip() for c in COLUMNS.split(','))} "
+            f"FROM {s}.events e JOIN unnest(%s::text[], %s::int[]) AS a(id, after) "
+            "ON e.incident_id = a.id AND e.seq > a.after ORDER BY e.incident_id, e.seq"
+        )
         self.next_due = (
             "SELECT CASE WHEN min(due_at) = '-infinity' THEN now() ELSE min(due_at) END "
             f"FROM {s}.due WHERE process = ANY(%s)"
@@ -366,7 +371,11 @@ class PostgresStore:
                 with conn.transaction():
                     rows = conn.execute(self._sql.claim, (list(processes), limit)).fetchall()
                     at = rows[0][1] if rows else conn.execute("SELECT now()").fetchone()[0]
-                    yield _PostgresClaim(conn, self._sql, at.astimezone(UTC), [r[0] for r in rows])
+                    claim = _PostgresClaim(
+                        conn, self._sql, at.astimezone(UTC), [r[0] for r in rows]
+                    )
+                    yield claim
+                    claim.flush()
         except (psycopg.Error, _pool_errors()) as exc:
             raise StoreError("claim due incidents", None, exc) from exc
 
@@ -577,19 +586,39 @@ class _PostgresClaim:
         self._sql = q
         self.now = now
         self.incident_ids = incident_ids
+        self._dues: list[tuple[str, datetime | None]] = []
+
+    def events(self, after: Mapping[str, int]) -> dict[str, list[Event]]:
+        found: dict[str, list[Event]] = {iid: [] for iid in after}
+        if after:
+            ids, seqs = list(after), list(after.values())
+            for row in self._conn.execute(self._sql.events_after, (ids, seqs)):
+                found[row[0]].append(row_event(row))
+        return found
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         checked = checked_appends(appends)
+        self.flush()
         claimed = set(self.incident_ids)
         if any(a.incident_id not in claimed for a in checked):
             lock_incidents(self._conn, self._sql, checked)  # not claimed: lock them now
         return write_locked(self._conn, self._sql, checked) if checked else []
 
     def set_due(self, incident_id: str, due: datetime | None) -> None:
-        if due is None:
-            self._conn.execute(self._sql.drop_due, (incident_id,))
-        else:
-            self._conn.execute(self._sql.update_due, (due, incident_id))
+        self._dues.append((incident_id, due))  # written together, before the commit
+
+    def flush(self) -> None:
+        """Write the due times set so far (one round trip)."""
+        if not self._dues:
+            return
+        with self._conn.pipeline(), self._conn.cursor() as cur:
+            kept = [(due, iid) for iid, due in self._dues if due is not None]
+            if kept:
+                cur.executemany(self._sql.update_due, kept)
+            dropped = [(iid,) for iid, due in self._dues if due is None]
+            if dropped:
+                cur.executemany(self._sql.drop_due, dropped)
+        self._dues.clear()
 
 
 # The reads, shared with the read-only snapshot (postgres_readonly.py). ``lenient``: data

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -279,6 +279,9 @@ class _SQLiteClaim:
         self._conn = conn
         self.now = now
         self.incident_ids = incident_ids
+
+    def events(self, after: Mapping[str, int]) -> dict[str, list[Event]]:
+        return {iid: select_events(self._conn, iid, seq) for iid, seq in after.items()}
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         return write_appends(self._conn, checked_appends(appends))

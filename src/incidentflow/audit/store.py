@@ -27,7 +27,7 @@ unique (incident_id, seq) key; :func:`checked_batch` checks its arguments first.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
@@ -335,6 +335,11 @@ class DueClaim(Protocol):
     @property
     def incident_ids(self) -> list[str]:
         """The incidents claimed, soonest due first."""
+        ...
+
+    def events(self, after: Mapping[str, int]) -> dict[str, list[Event]]:
+        """For each incident id in ``after``, its events with ``seq`` greater than the
+        number given, in order (one read for them all, in the claim's transaction)."""
         ...
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:

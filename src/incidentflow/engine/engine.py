@@ -29,6 +29,7 @@ from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import Event, seal
 from incidentflow.audit.store import (
     ClockedStore,
+    DueClaim,
     DueIndexStore,
     IndexedStore,
     MemoryStore,
@@ -628,8 +629,9 @@ class Engine:
         ):
             now = inputs.when(claim.now, "store", "the store's time")
             states = []
+            newer = self._read_claimed(claim, now)
             for incident_id in claim.incident_ids:
-                state = self._claimed_state(incident_id, now)
+                state = self._claimed_state(incident_id, newer, now)
                 if state is None:
                     unread = self._problems.get(incident_id)  # looked at again after a wait
                     claim.set_due(incident_id, unread.retry_at if unread else None)
@@ -648,17 +650,29 @@ class Engine:
         self._run_due_actions(states, now, written, fired)
         return TickResult(written, self._problems.problems())
 
-    def _claimed_state(self, incident_id: str, now: datetime) -> IncidentState | None:
+    def _read_claimed(self, claim: DueClaim, now: datetime) -> dict[str, list[Event]]:
+        """The claimed incidents' events this engine has not read yet: one read."""
+        after = {}
+        for incident_id in claim.incident_ids:
+            cached = self._cache.get(incident_id)
+            after[incident_id] = cached.version if cached is not None else 0
+        return claim.events(after)
+
+    def _claimed_state(
+        self, incident_id: str, newer: Mapping[str, list[Event]], now: datetime
+    ) -> IncidentState | None:
         """A claimed incident's state, if this engine runs it and it reads (else None)."""
+        state = self._cache.get(incident_id) or IncidentState(incident_id)
         try:
-            state = self._load(incident_id)
-        except UnknownIncident:
-            return None
+            for event in newer.get(incident_id, ()):
+                state.apply(event)
         except Exception as error:  # looked at again after a wait (see problems())
+            self._cache.pop(incident_id, None)  # a half-applied event must not stay cached
             self._problems.failed(incident_id, None, error, now)
             return None
-        if state.process not in self._processes:
+        if state.version == 0 or state.process not in self._processes:
             return None
+        self._cache[incident_id] = state
         return state
 
     def _due_or_retry(self, state: IncidentState, now: datetime) -> datetime | None:

@@ -872,6 +872,11 @@ class DueIndexContract(_Contract):
         assert_matches(store, model)
         assert self.claimed(store) == ["inc-1", "inc-2"]
         with store.claim_due([self.process], 10) as claim:
+            assert claim.events({"inc-1": 0, "inc-2": 1, "inc-none": 0}) == {
+                "inc-1": model.log("inc-1"),
+                "inc-2": [],
+                "inc-none": [],
+            }
             refused = claim.append_many(
                 [Append("inc-1", 1, continue_log(model.log("inc-1"), "inc-1"), None)]
             )
