@@ -141,9 +141,12 @@ class Queries:
         )
         # The due row is locked first by every writer: two writers of one incident take
         # turns, and a worker's claim (SKIP LOCKED) passes over an incident being written.
+        # (ON CONFLICT locks the row even where its WHERE spares the update: a row already
+        # marked "look now" is only locked, without writing a new version of it.)
         self.lock_due = (
-            f"INSERT INTO {s}.due (incident_id, process, due_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at"
+            f"INSERT INTO {s}.due AS d (incident_id, process, due_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at "
+            "WHERE d.due_at <> EXCLUDED.due_at"
         )
         self.lock_many = (
             f"SELECT incident_id FROM {s}.due WHERE incident_id = ANY(%s) "
