@@ -11,7 +11,8 @@ root. Commands:
 ``tick DB NOW READY GO``
     Call ``engine.tick(NOW)`` once (NOW: ISO 8601); prints JSON ``{"written":
     [[incident_id, seq, kind], ...], "conflicts": n}`` where ``conflicts`` counts the
-    appends the store refused with ConcurrencyError (another process was first).
+    appends the store refused with ConcurrencyError (another process was first), single
+    or in a batch.
 ``writeloop DB [INCIDENT]``
     Open an incident (unless given), print ``ID <id>``, then add notes forever,
     printing the version after each committed note (flushed), until killed.
@@ -86,7 +87,16 @@ def tick(db: str, now: str, ready: str, go: str) -> None:
             conflicts += 1
             raise
 
+    append_many = store.append_many
+
+    def counting_append_many(appends: Any) -> list[ConcurrencyError]:
+        nonlocal conflicts
+        refused: list[ConcurrencyError] = append_many(appends)  # tick() writes its timers so
+        conflicts += len(refused)
+        return refused
+
     store.append = counting_append  # type: ignore[method-assign]
+    store.append_many = counting_append_many  # type: ignore[method-assign]
     _barrier(ready, go)
     written = engine.tick(at)
     store.close()
