@@ -1,7 +1,7 @@
 """``python -m benchmarks [NAME ...]``: run benchmarks, print a summary, write JSON.
 
 NAME: cold, compile, load, engine, memory, sqlite, postgres, history, queue, drill,
-output, hostile, workers, serve, calendars (default: all; postgres needs a server: `bash .ci/with-postgres python -m
+output, hostile, workers, serve, calendars, group (default: all; postgres needs a server: `bash .ci/with-postgres python -m
 benchmarks postgres`).
 """
 
@@ -20,6 +20,7 @@ from benchmarks import (
     compiling,
     drill,
     engine,
+    group_commit,
     history,
     hostile,
     hostile_triggers,
@@ -48,6 +49,7 @@ BENCHMARKS: dict[str, Callable[[], list[Outcome]]] = {
     "output": output.run,
     "workers": workers.run,
     "serve": serve.run,
+    "group": group_commit.run,
     "hostile": lambda: hostile.run() + hostile_triggers.run(),
     "calendars": calendars.run,
 }

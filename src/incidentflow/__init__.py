@@ -46,7 +46,10 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.specs import SpecArchive, StoredSpec
     from incidentflow.audit.sqlite import SQLiteStore
     from incidentflow.audit.store import (
+        Append,
+        BatchStore,
         ClockedStore,
+        DueIndexStore,
         IncidentIndex,
         IndexedStore,
         MemoryStore,
@@ -84,6 +87,9 @@ _LAZY = {
     "Store": "incidentflow.audit.store",
     "ClockedStore": "incidentflow.audit.store",
     "NotifyingStore": "incidentflow.audit.store",
+    "Append": "incidentflow.audit.store",
+    "BatchStore": "incidentflow.audit.store",
+    "DueIndexStore": "incidentflow.audit.store",
     "ActionRequest": "incidentflow.engine.engine",
     "Allowed": "incidentflow.engine.engine",
     "Engine": "incidentflow.engine.engine",
@@ -123,7 +129,9 @@ __all__ = [
     "ActionRequest",
     "Allowed",
     "Anchor",
+    "Append",
     "AuditError",
+    "BatchStore",
     "Calendar",
     "ChainProblem",
     "CheckResult",
@@ -132,6 +140,7 @@ __all__ = [
     "ConcurrencyError",
     "Deadline",
     "Diagnostic",
+    "DueIndexStore",
     "Engine",
     "EngineError",
     "Event",

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -29,6 +29,7 @@ from incidentflow import (
 )
 from incidentflow.audit.events import GENESIS, seal
 from incidentflow.audit.postgres import SCHEMA_VERSION
+from incidentflow.audit.store import Append
 from incidentflow.audit.verify import verify_store
 from tests.conftest import EXAMPLES, ROOT
 from tests.helpers.postgres import (
@@ -244,15 +245,30 @@ def test_opened_since_never_passes_over_an_incident_that_commits_late(schema: st
     assert [iid for _, iid in rows] == seen  # the reader saw them in position order
 
 
-def test_a_commit_notifies_listeners(schema: str) -> None:
+def _opening(iid: str, timer_due: datetime) -> list:
+    data = {"process": "major-incident", "timers": {"ack": timer_due.isoformat()}}
+    return [seal(iid, 1, T0, "svc", "opened", data, SPEC_ID, GENESIS)]
+
+
+def test_a_commit_that_plans_a_timer_due_soon_notifies_listeners(schema: str) -> None:
     with store_in(schema) as listener, store_in(schema) as writer:
         listener.wait_for_change(0)  # starts listening (True: it may have missed changes)
         assert listener.wait_for_change(0.05) is False  # nothing happened
-        writer.append("INC-1", 0, chain("INC-1", 1))
+        soon = writer.now() + timedelta(seconds=1)
+        writer.append("INC-1", 0, _opening("INC-1", soon))
         assert listener.wait_for_change(10) is True
         with pytest.raises(ConcurrencyError):  # a refused append commits nothing: no notice
-            writer.append("INC-1", 0, chain("INC-1", 1))
+            writer.append("INC-1", 0, _opening("INC-1", soon))
         assert listener.wait_for_change(0.05) is False
+        # Nothing due soon: a polling worker sees it in time, and NOTIFY (a database-wide
+        # lock at COMMIT) is spared.
+        writer.append("INC-2", 0, chain("INC-2", 2))
+        writer.append("INC-3", 0, _opening("INC-3", writer.now() + timedelta(minutes=5)))
+        assert listener.wait_for_change(0.2) is False
+        assert (
+            writer.append_many([Append("INC-4", 0, _opening("INC-4", writer.now()), "look")]) == []
+        )
+        assert listener.wait_for_change(10) is True
 
 
 def test_now_is_the_database_clock_in_utc(store: PostgresStore) -> None:

@@ -31,7 +31,9 @@ from incidentflow import (
     Store,
 )
 from incidentflow.testing.store_contract import (
+    BatchContract,
     CrashContract,
+    DueIndexContract,
     IncidentIndexContract,
     OpenedSinceContract,
     SharedBackingContract,
@@ -52,6 +54,7 @@ class TestMemoryStore(
     IncidentIndexContract,
     TamperContract,
     SpecArchiveContract,
+    BatchContract,
 ):
     @pytest.fixture
     def make_store(self) -> StoreFactory:
@@ -70,6 +73,8 @@ class TestSQLiteStore(
     TamperContract,
     CrashContract,
     SpecArchiveContract,
+    BatchContract,
+    DueIndexContract,
 ):
     crash_factory = "incidentflow.audit.sqlite:SQLiteStore"
 
@@ -89,7 +94,7 @@ class TestSQLiteStore(
             )
 
 
-class TestLatestStore(StoreContract, TamperContract, SpecArchiveContract):
+class TestLatestStore(StoreContract, TamperContract, SpecArchiveContract, BatchContract):
     keeps_every_incident = False
 
     @pytest.fixture
@@ -154,6 +159,8 @@ class TestPostgresStore(
     TamperContract,
     CrashContract,
     SpecArchiveContract,
+    BatchContract,
+    DueIndexContract,
 ):
     crash_factory = "tests.audit.test_store_contract:open_postgres_for_crash_test"
 

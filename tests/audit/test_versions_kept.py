@@ -14,6 +14,7 @@ import pytest
 
 import incidentflow
 from incidentflow import Engine, SQLiteStore, Store
+from incidentflow.audit import sqlite as sqlite_schema
 from incidentflow.audit.specs import SpecArchive
 from tests.conftest import EXAMPLES, ROOT, CliResult
 from tests.engine.common import T0
@@ -89,7 +90,7 @@ def test_sqlite_keeps_the_versions_and_the_report_compares_them(
     run_incidents(lambda: SQLiteStore(db), tmp_path / "major-incident.yaml")
     assert_report_by_version(cli, str(db))
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (sqlite_schema.SCHEMA_VERSION,)
         texts = [t for (t,) in conn.execute("SELECT text FROM specs ORDER BY position")]
     assert texts == [SPEC, V2_TEXT]
 
@@ -113,7 +114,7 @@ def test_an_sqlite_file_of_an_earlier_release_gets_the_specs_table_when_opened(
     assert [s.digest for s in store.stored_specs()] == [V1.digest]
     store.close()
     with closing(sqlite3.connect(db)) as conn:
-        assert conn.execute("PRAGMA user_version").fetchone() == (2,)
+        assert conn.execute("PRAGMA user_version").fetchone() == (sqlite_schema.SCHEMA_VERSION,)
 
 
 def test_store_copy_keeps_the_versions_too(tmp_path: Path, cli: Callable[..., CliResult]) -> None:
@@ -179,7 +180,7 @@ def test_a_postgres_schema_of_version_1_is_upgraded_to_keep_versions() -> None:
         try:
             with pytest.raises(incidentflow.StoreSchemaError):
                 store.stored_specs()  # an old schema is refused until `store init`
-            assert store.migrate() == SCHEMA_VERSION == 2
+            assert store.migrate() == SCHEMA_VERSION == 3
             engine = Engine(V1, store, clock=lambda: T0)
             engine.open("major-incident", severity="SEV1", actor="svc")
             assert [s.digest for s in store.stored_specs()] == [V1.digest]

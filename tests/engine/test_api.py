@@ -82,6 +82,9 @@ PUBLIC = {
     "SpecArchive",
     "StoredSpec",
     "plan_migration",
+    "Append",
+    "BatchStore",
+    "DueIndexStore",
 }
 
 

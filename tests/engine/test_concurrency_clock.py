@@ -5,12 +5,14 @@ Every refusal is checked to have written nothing (tests.engine.common.writes_not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
 from incidentflow import (
     ActionRequest,
+    Append,
     ConcurrencyError,
     Engine,
     Event,
@@ -62,10 +64,17 @@ class RacingStore(MemoryStore):
         self.before_next_append: list[object] = []
 
     def append(self, incident_id: str, expected_version: int, events: list[Event]) -> None:  # type: ignore[override]
+        self._let_in()
+        super().append(incident_id, expected_version, events)
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        self._let_in()  # tick() writes its group of timers this way
+        return super().append_many(appends)
+
+    def _let_in(self) -> None:
         while self.before_next_append:
             action = self.before_next_append.pop()
             action()  # type: ignore[operator]
-        super().append(incident_id, expected_version, events)
 
 
 def test_a_concurrent_write_makes_the_stale_one_fail_and_write_nothing(

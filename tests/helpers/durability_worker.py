@@ -11,7 +11,8 @@ root. Commands:
 ``tick DB NOW READY GO``
     Call ``engine.tick(NOW)`` once (NOW: ISO 8601); prints JSON ``{"written":
     [[incident_id, seq, kind], ...], "conflicts": n}`` where ``conflicts`` counts the
-    appends the store refused with ConcurrencyError (another process was first).
+    appends the store refused with ConcurrencyError (another process was first), single
+    or in a batch.
 ``ticks DB START STEP COUNT ME READY GO``
     The same race, repeated: tick at START + k x STEP minutes for k = 1..COUNT, in step
     with one other process (ME: 0 or 1; after each tick, touch ``GO.k.ME`` and wait for
@@ -120,7 +121,16 @@ def _race_ticks(
             conflicts += 1
             raise
 
+    append_many = store.append_many
+
+    def counting_append_many(appends: Any) -> list[ConcurrencyError]:
+        nonlocal conflicts
+        refused: list[ConcurrencyError] = append_many(appends)  # tick() writes its timers so
+        conflicts += len(refused)
+        return refused
+
     store.append = counting_append  # type: ignore[method-assign]
+    store.append_many = counting_append_many  # type: ignore[method-assign]
     _barrier(ready, go)
     written = []
     for k, at in enumerate(times):

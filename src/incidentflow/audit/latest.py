@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 
 from incidentflow.audit.events import Event
 from incidentflow.audit.specs import SpecShelf, StoredSpec
-from incidentflow.audit.store import checked_batch
+from incidentflow.audit.store import Append, checked_appends
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
 
@@ -35,15 +35,25 @@ class LatestStore:
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         """Append at ``expected_version``; a new incident id replaces the one held."""
-        batch = checked_batch(incident_id, expected_version, events)
+        refused = self.append_many([Append(incident_id, expected_version, events)])
+        if refused:
+            raise refused[0]
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        """Each append in turn, under one lock; the last new incident is the one held."""
+        checked = checked_appends(appends)
+        refused = []
         with self._lock:
             self._check_open()
-            current = len(self._log) if incident_id == self._id else 0
-            if current != expected_version:
-                raise ConcurrencyError(incident_id, expected_version, current)
-            if incident_id != self._id:
-                self._id, self._log = incident_id, []
-            self._log.extend(batch)
+            for incident_id, expected_version, batch, _ in checked:
+                current = len(self._log) if incident_id == self._id else 0
+                if current != expected_version:
+                    refused.append(ConcurrencyError(incident_id, expected_version, current))
+                    continue
+                if incident_id != self._id:
+                    self._id, self._log = incident_id, []
+                self._log.extend(batch)
+        return refused
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         """The held incident's events after ``after`` (none for any other id)."""

@@ -38,25 +38,32 @@ connection.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from incidentflow.audit.events import Event
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite import COLUMNS, event_row, row_event
-from incidentflow.audit.store import checked_batch
+from incidentflow.audit.store import Append, checked_appends, checked_batch
 from incidentflow.errors import ConcurrencyError, StoreClosed, StoreError, StoreSchemaError
 
 if TYPE_CHECKING:
     import psycopg
     from psycopg_pool import ConnectionPool
 
+    from incidentflow.audit.store import BatchStore, DueClaim, DueIndexStore, IndexedStore
+
 INSTALL_HINT: Final = "PostgresStore needs psycopg 3: pip install 'incidentflow[postgres]'"
 CHANNEL: Final = "incidentflow_events"
-"""The channel every commit notifies (payload: the incident id), for ``LISTEN``."""
-SCHEMA_VERSION: Final = 2
-"""The schema version this release reads and writes (rows of ``incidentflow_schema``)."""
+SCHEMA_VERSION: Final = 3
+"""The schema version this release reads and writes (rows of ``incidentflow_schema``;
+2: the source of every process version, table ``specs``; 3: the due-work index, table
+``due``)."""
+NOTIFY_WITHIN: Final = timedelta(seconds=5)
+"""An append notifies :data:`CHANNEL` only if it plans a timer due within this long (the
+default poll of a worker): anything later, a polling worker sees in time."""
 
 # Each migration brings the schema from the previous version to its own. `{s}` is the
 # quoted PostgreSQL schema. Never edit a released one: add the next.
@@ -96,6 +103,17 @@ CREATE TABLE {s}.specs (
     text     TEXT NOT NULL
 );
 """,
+    # the due-work index (Engine.tick_due, workers' claims)
+    3: """
+CREATE TABLE {s}.due (
+    incident_id TEXT        PRIMARY KEY,
+    process     TEXT        NOT NULL,
+    due_at      TIMESTAMPTZ NOT NULL  -- '-infinity': look at it now
+);
+CREATE INDEX due_by_time ON {s}.due (process, due_at);
+INSERT INTO {s}.due (incident_id, process, due_at)
+    SELECT incident_id, spec_name, '-infinity' FROM {s}.events WHERE seq = 1;
+""",
 }
 _MIGRATE_LOCK: Final = 0x49464C57  # pg_advisory_xact_lock key: one migrate() at a time
 
@@ -128,7 +146,53 @@ class Queries:
             f"RETURNING position) INSERT INTO {s}.incidents (position, incident_id) "
             "SELECT position, %s FROM next"
         )
-        self.notify = f"SELECT pg_notify('{CHANNEL}', %s)"
+        # NOTIFY takes a database-wide lock at COMMIT, serialising every notifying writer:
+        # only an append that plans something due within NOTIFY_WITHIN wakes the workers.
+        self.notify = (
+            f"SELECT pg_notify('{CHANNEL}', %s) WHERE %s::timestamptz < now() + %s::interval"
+        )
+        # The due row is locked first by every writer: two writers of one incident take
+        # turns, and a worker's claim (SKIP LOCKED) passes over an incident being written.
+        # (ON CONFLICT locks the row even where its WHERE spares the update: a row already
+        # marked "look now" is only locked, without writing a new version of it.)
+        self.lock_due = (
+            f"INSERT INTO {s}.due AS d (incident_id, process, due_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at "
+            "WHERE d.due_at <> EXCLUDED.due_at"
+        )
+        self.lock_many = (
+            f"SELECT incident_id FROM {s}.due WHERE incident_id = ANY(%s) "
+            "ORDER BY incident_id FOR UPDATE"
+        )
+        self.add_due = (
+            f"INSERT INTO {s}.due (incident_id, process, due_at) "
+            "SELECT unnest(%s::text[]), unnest(%s::text[]), '-infinity' "
+            "ON CONFLICT (incident_id) DO NOTHING"
+        )
+        self.set_due = (
+            f"INSERT INTO {s}.due (incident_id, process, due_at) VALUES (%s, %s, %s) "
+            "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at"
+        )
+        self.update_due = f"UPDATE {s}.due SET due_at = %s WHERE incident_id = %s"
+        self.drop_due = f"DELETE FROM {s}.due WHERE incident_id = %s"
+        self.versions = (
+            f"SELECT incident_id, max(seq) FROM {s}.events WHERE incident_id = ANY(%s) "
+            "GROUP BY incident_id"
+        )
+        self.claim = (
+            f"SELECT incident_id, now() FROM {s}.due WHERE process = ANY(%s) "
+            "AND due_at <= now() ORDER BY due_at LIMIT %s FOR UPDATE SKIP LOCKED"
+        )
+        # psycopg cannot read '-infinity' into a datetime: "look now" reads as now().
+        self.events_after = (
+            f"SELECT {', '.join('e.' + c.strip() for c in COLUMNS.split(','))} "
+            f"FROM {s}.events e JOIN unnest(%s::text[], %s::int[]) AS a(id, after) "
+            "ON e.incident_id = a.id AND e.seq > a.after ORDER BY e.incident_id, e.seq"
+        )
+        self.next_due = (
+            "SELECT CASE WHEN min(due_at) = '-infinity' THEN now() ELSE min(due_at) END "
+            f"FROM {s}.due WHERE process = ANY(%s)"
+        )
         self.events = (
             f"SELECT {COLUMNS} FROM {s}.events WHERE incident_id = %s AND seq > %s ORDER BY seq"
         )
@@ -263,18 +327,20 @@ class PostgresStore:
         (the transaction rolled back, unless the connection was lost during COMMIT)."""
         self._require_open()
         psycopg, _ = psycopg_modules()
-        rows = [event_row(e) for e in checked_batch(incident_id, expected_version, events)]
+        batch = checked_batch(incident_id, expected_version, events)
+        rows = [event_row(e) for e in batch]
         q = self._sql
         try:
             with self.pool.connection() as conn:
                 self._require_schema(conn)
                 try:
                     with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
+                        cur.execute(q.lock_due, (incident_id, batch[0].spec_name, _LOOK))
                         if expected_version == 0:
                             cur.execute(q.open, (incident_id,))
                         current = conn.execute(q.current, (incident_id,))
                         cur.executemany(q.insert, rows)
-                        cur.execute(q.notify, (incident_id,))
+                        cur.execute(q.notify, (incident_id, soonest_timer(batch), NOTIFY_WITHIN))
                         (found,) = current.fetchone() or (0,)
                         if found != expected_version:  # behind, not ahead: no key clash
                             raise ConcurrencyError(incident_id, expected_version, int(found))
@@ -286,6 +352,61 @@ class PostgresStore:
             raise
         except (psycopg.Error, _pool_errors()) as exc:
             raise StoreError("append", incident_id, exc) from exc
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        """One transaction (one durable commit, two round trips) for every append at its
+        version; the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`).
+
+        The incidents' due rows are locked first (in id order, so two batches cannot
+        deadlock), which makes the version check exact: a stale incident is left out and
+        the others commit. StoreError as for :meth:`append`.
+        """
+        self._require_open()
+        psycopg, _ = psycopg_modules()
+        checked = checked_appends(appends)
+        if not checked:
+            return []
+        try:
+            with self.pool.connection() as conn:
+                self._require_schema(conn)
+                with conn.transaction():
+                    lock_incidents(conn, self._sql, checked)
+                    return write_locked(conn, self._sql, checked)
+        except (psycopg.Error, _pool_errors()) as exc:
+            raise StoreError("append a batch", checked[0].incident_id, exc) from exc
+
+    @contextmanager
+    def claim_due(
+        self, processes: Sequence[str], limit: int, now: datetime | None = None
+    ) -> Iterator[DueClaim]:
+        """Claim up to ``limit`` due incidents with ``SELECT ... FOR UPDATE SKIP LOCKED``
+        against the database's time (``now`` is ignored: one clock for every replica).
+        Other workers skip the claimed incidents; writers of one wait for the claim to
+        end. Everything written through the claim commits with it, or not at all."""
+        self._require_open()
+        psycopg, _ = psycopg_modules()
+        try:
+            with self.pool.connection() as conn:
+                self._require_schema(conn)
+                with conn.transaction():
+                    rows = conn.execute(self._sql.claim, (list(processes), limit)).fetchall()
+                    at = rows[0][1] if rows else conn.execute("SELECT now()").fetchone()[0]
+                    claim = _PostgresClaim(
+                        conn, self._sql, at.astimezone(UTC), [r[0] for r in rows]
+                    )
+                    yield claim
+                    claim.flush()
+        except (psycopg.Error, _pool_errors()) as exc:
+            raise StoreError("claim due incidents", None, exc) from exc
+
+    def next_due(self, processes: Sequence[str]) -> datetime | None:
+        def query(conn: Any) -> datetime | None:
+            found: datetime | None = conn.execute(
+                self._sql.next_due, (list(processes),)
+            ).fetchone()[0]
+            return None if found is None else found.astimezone(UTC)
+
+        return self._checked_read("read the due index", None, query)
 
     # --- reading ---------------------------------------------------------------------
 
@@ -428,6 +549,116 @@ class PostgresStore:
                 self._listener = None
         if self._owns_pool:
             self.pool.close()
+
+
+if TYPE_CHECKING:  # mypy holds PostgresStore to the protocols it is used through
+
+    def _conforms(store: PostgresStore) -> tuple[IndexedStore, BatchStore, DueIndexStore]:
+        return store, store, store
+
+
+_LOOK: Final = "-infinity"  # due_at of an incident a worker should look at now
+
+
+def soonest_timer(events: Sequence[Event]) -> str | None:
+    """The earliest due time (ISO) among the timers ``events`` plan, if any: what decides
+    whether an append wakes the workers."""
+    # "timers" is what opened, transitioned and severity_changed events carry.
+    dues = [d for e in events for d in (e.data.get("timers") or {}).values()]
+    return min(dues, key=datetime.fromisoformat) if dues else None
+
+
+def _due_value(due: datetime | str | None) -> datetime | str | None:
+    return _LOOK if isinstance(due, str) else due
+
+
+def lock_incidents(conn: Any, q: Queries, appends: Sequence[Append]) -> None:
+    """Lock the due rows of ``appends``' incidents (adding those of new incidents), in id
+    order, in ``conn``'s open transaction: their versions cannot change until it ends."""
+    new = sorted((a.incident_id, a.events[0].spec_name) for a in appends if a.expected_version == 0)
+    if new:
+        conn.execute(q.add_due, ([i for i, _ in new], [p for _, p in new]))
+    conn.execute(q.lock_many, (sorted(a.incident_id for a in appends),)).fetchall()
+
+
+def write_locked(conn: Any, q: Queries, appends: Sequence[Append]) -> list[ConcurrencyError]:
+    """Write the ``appends`` whose incident is at its expected version (their due rows
+    locked by this transaction), with their due times; return the refusals."""
+    versions = dict(conn.execute(q.versions, ([a.incident_id for a in appends],)).fetchall())
+    refused = []
+    fresh = []
+    for append in appends:
+        found = int(versions.get(append.incident_id) or 0)
+        if found != append.expected_version:
+            refused.append(ConcurrencyError(append.incident_id, append.expected_version, found))
+        else:
+            fresh.append(append)
+    if not fresh:
+        return refused
+    soonest = min(
+        (t for t in (soonest_timer(a.events) for a in fresh) if t is not None),
+        key=datetime.fromisoformat,
+        default=None,
+    )
+    with conn.pipeline(), conn.cursor() as cur:
+        opened = [(a.incident_id,) for a in fresh if a.expected_version == 0]
+        if opened:
+            cur.executemany(q.open, opened)
+        cur.executemany(q.insert, [event_row(e) for a in fresh for e in a.events])
+        kept = [a for a in fresh if a.due is not None]
+        if kept:
+            cur.executemany(
+                q.set_due,
+                [(a.incident_id, a.events[0].spec_name, _due_value(a.due)) for a in kept],
+            )
+        dropped = [(a.incident_id,) for a in fresh if a.due is None]
+        if dropped:
+            cur.executemany(q.drop_due, dropped)
+        cur.execute(q.notify, (fresh[0].incident_id, soonest, NOTIFY_WITHIN))
+    return refused
+
+
+class _PostgresClaim:
+    """A claim of :meth:`PostgresStore.claim_due`: writes go into its open transaction."""
+
+    def __init__(self, conn: Any, q: Queries, now: datetime, incident_ids: list[str]) -> None:
+        self._conn = conn
+        self._sql = q
+        self.now = now
+        self.incident_ids = incident_ids
+        self._dues: list[tuple[str, datetime | None]] = []
+
+    def events(self, after: Mapping[str, int]) -> dict[str, list[Event]]:
+        found: dict[str, list[Event]] = {iid: [] for iid in after}
+        if after:
+            ids, seqs = list(after), list(after.values())
+            for row in self._conn.execute(self._sql.events_after, (ids, seqs)):
+                found[row[0]].append(row_event(row))
+        return found
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        checked = checked_appends(appends)
+        self.flush()
+        claimed = set(self.incident_ids)
+        if any(a.incident_id not in claimed for a in checked):
+            lock_incidents(self._conn, self._sql, checked)  # not claimed: lock them now
+        return write_locked(self._conn, self._sql, checked) if checked else []
+
+    def set_due(self, incident_id: str, due: datetime | None) -> None:
+        self._dues.append((incident_id, due))  # written together, before the commit
+
+    def flush(self) -> None:
+        """Write the due times set so far (one round trip)."""
+        if not self._dues:
+            return
+        with self._conn.pipeline(), self._conn.cursor() as cur:
+            kept = [(due, iid) for iid, due in self._dues if due is not None]
+            if kept:
+                cur.executemany(self._sql.update_due, kept)
+            dropped = [(iid,) for iid, due in self._dues if due is None]
+            if dropped:
+                cur.executemany(self._sql.drop_due, dropped)
+        self._dues.clear()
 
 
 # The reads, shared with the read-only snapshot (postgres_readonly.py). ``lenient``: data

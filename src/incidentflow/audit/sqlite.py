@@ -17,17 +17,25 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidentflow.audit.events import Event, encode_data
 from incidentflow.audit.specs import StoredSpec
-from incidentflow.audit.store import checked_batch
+from incidentflow.audit.store import Append, checked_appends, checked_batch
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
 if TYPE_CHECKING:
-    from incidentflow.audit.store import IncidentIndex, IndexedStore
+    from incidentflow.audit.store import (
+        BatchStore,
+        DueClaim,
+        DueIndexStore,
+        IncidentIndex,
+        IndexedStore,
+    )
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -55,13 +63,29 @@ CREATE TABLE IF NOT EXISTS specs (
     version      TEXT NOT NULL,
     text         TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS due (
+    incident_id  TEXT PRIMARY KEY,
+    process      TEXT NOT NULL,
+    due_at       REAL NOT NULL  -- Unix seconds, or LOOK_AT (look at it now)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS due_by_time ON due (process, due_at);
 """
+LOOK_AT = -1.0
+"""``due.due_at`` of an incident a worker should look at now (its next due time unknown)."""
+BACKFILL_DUE = (
+    "INSERT OR IGNORE INTO due (incident_id, process, due_at) "
+    f"SELECT incident_id, spec_name, {LOOK_AT} FROM events WHERE seq = 1"
+)
+"""Up to version 3: every incident is looked at once, and leaves the index if nothing is due."""
+DUE_INDEX_SINCE = 3
+"""The schema version that added the due-work index."""
 
 APPLICATION_ID = 0x49464C57
 """``PRAGMA application_id`` of an incidentflow event store ("IFLW")."""
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """``PRAGMA user_version`` of the schema above (2 added the ``specs`` table: the source of
-every process version seen, see :mod:`incidentflow.audit.specs`)."""
+every process version seen, see :mod:`incidentflow.audit.specs`; 3 the due-work index,
+table ``due``)."""
 
 COLUMNS = "incident_id, seq, time, actor, kind, data, spec_name, spec_version, spec_digest, prev_hash, hash"
 """The columns of the events table, in the order rows are written and read (every store's)."""
@@ -69,6 +93,7 @@ TABLE_COLUMNS = {
     "events": frozenset(c.strip() for c in COLUMNS.split(",")),
     "incidents": frozenset({"position", "incident_id"}),
 }
+# (the due table is left out: a file of version 1 lacks it, and it holds no evidence)
 """The columns each table of the schema has (what identifies a store of earlier releases)."""
 
 
@@ -133,13 +158,24 @@ class SQLiteStore:
         self._durable = durable
         self._timeout = timeout
         self._closed = False
-        with self._connect() as conn:
-            conn.executescript(SCHEMA)  # the schema step: creates what a file lacks
+        conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")  # two processes opening an old file take turns
+        try:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
             if conn.execute("PRAGMA application_id").fetchone()[0] == 0:
                 # Files of earlier releases get their identity the first time a store opens them.
                 conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
-            if conn.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            found = conn.execute("PRAGMA user_version").fetchone()[0]
+            if found < SCHEMA_VERSION:
+                if found < DUE_INDEX_SINCE:
+                    conn.execute(BACKFILL_DUE)
                 conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def _connect(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
@@ -157,24 +193,56 @@ class SQLiteStore:
         return conn
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
-        rows = [event_row(e) for e in checked_batch(incident_id, expected_version, events)]
+        batch = checked_batch(incident_id, expected_version, events)
+        with self._transaction() as conn:
+            refused = write_appends(conn, [Append(incident_id, expected_version, batch)])
+            if refused:
+                raise refused[0]
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        """One ``BEGIN IMMEDIATE`` transaction (one fsync) for every append at its version;
+        the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`)."""
+        checked = checked_appends(appends)
+        with self._transaction() as conn:
+            return write_appends(conn, checked)
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (BEGIN IMMEDIATE: this writer alone until COMMIT)."""
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")
         try:
-            (current,) = conn.execute(
-                "SELECT COALESCE(MAX(seq), 0) FROM events WHERE incident_id = ?", (incident_id,)
-            ).fetchone()
-            if current != expected_version:
-                raise ConcurrencyError(incident_id, expected_version, int(current))
-            if expected_version == 0:
-                conn.execute("INSERT INTO incidents (incident_id) VALUES (?)", (incident_id,))
-            conn.executemany(
-                f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-            )
+            yield conn
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def claim_due(
+        self, processes: Sequence[str], limit: int, now: datetime | None = None
+    ) -> Iterator[DueClaim]:
+        """Claim the incidents due at ``now`` (default: this host's clock: one machine, one
+        clock). SQLite has one writer at a time: the claim holds the write lock until the
+        block ends, so other workers wait their turn rather than skip."""
+        at = now if now is not None else datetime.now(UTC)
+        with self._transaction() as conn:
+            marks = ", ".join("?" * len(processes))
+            rows = conn.execute(
+                f"SELECT incident_id FROM due WHERE process IN ({marks}) AND due_at <= ? "
+                "ORDER BY due_at LIMIT ?",
+                (*processes, at.timestamp(), limit),
+            ).fetchall()
+            yield _SQLiteClaim(conn, at, [str(r[0]) for r in rows])
+
+    def next_due(self, processes: Sequence[str]) -> datetime | None:
+        marks = ", ".join("?" * len(processes))
+        (found,) = (
+            self._connect()
+            .execute(f"SELECT min(due_at) FROM due WHERE process IN ({marks})", tuple(processes))
+            .fetchone()
+        )
+        return None if found is None else datetime.fromtimestamp(max(found, 0.0), UTC)
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         return select_events(self._connect(), incident_id, after)
@@ -225,8 +293,93 @@ class SQLiteStore:
 
 if TYPE_CHECKING:  # mypy holds SQLiteStore to the protocols it is used through
 
-    def _conforms(store: SQLiteStore) -> tuple[IndexedStore, IncidentIndex]:
-        return store, store
+    def _conforms(
+        store: SQLiteStore,
+    ) -> tuple[IndexedStore, IncidentIndex, BatchStore, DueIndexStore]:
+        return store, store, store, store
+
+
+class _SQLiteClaim:
+    """A claim of :meth:`SQLiteStore.claim_due`: writes go into its open transaction."""
+
+    def __init__(self, conn: sqlite3.Connection, now: datetime, incident_ids: list[str]) -> None:
+        self._conn = conn
+        self.now = now
+        self.incident_ids = incident_ids
+
+    def events(self, after: Mapping[str, int]) -> dict[str, list[Event]]:
+        return {iid: select_events(self._conn, iid, seq) for iid, seq in after.items()}
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        return write_appends(self._conn, checked_appends(appends))
+
+    def set_due(self, incident_id: str, due: datetime | None) -> None:
+        _set_due(self._conn, incident_id, due)
+
+
+def _due_at(due: datetime | str | None) -> float | None:
+    return LOOK_AT if isinstance(due, str) else None if due is None else due.timestamp()
+
+
+def _set_due(conn: sqlite3.Connection, incident_id: str, due: datetime | None) -> None:
+    if due is None:
+        conn.execute("DELETE FROM due WHERE incident_id = ?", (incident_id,))
+    else:
+        conn.execute(
+            "UPDATE due SET due_at = ? WHERE incident_id = ?", (due.timestamp(), incident_id)
+        )
+
+
+def write_appends(conn: sqlite3.Connection, appends: Sequence[Append]) -> list[ConcurrencyError]:
+    """Write the checked ``appends`` whose incident is at its expected version, and their
+    due-index rows, in ``conn``'s open write transaction; return the refusals."""
+    versions = _versions(conn, [a.incident_id for a in appends])
+    refused: list[ConcurrencyError] = []
+    fresh = []
+    for append in appends:
+        current = versions.get(append.incident_id, 0)
+        if current != append.expected_version:
+            refused.append(ConcurrencyError(append.incident_id, append.expected_version, current))
+        else:
+            fresh.append(append)
+    # A few statements for the whole batch: per-statement overhead, not the rows, is what
+    # a batch of small appends would otherwise pay.
+    opened = [(a.incident_id,) for a in fresh if a.expected_version == 0]
+    if opened:
+        conn.executemany("INSERT INTO incidents (incident_id) VALUES (?)", opened)
+    due = [(a.incident_id, a.events[0].spec_name, _due_at(a.due)) for a in fresh]
+    kept = [row for row in due if row[2] is not None]
+    if kept:
+        conn.executemany(
+            "INSERT OR REPLACE INTO due (incident_id, process, due_at) VALUES (?, ?, ?)", kept
+        )
+    dropped = [(row[0],) for row in due if row[2] is None]
+    if dropped:
+        conn.executemany("DELETE FROM due WHERE incident_id = ?", dropped)
+    rows = [event_row(e) for a in fresh for e in a.events]
+    if rows:
+        conn.executemany(
+            f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
+        )
+    return refused
+
+
+_CHUNK = 500  # ids per query: well under SQLite's limit on parameters
+
+
+def _versions(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> dict[str, int]:
+    """The current version (last seq) of each of ``incident_ids`` that has events."""
+    found: dict[str, int] = {}
+    for start in range(0, len(incident_ids), _CHUNK):
+        chunk = incident_ids[start : start + _CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for incident_id, seq in conn.execute(
+            f"SELECT incident_id, MAX(seq) FROM events WHERE incident_id IN ({marks}) "
+            "GROUP BY incident_id",
+            chunk,
+        ):
+            found[str(incident_id)] = int(seq)
+    return found
 
 
 # The queries, shared with the read-only reader (sqlite_readonly.py).

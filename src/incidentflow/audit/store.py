@@ -27,9 +27,10 @@ unique (incident_id, seq) key; :func:`checked_batch` checks its arguments first.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
 from incidentflow.audit.events import Event
 from incidentflow.audit.specs import SpecShelf, StoredSpec
@@ -138,6 +139,76 @@ def checked_batch(
     return batch
 
 
+class Append(NamedTuple):
+    """One incident's part of a batched append (:meth:`BatchStore.append_many`): ``events``
+    continue ``incident_id`` at ``expected_version``, as for :meth:`Store.append`.
+
+    ``due``, for a store with a due-work index (:class:`DueIndexStore`): when a worker next
+    has something to do for the incident (None: nothing, ever), as the engine computed it
+    from the incident's state after these events. Left :data:`LOOK`, the store marks the
+    incident "look at it now": a worker reads it and records the real time. The index may
+    thus be early, never late.
+    """
+
+    incident_id: str
+    expected_version: int
+    events: Sequence[Event]
+    due: datetime | str | None = "look"
+
+
+LOOK = "look"
+"""``Append.due`` when the writer does not know the incident's next due time."""
+
+
+@runtime_checkable
+class BatchStore(Store, Protocol):
+    """A store that appends to many incidents in one durable transaction (group commit).
+
+    Optional: :func:`append_many` falls back to one :meth:`Store.append` per incident.
+    """
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        """Commit, in one transaction, every append whose incident is at its expected
+        version; return a ConcurrencyError for each one that is not (in the order given),
+        having written nothing of it. A stale incident fails alone: the others are kept.
+
+        Arguments are checked first (:func:`checked_appends`): a batch that does not
+        continue its incident, or names an incident twice, raises ValueError and nothing
+        at all is written.
+        """
+        ...
+
+
+def checked_appends(appends: Sequence[Append]) -> list[Append]:
+    """``appends`` with each batch checked (:func:`checked_batch`, events as tuples), or
+    ValueError: a batch that does not continue its incident, or an incident named twice
+    (its second part could only be refused)."""
+    checked = []
+    seen: set[str] = set()
+    for item in appends:
+        incident_id, expected_version, events, due = item
+        if incident_id in seen:
+            raise ValueError(f"append_many: incident {incident_id!r} is named twice")
+        seen.add(incident_id)
+        batch = checked_batch(incident_id, expected_version, events)
+        checked.append(Append(incident_id, expected_version, batch, due))
+    return checked
+
+
+def append_many(store: Store, appends: Sequence[Append]) -> list[ConcurrencyError]:
+    """``store.append_many(appends)`` if the store has it; else one :meth:`Store.append`
+    per incident (each atomic, not the batch), with the same result: the refusals."""
+    if isinstance(store, BatchStore):
+        return store.append_many(appends)
+    refused = []
+    for incident_id, expected_version, events, _ in checked_appends(appends):
+        try:
+            store.append(incident_id, expected_version, events)
+        except ConcurrencyError as error:
+            refused.append(error)
+    return refused
+
+
 class MemoryStore:
     """Events in process memory: for tests, drills and hosts that do not persist."""
 
@@ -159,6 +230,22 @@ class MemoryStore:
                 self._events[incident_id] = log
                 self._opened.append(incident_id)
             log.extend(batch)  # under the lock, after the check, from a tuple: all or nothing
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        checked = checked_appends(appends)
+        refused = []
+        with self._lock:
+            self._check_open()
+            for incident_id, expected_version, batch, _ in checked:
+                log = self._events.get(incident_id, [])
+                if len(log) != expected_version:
+                    refused.append(ConcurrencyError(incident_id, expected_version, len(log)))
+                    continue
+                if expected_version == 0:
+                    self._events[incident_id] = log
+                    self._opened.append(incident_id)
+                log.extend(batch)
+        return refused
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         with self._lock:
@@ -209,8 +296,8 @@ class MemoryStore:
 
 if TYPE_CHECKING:  # mypy holds MemoryStore to the protocols it is used through
 
-    def _conforms(store: MemoryStore) -> tuple[IndexedStore, IncidentIndex]:
-        return store, store
+    def _conforms(store: MemoryStore) -> tuple[IndexedStore, IncidentIndex, BatchStore]:
+        return store, store, store
 
 
 # --- Optional capabilities the worker uses (see incidentflow.engine.worker) -------------
@@ -242,4 +329,63 @@ class NotifyingStore(Protocol):
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True if something was appended meanwhile (by
         any writer), False on time-out. May return True spuriously."""
+        ...
+
+
+# --- The due-work index (see docs/workers.md) ----------------------------------------
+
+
+class DueClaim(Protocol):
+    """Incidents a worker claimed, with their transaction still open (see
+    :meth:`DueIndexStore.claim_due`). Writes through the claim commit with it."""
+
+    @property
+    def now(self) -> datetime:
+        """The time the claim was made against: the database's, for a shared store."""
+        ...
+
+    @property
+    def incident_ids(self) -> list[str]:
+        """The incidents claimed, soonest due first."""
+        ...
+
+    def events(self, after: Mapping[str, int]) -> dict[str, list[Event]]:
+        """For each incident id in ``after``, its events with ``seq`` greater than the
+        number given, in order (one read for them all, in the claim's transaction)."""
+        ...
+
+    def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        """As :meth:`BatchStore.append_many`, in the claim's transaction; each ``due`` is
+        written to the index."""
+        ...
+
+    def set_due(self, incident_id: str, due: datetime | None) -> None:
+        """Record when a worker next has something to do for a claimed incident (None:
+        nothing: it leaves the index)."""
+        ...
+
+
+@runtime_checkable
+class DueIndexStore(BatchStore, Protocol):
+    """A store that keeps, beside the events, when each incident next needs a worker.
+
+    Optional. Every append updates the index in the same transaction as the events, so
+    a crash leaves both or neither. A plain :meth:`Store.append` (which does not know
+    the incident's next due time) marks the incident "look now"; a worker claims it,
+    reads it, and records the real time: the index is never late. Workers then read
+    only the incidents that are due, however many are open, and claim them so that
+    two workers never work on the same incident at once.
+    """
+
+    def claim_due(
+        self, processes: Sequence[str], limit: int, now: datetime | None = None
+    ) -> AbstractContextManager[DueClaim]:
+        """Claim up to ``limit`` incidents of ``processes`` due at ``now`` (a shared store
+        uses the database's time and ignores it), skipping incidents another worker holds.
+        The claim commits when the block ends, and rolls back, writing nothing, if it
+        raises: what a worker decides for an incident is committed with its claim."""
+        ...
+
+    def next_due(self, processes: Sequence[str]) -> datetime | None:
+        """The soonest due time in the index among ``processes``' incidents (None: none)."""
         ...

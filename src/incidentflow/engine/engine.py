@@ -19,8 +19,9 @@ from __future__ import annotations
 import functools
 import random
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from operator import itemgetter
 from typing import Any, Concatenate, ParamSpec, TypeVar
@@ -29,14 +30,18 @@ from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import Event, seal
 from incidentflow.audit.store import (
     ClockedStore,
+    DueClaim,
+    DueIndexStore,
     MemoryStore,
     Store,
+    append_many,
     require_store,
 )
 from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
 from incidentflow.engine import alerts, authz, inputs, leases, retries
 from incidentflow.engine.deadlines import Deadline, running_deadlines
+from incidentflow.engine.group_commit import Committed, GroupCommit, Write, next_due
 from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts import them here
 from incidentflow.engine.inputs import TIMER as TIMER
 from incidentflow.engine.leases import DEFAULT_LEASE
@@ -96,6 +101,15 @@ class ActionRequest:
 
 
 ActionHandler = Callable[[ActionRequest], object]
+
+
+@dataclass(slots=True)
+class BatchResult:
+    """What :meth:`Engine.batch` wrote, filled in when its block ends: the events written,
+    and a ConcurrencyError for each incident refused (none of its calls were written)."""
+
+    events: list[Event] = field(default_factory=list)
+    refused: list[ConcurrencyError] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +193,7 @@ class Engine:
         # leases on the actions this engine starts (a Worker sets its own terms)
         self._lease = leases.LeaseTerms()
         self._store_clock = self.store.now if isinstance(self.store, ClockedStore) else None
+        self._group: GroupCommit | None = None  # appends kept for one commit (group_commit.py)
         for name, handler in (handlers or {}).items():
             self.register_action(name, handler)
         if require_handlers:
@@ -668,27 +683,196 @@ class Engine:
         :class:`~incidentflow.Worker` does): visit the incidents in a random order, and
         read an incident again just before firing its timer, so that workers sharing a
         store mostly work on different incidents instead of racing for the same ones.
+
+        Group commit: the timers of every incident are fired in one batched append (one
+        durable commit, see :mod:`incidentflow.engine.group_commit`); the actions they
+        plan run once it has committed.
         """
         now = inputs.when(now, "tick", "now") if now is not None else self._now()
         written: list[Event] = []
         states = self._watched_states(now)
         if spread:
             random.shuffle(states)
-        for state in states:
-            if self._problems.holds(state.id, state.version, now):
-                continue
-            try:
-                self._tick_incident(state, now, written, refresh=spread)
-            except Exception as error:  # one incident must never stop the others' timers
-                self._problems.failed(state.id, state.version, error, now)
-            else:
-                self._problems.cleared(state.id)
+        write = functools.partial(append_many, self.store)
+        fired, _ = self._fire_timers_of(states, now, write, written, refresh=spread)
+        self._run_due_actions(states, now, written, fired)
         return TickResult(written, self._problems.problems())
 
-    def _tick_incident(
-        self, state: IncidentState, now: datetime, written: list[Event], *, refresh: bool = False
-    ) -> None:
-        """Fire the incident's due timers, then start its due actions (adds to ``written``).
+    @_serialised
+    def tick_due(self, *, limit: int = 100) -> TickResult:
+        """One worker round on a store with a due-work index (a
+        :class:`~incidentflow.DueIndexStore`): claim up to ``limit`` due incidents of this
+        engine's processes, fire their due timers in the claim's transaction, record each
+        one's next due time, commit, then start their due actions.
+
+        The claim is the store's (``SELECT ... FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+        against the database's time): workers sharing the store work on different
+        incidents, and a timer's effect commits with its claim, exactly once. The time is
+        the database's (SQLite: the engine's clock). Raises TypeError for a store
+        without the index (use :meth:`tick`), and StoreError when the claim fails.
+        """
+        store = self.store
+        if not isinstance(store, DueIndexStore):
+            raise TypeError(f"a {type(store).__name__} has no due-work index: call tick()")
+        written: list[Event] = []
+        with (
+            _StoreCall("claim due incidents", None),
+            store.claim_due(list(self._processes), limit, self._now()) as claim,
+        ):
+            now = inputs.when(claim.now, "store", "the store's time")
+            states = []
+            newer = self._read_claimed(claim, now)
+            for incident_id in claim.incident_ids:
+                state = self._claimed_state(incident_id, newer, now)
+                if state is None:
+                    unread = self._problems.get(incident_id)  # looked at again after a wait
+                    claim.set_due(incident_id, unread.retry_at if unread else None)
+                    continue
+                problem = self._problems.get(incident_id)
+                if problem is not None and self._problems.holds(incident_id, state.version, now):
+                    claim.set_due(incident_id, problem.retry_at)  # not before then
+                    continue
+                states.append(state)
+            fired, refused = self._fire_timers_of(
+                states, now, claim.append_many, written, claimed=True
+            )
+            for state in states:
+                if state.id not in fired and state.id not in refused:
+                    claim.set_due(state.id, self._due_or_retry(state, now))
+        self._run_due_actions(states, now, written, fired)
+        return TickResult(written, self._problems.problems())
+
+    def _read_claimed(self, claim: DueClaim, now: datetime) -> dict[str, list[Event]]:
+        """The claimed incidents' events this engine has not read yet: one read."""
+        after = {}
+        for incident_id in claim.incident_ids:
+            cached = self._cache.get(incident_id)
+            after[incident_id] = cached.version if cached is not None else 0
+        return claim.events(after)
+
+    def _claimed_state(
+        self, incident_id: str, newer: Mapping[str, list[Event]], now: datetime
+    ) -> IncidentState | None:
+        """A claimed incident's state, if this engine runs it and it reads (else None)."""
+        state = self._cache.get(incident_id) or IncidentState(incident_id)
+        try:
+            for event in newer.get(incident_id, ()):
+                state.apply(event)
+        except Exception as error:  # looked at again after a wait (see problems())
+            self._cache.pop(incident_id, None)  # a half-applied event must not stay cached
+            self._problems.failed(incident_id, None, error, now)
+            return None
+        if state.version == 0 or state.process not in self._processes:
+            return None
+        self._cache[incident_id] = state
+        return state
+
+    def _due_or_retry(self, state: IncidentState, now: datetime) -> datetime | None:
+        """The incident's next due time for the index: its own, or sooner when the engine
+        skips it for now (a problem to look at again)."""
+        due = next_due(state, now)
+        problem = self._problems.get(state.id)
+        if problem is not None:
+            return problem.retry_at if due is None else min(due, problem.retry_at)
+        return due
+
+    @contextmanager
+    def batch(self) -> Iterator[BatchResult]:
+        """Group the calls made in the block into one durable commit (group commit).
+
+        Each call decides as usual (a refusal raises at once and writes nothing) and
+        returns the incident as it will be; their events are written together when the
+        block ends, in one transaction, each incident checked against the version the
+        calls were based on. An incident another writer changed meanwhile is refused
+        **alone**: none of the block's calls on it are written, the yielded
+        :class:`BatchResult` lists it in ``refused`` (a ConcurrencyError each: read it
+        again and retry those calls), and every other incident is committed. If the block
+        raises, nothing is written. Actions run once the batch committed. The engine is
+        this thread's for the whole block (other threads' calls wait).
+        """
+        result = BatchResult()
+        with self._turns:
+            if self._group is not None:
+                raise InvalidOperation(None, "batch", "a batch is already open")
+            group = self._group = GroupCommit()
+            committed: Committed | None = None
+            try:
+                yield result
+                write = functools.partial(append_many, self.store)
+                committed = self._commit_group(group, write, self._now())
+            finally:
+                self._group = None
+                for incident_id in group.stale_states(committed):
+                    self._cache.pop(incident_id, None)
+            result.events.extend(committed.events)
+            result.refused.extend(committed.refused)
+            for run in group.runs_after(committed):
+                run()
+
+    def _commit_group(self, group: GroupCommit, write: Write, now: datetime) -> Committed:
+        with _StoreCall("append a batch", None):
+            return group.commit(write, due=lambda state: self._due_or_retry(state, now))
+
+    def _fire_timers_of(
+        self,
+        states: list[IncidentState],
+        now: datetime,
+        write: Write,
+        written: list[Event],
+        *,
+        refresh: bool = False,
+        claimed: bool = False,
+    ) -> tuple[set[str], set[str]]:
+        """Fire the due timers of ``states`` in one group commit through ``write``, adding
+        the events written to ``written``. Returns the ids of the incidents written, and
+        of those refused at last. A refused incident (another writer was first) is read
+        again and looked at once or twice more, in a group of its own. A commit that fails
+        marks every incident of the group as a problem, or, for a worker's claim
+        (``claimed``), is raised (the claim rolls back)."""
+        fired: set[str] = set()
+        refused: set[str] = set()
+        for _ in range(3):
+            group = self._group = GroupCommit()
+            committed: Committed | None = None
+            try:
+                for state in states:
+                    if self._problems.holds(state.id, state.version, now):
+                        continue
+                    try:
+                        self._fire_incident_timers(state, now, refresh=refresh)
+                    except Exception as error:  # one incident must never stop the others
+                        self._problems.failed(state.id, state.version, error, now)
+                committed = self._commit_group(group, write, now)
+            except Exception as error:
+                if claimed:
+                    raise
+                for state in states:
+                    if state.id in group:
+                        self._problems.failed(state.id, state.version, error, now)
+                return fired, refused
+            finally:
+                self._group = None
+                for incident_id in group.stale_states(committed):
+                    self._cache.pop(incident_id, None)
+            written += committed.events
+            fired.update(committed.incident_ids)
+            refused = {error.incident_id for error in committed.refused}
+            states = []
+            for refusal in committed.refused:
+                try:
+                    state = self._load(refusal.incident_id)  # catch up on the other writer
+                except Exception as error:
+                    self._problems.failed(refusal.incident_id, None, error, now)
+                    continue
+                if state.version != refusal.expected:  # news: look again; else next tick
+                    states.append(state)
+            if not states:
+                break
+            refresh = False
+        return fired, refused
+
+    def _fire_incident_timers(self, state: IncidentState, now: datetime, *, refresh: bool) -> None:
+        """Fire the incident's due timers, one after another (in the open group).
         ``refresh``: read the incident again before firing (another process may have)."""
         if not state.closed:
             self._process_for(state, "tick")
@@ -700,13 +884,38 @@ class Engine:
                 continue
             if not due:
                 break
-            version = state.version
+            self._fire_timer(state, due[0][1], now)
+
+    def _run_due_actions(
+        self, states: list[IncidentState], now: datetime, written: list[Event], fired: set[str]
+    ) -> None:
+        """Start the actions the fired timers planned and those due again, after the
+        timers' commit (outbox order). An incident that fails is skipped for a while."""
+        for state in states:
+            current = self._cache.get(state.id)
             try:
-                written += self._fire_timer(state, due[0][1], now)
-            except ConcurrencyError:
-                if state.version == version:
-                    break  # nothing newer to catch up on: leave it to the next tick
-                continue  # another process acted first; the state caught up: look again
+                if current is None:  # refused, or dropped: read it again
+                    current = self._load(state.id)
+            except UnknownIncident:
+                continue
+            except Exception as error:
+                self._problems.failed(state.id, None, error, now)
+                continue
+            if self._problems.holds(current.id, current.version, now):
+                continue
+            try:
+                self._tick_actions(current, now, written, fired=current.id in fired)
+            except Exception as error:  # one incident must never stop the others' actions
+                self._problems.failed(current.id, current.version, error, now)
+            else:
+                self._problems.cleared(current.id)
+
+    def _tick_actions(
+        self, state: IncidentState, now: datetime, written: list[Event], *, fired: bool
+    ) -> None:
+        """Start the incident's actions: those planned, if its timers just ``fired`` (the
+        others are the planning call's for a while, see retries.py), then those due."""
+        if fired:
             self._run_actions(state, now=now, into=written)
         eager = state.id in self._unrun
 
@@ -784,6 +993,8 @@ class Engine:
         return at
 
     def _load(self, incident_id: str) -> IncidentState:
+        if self._group is not None and incident_id in self._group:
+            return self._group.state(incident_id)  # ahead of the store until the commit
         state = self._cache.get(incident_id)
         if state is None:
             state = IncidentState(incident_id)
@@ -919,6 +1130,9 @@ class Engine:
             event = seal(state.id, seq, time, actor, kind, data, spec, prev)
             events.append(event)
             prev = event.hash
+        if self._group is not None:  # group commit: written with the group's other changes
+            self._cache[state.id] = state
+            return self._group.add(state, events)
         try:
             try:  # (not _StoreCall: this runs on every change, and try costs nothing)
                 self.store.append(state.id, state.version, events)
@@ -1088,6 +1302,10 @@ class Engine:
     ) -> None:
         """Run the actions a committed change planned. The change stands whatever happens
         here: what the store would not record is left to the next :meth:`tick`."""
+        if self._group is not None:  # not committed yet: once it is
+            group = self._group
+            group.then(state.id, lambda: self._run_actions_after_commit(state, now, runnable))
+            return
         try:
             self._run_actions(state, runnable, now=now)
         except Exception as error:  # bookkeeping failed; the caller's change is committed
@@ -1277,9 +1495,14 @@ class Engine:
         return now if now is not None else self._now()
 
     @_serialised
-    def _set_lease_terms(self, terms: leases.LeaseTerms) -> None:
-        """How this engine holds the actions it starts from now on (a Worker's terms)."""
+    def set_lease_terms(self, terms: leases.LeaseTerms) -> None:
+        """How this engine holds the actions it starts from now on: for how long, recorded
+        under which holder (what a :class:`~incidentflow.Worker` sets)."""
         self._lease = terms
+
+    def now(self) -> datetime:
+        """The engine's clock's time (checked: an aware datetime)."""
+        return self._now()
 
     def _record(
         self,

@@ -14,9 +14,14 @@ the worker (see docs/workers.md for the argument):
   (:mod:`incidentflow.engine.leases`): delivery is **at least once**, and handlers make
   it effectively once by keying side effects on ``ActionRequest.idempotency_key``.
 
-Each round is one :meth:`Engine.tick` at the store's time when the store has a clock
-(:class:`~incidentflow.audit.store.ClockedStore`: every replica then compares
-deadlines against the database's time, however their own clocks drift), else at the
+On a store with a due-work index (:class:`~incidentflow.DueIndexStore`: SQLite and
+PostgreSQL) each round is one :meth:`Engine.tick_due`: the worker claims up to
+``batch`` due incidents (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, against the
+database's time), fires their timers in the claim's transaction (one commit for the
+lot), and records each one's next due time; workers sharing the store work on
+different incidents, and a round reads only incidents that are due, however many are
+open. On other stores a round is one :meth:`Engine.tick` at the store's time when the
+store has a clock (:class:`~incidentflow.audit.store.ClockedStore`), else at the
 engine's clock (simulated clocks work as they do for ``tick()``). Between rounds the
 worker sleeps until the next deadline or ``poll`` seconds, whichever is sooner; a store
 that can notify (:class:`~incidentflow.audit.store.NotifyingStore`) wakes it early.
@@ -30,7 +35,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from incidentflow.audit.store import ClockedStore, NotifyingStore
+from incidentflow.audit.store import ClockedStore, DueIndexStore, NotifyingStore
 from incidentflow.engine import inputs
 from incidentflow.engine.leases import DEFAULT_LEASE, LONGEST_RUN, LeaseTerms
 from incidentflow.engine.problems import LOGGER, TickResult
@@ -49,6 +54,8 @@ FIRST_BACKOFF = 0.5
 """Seconds a worker waits after a round failed (the store is down); doubled each time."""
 LONGEST_BACKOFF = 30.0
 """The longest wait between two attempts on a failing store."""
+DEFAULT_BATCH = 100
+"""How many due incidents a worker claims per round (one commit for their timers)."""
 GIVE_UP_AFTER = timedelta(minutes=10)
 """How long rounds may fail in a row before :meth:`Worker.run` gives up and raises."""
 _SLICE = 0.25  # seconds: how often a sleeping worker looks at a stop function
@@ -75,7 +82,8 @@ class Worker:
     every action ``engine`` starts from now on. ``poll``: the longest sleep between
     rounds. ``worker_id``: recorded as the holder of the actions it starts (default
     ``host:pid``). ``give_up_after``: how long rounds may fail in a row (a store that is
-    down) before :meth:`run` raises the last error.
+    down) before :meth:`run` raises the last error. ``batch``: how many due incidents a
+    round claims, on a store with a due-work index.
     """
 
     def __init__(
@@ -86,6 +94,7 @@ class Worker:
         poll: float | timedelta = DEFAULT_POLL,
         worker_id: str | None = None,
         give_up_after: float | timedelta = GIVE_UP_AFTER,
+        batch: int = DEFAULT_BATCH,
     ) -> None:
         self.engine = engine
         self.lease = timedelta(seconds=_seconds(lease, "lease"))
@@ -93,10 +102,14 @@ class Worker:
         self.give_up_after = _seconds(give_up_after, "give_up_after")
         if worker_id is not None:
             inputs.label(worker_id, "Worker", "worker_id")
+        if isinstance(batch, bool) or not isinstance(batch, int) or batch < 1:
+            raise InvalidArgument(None, "Worker", "batch", f"must be a positive int, not {batch!r}")
+        self.batch = batch
         terms = LeaseTerms(self.lease, worker_id or "", max(LONGEST_RUN, self.lease))
         self.worker_id = terms.who
-        engine._set_lease_terms(terms)
+        engine.set_lease_terms(terms)
         store = engine.store
+        self._due_index = store if isinstance(store, DueIndexStore) else None
         self._clock = store.now if isinstance(store, ClockedStore) else None
         self._wait = store.wait_for_change if isinstance(store, NotifyingStore) else None
 
@@ -105,12 +118,15 @@ class Worker:
         the engine's."""
         if self._clock is not None:
             return inputs.when(self._clock(), "store", "the store's time")
-        return self.engine._now()
+        return self.engine.now()
 
     def run_once(self) -> TickResult:
-        """One round: fire every due timer and start every due action, at :meth:`now`.
-        Returns what :meth:`Engine.tick` returns: the events written, and the incidents
-        skipped (``problems``). A store error is raised (:meth:`run` backs off)."""
+        """One round: fire due timers and start due actions, at :meth:`now` (on a store
+        with a due-work index: those of up to ``batch`` claimed incidents). Returns what
+        :meth:`Engine.tick` returns: the events written, and the incidents skipped
+        (``problems``). A store error is raised (:meth:`run` backs off)."""
+        if self._due_index is not None:
+            return self.engine.tick_due(limit=self.batch)
         return self.engine.tick(self.now(), spread=True)
 
     def run(self, stop: Stop) -> None:
@@ -155,7 +171,10 @@ class Worker:
 
     def _until_next(self) -> float:
         """Seconds until the engine next has something to do, at most ``poll``."""
-        deadline = self.engine.next_deadline()
+        if self._due_index is not None:
+            deadline = self._due_index.next_due(list(self.engine.processes))
+        else:
+            deadline = self.engine.next_deadline()
         if deadline is None:
             return self.poll
         return min(self.poll, max(0.0, (deadline - self.now()).total_seconds()))

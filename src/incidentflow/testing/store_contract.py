@@ -28,8 +28,11 @@ time it is called (a new file, a new schema, ...). The mixins:
   stored event behind the store's back, to show that verification reads what is stored;
 - :class:`CrashContract`: a process killed with SIGKILL in the middle of appends leaves
   whole batches only; set ``crash_factory`` (see the class);
-- :class:`SpecArchiveContract`: the store is a :class:`~incidentflow.SpecArchive` (it
-  keeps the source of every process version it has seen).
+from incidentflow.audit.specs import SpecArchive, StoredSpec, digest_of
+- :class:`BatchContract`: the store is a :class:`~incidentflow.BatchStore` (group commit:
+  ``append_many``);
+- :class:`DueIndexContract`: it is a :class:`~incidentflow.DueIndexStore` (workers claim
+  due incidents from it).
 
 A test checks that the mixins match the protocols the store implements, so that no
 capability goes untested. Each test is written against :class:`Model`, the trivially
@@ -66,15 +69,26 @@ except ImportError as _error:  # pragma: no cover - exercised by a test with pyt
         "pip install incidentflow[test]"
     ) from _error
 
+from datetime import UTC, datetime
+
 from incidentflow.audit import crash_writer
 from incidentflow.audit.events import GENESIS, Event, encode_data, event_bytes, seal
 from incidentflow.audit.specs import SpecArchive, StoredSpec, digest_of
-from incidentflow.audit.store import IncidentIndex, IndexedStore, Store
+from incidentflow.audit.store import (
+    Append,
+    BatchStore,
+    DueIndexStore,
+    IncidentIndex,
+    IndexedStore,
+    Store,
+)
 from incidentflow.audit.verify import check_store, verify_store
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
 __all__ = [
+    "BatchContract",
     "CrashContract",
+    "DueIndexContract",
     "IncidentIndexContract",
     "Model",
     "OpenedSinceContract",
@@ -243,6 +257,10 @@ class _Contract:
     rounds: ClassVar[int] = 12
     """Versions they race for."""
 
+    def model(self) -> Model:
+        """An empty model of this store."""
+        return Model(keeps_every_incident=self.keeps_every_incident)
+
 
 class StoreContract(_Contract):
     """The tests every :class:`~incidentflow.Store` must pass.
@@ -278,10 +296,6 @@ class StoreContract(_Contract):
         """A new, empty store."""
         return new_store()
 
-    def model(self) -> Model:
-        """An empty model of this store."""
-        return Model(keeps_every_incident=self.keeps_every_incident)
-
     # --- the interface
 
     def test_is_a_store_with_the_capabilities_its_tests_declare(self, store: Store) -> None:
@@ -290,6 +304,8 @@ class StoreContract(_Contract):
             (IndexedStore, OpenedSinceContract),
             (IncidentIndex, IncidentIndexContract),
             (SpecArchive, SpecArchiveContract),
+            (BatchStore, BatchContract),
+            (DueIndexStore, DueIndexContract),
         ):
             has, tested = isinstance(store, protocol), isinstance(self, mixin)
             assert has == tested, (
@@ -746,12 +762,211 @@ class CrashContract(_Contract):
             assert [e.seq for e in log] == list(range(1, len(log) + 1))
             assert len(log) % self.crash_batch == 0, "a batch was half-written"
             assert len(log) >= max(reported), "a batch reported committed was lost"
-            assert store.incident_ids() == [crash_writer.INCIDENT]
+            if isinstance(store, BatchStore):
+                # one append_many per batch: both incidents, and the due index, or neither
+                assert [e.seq for e in store.events(crash_writer.COMPANION)] == [
+                    e.seq for e in log
+                ], "a batch of two incidents was half-written"
+                assert store.incident_ids() == [crash_writer.INCIDENT, crash_writer.COMPANION]
+                if isinstance(store, DueIndexStore):
+                    due = store.next_due([crash_writer.SPEC[0]])
+                    assert due == crash_writer.due_of(len(log)), "the due index is out of step"
+            else:
+                assert store.incident_ids() == [crash_writer.INCIDENT]
             report = verify_store(store)
             assert report.ok, report.problems
             store.append(crash_writer.INCIDENT, len(log), continue_log(log, crash_writer.INCIDENT))
         finally:
             store.close()
+
+
+class BatchContract(_Contract):
+    """For a :class:`~incidentflow.BatchStore`: ``append_many`` commits every incident at
+    its version in one transaction, and a stale incident fails alone."""
+
+    def test_a_batch_writes_every_incident_at_its_version(self, store: BatchStore) -> None:
+        model = self.model()
+        model.write(store, "inc-1", 2)
+        batch = [
+            Append("inc-1", 2, continue_log(model.log("inc-1"), "inc-1", 2)),
+            Append("inc-2", 0, continue_log([], "inc-2", 1)),
+        ]
+        assert store.append_many(batch) == []
+        for incident_id, version, events, _ in batch:
+            model.append(incident_id, version, events)
+        assert_matches(store, model)
+        assert store.append_many([]) == []
+
+    def test_a_stale_incident_fails_alone_and_the_others_are_kept(self, store: BatchStore) -> None:
+        model = self.model()
+        model.write(store, "inc-1", 2)
+        stale = continue_log(model.log("inc-1")[:1], "inc-1", tag="stale:")  # based on v1
+        model.write(store, "inc-2", 1)
+        batch = [
+            Append("inc-1", 1, stale),
+            Append("inc-3", 0, continue_log([], "inc-3")),
+            Append("inc-2", 1, continue_log(model.log("inc-2"), "inc-2")),
+            Append("inc-4", 0, continue_log([], "inc-4")),
+        ]
+        expected = []
+        for incident_id, version, events, _ in batch:  # what the model keeps and refuses
+            try:
+                model.append(incident_id, version, events)
+            except ConcurrencyError as error:
+                expected.append((error.incident_id, error.expected, error.actual))
+        refused = store.append_many(batch)
+        assert [(e.incident_id, e.expected, e.actual) for e in refused] == expected
+        assert ("inc-1", 1, model.version("inc-1")) in expected
+        assert_matches(store, model)
+        again = [Append("inc-4", 0, continue_log([], "inc-4", tag="again:"))]  # a second opening
+        assert [(e.incident_id, e.expected, e.actual) for e in store.append_many(again)] == [
+            ("inc-4", 0, 1)
+        ]
+        assert_matches(store, model)
+
+    @pytest.mark.parametrize("mistake", ["not a continuation", "an incident named twice"])
+    def test_a_malformed_batch_writes_nothing(self, store: BatchStore, mistake: str) -> None:
+        model = self.model()
+        model.write(store, "inc-1", 2)
+        good = Append("inc-2", 0, continue_log([], "inc-2"))
+        if mistake == "not a continuation":
+            bad = Append("inc-1", 1, continue_log(model.log("inc-1"), "inc-1"))
+        else:
+            bad = Append("inc-2", 0, continue_log([], "inc-2", tag="again:"))
+        with pytest.raises(ValueError, match=r"inc-1|twice"):
+            store.append_many([good, bad])
+        assert_matches(store, model, ["inc-2"])
+
+    def test_threads_racing_with_batches_have_one_winner_per_incident(
+        self, store: BatchStore
+    ) -> None:
+        ids = ["inc-1", "inc-2", "inc-3"] if self.keeps_every_incident else ["inc-1"]
+        model = self.model()
+        for incident_id in ids:
+            model.write(store, incident_id)
+        barrier = threading.Barrier(self.threads, timeout=60)
+
+        def race(k: int) -> list[str]:
+            logs = {i: store.events(i) for i in ids}
+            barrier.wait()
+            batch = [
+                Append(i, len(log), continue_log(log, i, tag=f"{k}:")) for i, log in logs.items()
+            ]
+            refused = {e.incident_id for e in store.append_many(batch)}
+            return [i for i in ids if i not in refused]
+
+        with ThreadPoolExecutor(max_workers=self.threads) as pool:
+            won = [
+                i for f in [pool.submit(race, k) for k in range(self.threads)] for i in f.result()
+            ]
+        assert sorted(won) == ids, "each incident's version has exactly one winner"
+        for incident_id in ids:
+            assert [e.seq for e in store.events(incident_id)] == [1, 2]
+        assert verify_store(store).ok
+
+
+_PAST = datetime(2000, 1, 1, tzinfo=UTC)
+_FUTURE = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+class DueIndexContract(_Contract):
+    """For a :class:`~incidentflow.DueIndexStore`: the index follows every append in its
+    transaction, claims see only due incidents of the processes asked for, claimed
+    incidents are not claimed again until the claim ends, and a claim that raises
+    writes nothing."""
+
+    process: ClassVar[str] = SPEC[0]
+
+    def claimed(self, store: DueIndexStore, limit: int = 100) -> list[str]:
+        """The ids a claim now gets (the claim changes nothing)."""
+        with store.claim_due([self.process], limit, _PAST.replace(year=2050)) as claim:
+            return sorted(claim.incident_ids)
+
+    def test_a_plain_append_marks_the_incident_to_look_at_now(self, store: DueIndexStore) -> None:
+        assert self.claimed(store) == []
+        assert store.next_due([self.process]) is None
+        Model().write(store, "inc-1")
+        assert self.claimed(store) == ["inc-1"]
+        assert store.next_due(["another-process"]) is None
+        with store.claim_due(["another-process"], 10) as claim:
+            assert claim.incident_ids == []
+
+    def test_a_batch_records_each_incident_s_due_time(self, store: DueIndexStore) -> None:
+        refused = store.append_many(
+            [
+                Append("inc-past", 0, continue_log([], "inc-past"), _PAST),
+                Append("inc-future", 0, continue_log([], "inc-future"), _FUTURE),
+                Append("inc-never", 0, continue_log([], "inc-never"), None),
+            ]
+        )
+        assert refused == []
+        assert self.claimed(store) == ["inc-past"]
+        assert store.next_due([self.process]) == _PAST
+        log = store.events("inc-past")
+        store.append_many([Append("inc-past", 1, continue_log(log, "inc-past"), None)])
+        assert self.claimed(store) == []
+        assert store.next_due([self.process]) == _FUTURE
+
+    def test_a_claim_commits_its_writes_with_it_or_not_at_all(self, store: DueIndexStore) -> None:
+        model = self.model()
+        model.write(store, "inc-1")
+        model.write(store, "inc-2")
+
+        def fail_in_a_claim() -> None:
+            with store.claim_due([self.process], 10) as claim:
+                log = model.log("inc-1")
+                added = claim.append_many([Append("inc-1", 1, continue_log(log, "inc-1"), None)])
+                assert added == []
+                claim.set_due("inc-2", _FUTURE)
+                raise _BatchReadError("the worker fails before its claim ends")
+
+        with pytest.raises(_BatchReadError):
+            fail_in_a_claim()
+        assert_matches(store, model)
+        assert self.claimed(store) == ["inc-1", "inc-2"]
+        with store.claim_due([self.process], 10) as claim:
+            assert claim.events({"inc-1": 0, "inc-2": 1, "inc-none": 0}) == {
+                "inc-1": model.log("inc-1"),
+                "inc-2": [],
+                "inc-none": [],
+            }
+            refused = claim.append_many(
+                [Append("inc-1", 1, continue_log(model.log("inc-1"), "inc-1"), None)]
+            )
+            assert refused == []
+            claim.set_due("inc-2", _FUTURE)
+        model.append("inc-1", 1, continue_log(model.log("inc-1"), "inc-1"))
+        assert_matches(store, model)
+        assert self.claimed(store) == []
+        assert store.next_due([self.process]) == _FUTURE
+
+    def test_a_claimed_incident_is_not_claimed_again_until_the_claim_ends(
+        self, store: DueIndexStore
+    ) -> None:
+        for n in range(4):
+            Model().write(store, f"inc-{n}")
+        inside, done = threading.Event(), threading.Event()
+        seen: list[list[str]] = []
+
+        def first() -> None:
+            with store.claim_due([self.process], 2) as claim:
+                seen.append(list(claim.incident_ids))
+                inside.set()
+                done.wait(timeout=1.0)  # a second worker claims meanwhile (or waits)
+                for incident_id in claim.incident_ids:
+                    claim.set_due(incident_id, _FUTURE)
+
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert inside.wait(timeout=60)
+        try:
+            second = self.claimed(store)
+        finally:
+            done.set()
+            thread.join(timeout=60)
+        assert len(seen[0]) == 2
+        assert not set(second) & set(seen[0]), "two claims held the same incident"
+        assert self.claimed(store) == sorted({f"inc-{n}" for n in range(4)} - set(seen[0]))
 
 
 # --- helpers ---------------------------------------------------------------------------
