@@ -338,7 +338,9 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
         default="person",
         help="a token for an alert source (POST /api/intake/...), not for a person",
     )
-    store = commands.add_parser("store", help="create a store's schema, copy stores")
+    store = commands.add_parser(
+        "store", help="create a store's schema, copy stores, read the versions they keep"
+    )
     store_commands = store.add_subparsers(
         dest="store_command", metavar="COMMAND", parser_class=_Parser, required=True
     )
@@ -361,6 +363,16 @@ def _parser(stdout: TextIO) -> argparse.ArgumentParser:
     )
     copy.add_argument("source", metavar="SRC", help=STORE_HELP)
     copy.add_argument("destination", metavar="DST", help=STORE_HELP)
+    specs = store_commands.add_parser(
+        "specs",
+        help="list the process versions a store keeps, or print one's source",
+        description="Without DIGEST, list every process version the store keeps (name, "
+        "version, digest). With DIGEST (or a unique prefix of it), print that version's "
+        "source as it was when incidents ran on it, for `docs`, `diff` or `render`. Exit 0 "
+        "when done, 1 when no kept version matches DIGEST, 2 when the store cannot be read.",
+    )
+    specs.add_argument("url", metavar="STORE", help=STORE_HELP)
+    specs.add_argument("digest", metavar="DIGEST", nargs="?", help="e.g. sha256:8f49297")
     from incidentflow.migration.command import add_parser as add_migrate_parser
 
     add_migrate_parser(commands, _Parser, STORE_HELP)

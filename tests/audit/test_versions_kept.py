@@ -95,6 +95,26 @@ def test_sqlite_keeps_the_versions_and_the_report_compares_them(
     assert texts == [SPEC, V2_TEXT]
 
 
+def test_store_specs_lists_the_kept_versions_and_prints_the_one_an_old_incident_ran_on(
+    tmp_path: Path, cli: Callable[..., CliResult]
+) -> None:
+    db = tmp_path / "incidents.db"
+    run_incidents(lambda: SQLiteStore(db), tmp_path / "major-incident.yaml")
+    listed = cli("store", "specs", str(db))
+    assert listed.code == 0, listed.err
+    assert [line.split("\t") for line in listed.out.splitlines()] == [
+        ["major-incident", "1.0.0", V1.digest],
+        ["major-incident", "2.0.0", V2.digest],
+    ]
+    # the file now says 2.0.0; the store still gives 1.0.0 back, byte for byte
+    old = cli("store", "specs", str(db), V1.digest[:19])
+    assert (old.code, old.out) == (0, SPEC)
+    assert incidentflow.loads(old.out).digest == V1.digest
+    unknown = cli("store", "specs", str(db), "sha256:0000")
+    assert unknown.code == 1
+    assert "no kept version" in unknown.err
+
+
 def test_an_sqlite_file_of_an_earlier_release_gets_the_specs_table_when_opened(
     tmp_path: Path, cli: Callable[..., CliResult]
 ) -> None:

@@ -1,8 +1,8 @@
-"""``incidentflow store init URL`` and ``incidentflow store copy SRC DST``.
+"""``incidentflow store init URL``, ``store copy SRC DST`` and ``store specs URL [DIGEST]``.
 
 Exit codes: 0 done (copy: both stores verify), 1 a copy refused or a store that does
-not verify, 2 a store that cannot be reached, read or written (or a schema newer than
-this release's).
+not verify (specs: no kept version matches), 2 a store that cannot be reached, read or
+written (or a schema newer than this release's).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ def store_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> i
     try:
         if args.store_command == "init":
             return _init(args.url, stdout)
+        if args.store_command == "specs":
+            return _specs(args.url, args.digest, stdout, stderr)
         return _copy(args.source, args.destination, stdout, stderr)
     except (AuditError, StoreError, ImportError) as exc:
         stderr.write(f"incidentflow store {args.store_command}: {exc}\n")
@@ -48,6 +50,29 @@ def init_store(url: str) -> int:
 def _init(url: str, stdout: TextIO) -> int:
     version = init_store(url)
     stdout.write(f"{parse_store_url(url).display}: store schema version {version}\n")
+    return EXIT_OK
+
+
+def _specs(url: str, digest: str | None, stdout: TextIO, stderr: TextIO) -> int:
+    """List the kept versions, or print the source of the one ``digest`` names."""
+    from incidentflow.audit.specs import stored_specs_of
+    from incidentflow.audit.urls import read_store
+
+    kept = read_store(url, stored_specs_of)  # read only: the store is not changed
+    if digest is None:
+        for spec in kept:
+            stdout.write(f"{spec.name}\t{spec.version}\t{spec.digest}\n")
+        return EXIT_OK
+    wanted = digest if digest.startswith("sha256:") else f"sha256:{digest}"
+    found = [spec for spec in kept if spec.digest.startswith(wanted)]
+    if len(found) != 1:
+        what = "no kept version" if not found else f"{len(found)} kept versions"
+        stderr.write(
+            f"incidentflow store specs: {what} of {parse_store_url(url).display} "
+            f"match {digest!r} (list them: incidentflow store specs STORE)\n"
+        )
+        return EXIT_NOT_VERIFIED
+    stdout.write(found[0].text)
     return EXIT_OK
 
 
