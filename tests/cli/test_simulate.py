@@ -96,3 +96,57 @@ def test_a_spec_with_errors_shows_them(cli: Cli) -> None:
     result = cli("simulate", str(spec), "--severity", "SEV1", "--at", "2026-03-20T16:00")
     assert result.code == 1
     assert "IF146" in result.err
+
+
+ON_HOLD = ROOT / "scenarios" / "service-desk-p3-on-hold.yaml"
+
+
+def test_with_a_scenario_people_act_as_scripted_and_each_sla_says_met_or_breached(
+    cli: Cli,
+) -> None:
+    """The on-hold scenario opened on the Friday before the clocks change: three days on
+    hold (SLA clocks paused) and both P3 SLAs met; the times shown in the level's zone."""
+    result = cli(
+        "simulate", str(EXAMPLES / "service-desk.yaml"), "--scenario", str(ON_HOLD),
+        "--at", "2026-03-27T16:00", "--tz", "Europe/London", "--format", "json",
+    )  # fmt: skip
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert data["scenario"] == "Slow CRM, on hold for the supplier, closed automatically"
+    assert data["opened_at"] == "2026-03-27T16:00:00+00:00"
+    texts = [m["text"] for m in data["timeline"]]
+    assert "rob: 'hold' moves it to 'on_hold' (SLA clocks paused)" in texts
+    assert "rob: 'resume' moves it to 'in_progress' (SLA clocks run again)" in texts
+    assert "SLA acknowledge_within (4h in 'office'): met" in texts
+    assert "SLA resolve_within (25h30m in 'office'): met" in texts
+    resume = next(m for m in data["timeline"] if "'resume'" in m["text"])
+    assert resume["local"].endswith("+01:00")  # after the clocks went forward
+    assert data["final_state"] == "closed"
+
+
+def test_with_a_scenario_a_late_resolution_is_a_breach(cli: Cli, tmp_path: Path) -> None:
+    # the same scenario on the spec with the pause taken out: the days on hold count
+    spec = (EXAMPLES / "service-desk.yaml").read_text(encoding="utf-8")
+    assert "sla: paused" in spec
+    unpaused = tmp_path / "service-desk.yaml"
+    unpaused.write_text(spec.replace("sla: paused", "sla: running"), encoding="utf-8")
+    result = cli("simulate", str(unpaused), "--scenario", str(ON_HOLD))
+    assert result.code == 0, result.err
+    assert "SLA resolve_within (25h30m in 'office'): breached" in result.out
+    assert "(Europe/London)" in result.out  # shown in the zone of the level's calendar
+
+
+def test_a_scenario_with_severity_or_problems_is_refused(cli: Cli, tmp_path: Path) -> None:
+    desk_spec = str(EXAMPLES / "service-desk.yaml")
+    both = cli("simulate", desk_spec, "--scenario", str(ON_HOLD), "--severity", "P3")
+    assert both.code == 2
+    assert "no --severity" in both.err
+    neither = cli("simulate", desk_spec)
+    assert neither.code == 2
+    assert "--severity and --at" in neither.err
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("scenario: x\nprocess: service-desk\nsteps: nope\n", encoding="utf-8")
+    bad = cli("simulate", desk_spec, "--scenario", str(broken))
+    assert bad.code == 1
+    assert "Traceback" not in bad.err
+    assert "broken.yaml" in bad.err

@@ -10,14 +10,17 @@ for. ``incidentflow simulate`` prints it (see docs/time.md).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
+from incidentflow.audit.metrics import incident_metrics
 from incidentflow.calendars import Calendar
 from incidentflow.compiler.process import Process
+from incidentflow.drill.scenarios.model import Scenario
+from incidentflow.drill.scenarios.run import play_scenario
 from incidentflow.engine.deadlines import Deadline
-from incidentflow.engine.engine import Engine
+from incidentflow.engine.engine import TIMER, Engine
 from incidentflow.engine.simclock import SimulatedClock, advance_and_tick
 from incidentflow.spec.durations import format_duration
 
@@ -52,6 +55,7 @@ class Simulation:
     timeline: tuple[Moment, ...]
     pending: tuple[Deadline, ...] = field(default=())  # falling due after ``until``
     final_state: str = ""
+    scenario: str = ""  # the scenario people act by; "" when nobody acts
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form (times ISO 8601 in UTC and in the chosen zone; durations in
@@ -84,6 +88,7 @@ class Simulation:
             ],
             "pending": [d.as_dict() for d in self.pending],
             "final_state": self.final_state,
+            "scenario": self.scenario or None,
         }
 
     def text(self) -> str:
@@ -91,8 +96,13 @@ class Simulation:
         zone_name = getattr(self.zone, "key", str(self.zone))
         lines = [
             f"{self.process} {self.version}: a {self.severity} incident opened "
-            f"{_when(self.opened_at, self.zone)} ({zone_name}), nobody acting, "
-            f"until {_when(self.until, self.zone)}",
+            f"{_when(self.opened_at, self.zone)} ({zone_name}), "
+            + (
+                f"people acting as scenario '{self.scenario}' says"
+                if self.scenario
+                else "nobody acting"
+            )
+            + f", until {_when(self.until, self.zone)}",
             _calendar_line(self.severity, self.calendar),
             "",
             f"{'when (' + zone_name + ')':<28} {'elapsed':>10} {'working':>10}  what",
@@ -175,6 +185,100 @@ def simulate(
         tuple(d for d in engine.deadlines(incident.id) if d.due > until),
         state,
     )
+
+
+def simulate_scenario(
+    process: Process,
+    scenario: Scenario,
+    opened_at: datetime | None = None,
+    span: timedelta = DEFAULT_SPAN,
+    zone: tzinfo | None = None,
+) -> Simulation:
+    """The timeline of the incident ``scenario`` drives, with its start moved to
+    ``opened_at`` (default: the scenario's own), people acting as its steps say, then
+    nobody until ``span`` after the start: every move, timer and severity change, and
+    each SLA met or breached, with elapsed and working time, shown in ``zone`` (default:
+    the zone of the calendar its level's SLAs count in). ValueError when the scenario
+    opens no incident (or is for another process)."""
+    if scenario.process not in (None, process.name):
+        raise ValueError(f"the scenario is for process {scenario.process!r}, not {process.name!r}")
+    if opened_at is not None:
+        scenario = replace(scenario, start=opened_at.astimezone(UTC))
+    _, engine, clock, incident_id = play_scenario(process, scenario)
+    if incident_id is None:
+        raise ValueError(f"scenario '{scenario.name}' opens no incident")
+    events = engine.history(incident_id)
+    start = events[0].at
+    until = max(start + span, clock.now)
+    advance_and_tick(engine, clock, until=until)  # then nobody acts
+    events = engine.history(incident_id)
+    level = events[0].data["severity"]
+    calendar = process.sla_calendar(level)
+
+    def moment(at: datetime, kind: str, name: str, state: str, text: str) -> Moment:
+        at = at.astimezone(UTC)
+        return Moment(at, kind, name, state, text, at - start, calendar.working_time(start, at))
+
+    state = events[0].data["state"]
+    timeline = [moment(start, "opened", level, state, f"opened at {level} in '{state}'")]
+    for event in events[1:]:
+        data = event.data
+        if event.kind == "timer_fired":
+            text = f"timer '{data['timer']}' of '{state}' fires{_actions(data.get('actions', ()))}"
+            timeline.append(moment(event.at, "timer", data["timer"], state, text))
+        elif event.kind == "transitioned":
+            state = data["to"]
+            who = "" if event.actor == TIMER else f"{event.actor}: "
+            text = f"{who}'{data['transition']}' moves it to '{state}'"
+            text += " (SLA clocks paused)" if data.get("sla_paused") else ""
+            text += " (SLA clocks run again)" if data.get("sla_resumed") else ""
+            timeline.append(moment(event.at, "transition", data["transition"], state, text))
+        elif event.kind == "severity_changed":
+            text = f"{event.actor}: severity {data['old']} -> {data['new']}"
+            timeline.append(moment(event.at, "severity", data["new"], state, text))
+    timeline += _sla_outcomes(process, engine, incident_id, until, moment)
+    order = {"opened": 0, "severity": 1, "timer": 1, "transition": 2, "sla": 3}
+    return Simulation(
+        process.name,
+        process.version,
+        level,
+        start,
+        until,
+        zone if zone is not None else calendar.zone,
+        calendar,
+        tuple(sorted(timeline, key=lambda m: (m.at, order[m.kind]))),
+        tuple(d for d in engine.deadlines(incident_id) if d.due > until),
+        state,
+        scenario.name,
+    )
+
+
+def _sla_outcomes(
+    process: Process, engine: Engine, incident_id: str, until: datetime, moment: Any
+) -> list[Moment]:
+    """Each SLA clock's outcome: met or breached at its milestone, or run out unmet."""
+    events = engine.history(incident_id)
+    start, level = events[0].at, events[0].data["severity"]
+    calendar = process.sla_calendar(level)
+    measured = incident_metrics(list(events), until, calendar)
+    reached = {
+        "acknowledge_within": measured.time_to_acknowledge,
+        "resolve_within": measured.time_to_resolve,
+    }
+    running = {d.name: d for d in engine.deadlines(incident_id) if d.kind == "sla"}
+    out = []
+    for name, after in reached.items():
+        limit = process.level(level).sla(name)
+        if limit is None:
+            continue
+        how = f"{format_duration(limit, days=calendar.counts_every_minute)} in '{calendar.name}'"
+        verdict = "breached" if name in measured.breached else "met"
+        if after is not None:
+            out.append(moment(start + after, "sla", name, "", f"SLA {name} ({how}): {verdict}"))
+        elif name in running and running[name].due <= until:
+            text = f"SLA {name} ({how}) runs out: breached"
+            out.append(moment(running[name].due, "sla", name, "", text))
+    return out
 
 
 def _nothing(*_: object) -> None:

@@ -8,9 +8,13 @@ import argparse
 import json
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from incidentflow.calendars import time_zone
+
+if TYPE_CHECKING:
+    from incidentflow.compiler.process import Process
+    from incidentflow.drill.simulate import Simulation
 
 EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
 
@@ -18,12 +22,19 @@ EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The command's arguments (cli.py registers the command)."""
     parser.add_argument("spec", metavar="SPEC", help="spec file")
-    parser.add_argument("--severity", required=True, metavar="LEVEL", help="the level to open at")
+    parser.add_argument(
+        "--severity", metavar="LEVEL", help="the level to open at (needed without --scenario)"
+    )
     parser.add_argument(
         "--at",
-        required=True,
         metavar="TIME",
-        help="when it opens, ISO 8601 (2026-03-27T16:00); without an offset, in --tz",
+        help="when it opens, ISO 8601 (2026-03-27T16:00); without an offset, in --tz "
+        "(needed without --scenario; with one, it moves the scenario's start)",
+    )
+    parser.add_argument(
+        "--scenario",
+        metavar="FILE",
+        help="people act as this scenario file says (docs/scenarios.md), then nobody",
     )
     parser.add_argument(
         "--tz",
@@ -58,6 +69,11 @@ def simulate_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -
     if process is None:
         stderr.write(format_text(result.diagnostics, {result.file: result.text}))
         return EXIT_SPEC_ERRORS
+    if args.scenario is not None:
+        return _with_scenario(args, process, stdout, stderr)
+    if args.severity is None or args.at is None:
+        stderr.write("incidentflow simulate: give --severity and --at (or --scenario)\n")
+        return EXIT_USAGE
     if args.severity not in process.level_ids:
         levels = ", ".join(process.level_ids)
         stderr.write(f"incidentflow simulate: no level '{args.severity}'; levels are: {levels}\n")
@@ -69,8 +85,38 @@ def simulate_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -
     except ValueError as exc:
         stderr.write(f"incidentflow simulate: {exc}\n")
         return EXIT_USAGE
-    simulation = simulate(process, args.severity, opened_at, span, zone)
-    if args.format == "json":
+    return _print(simulate(process, args.severity, opened_at, span, zone), args.format, stdout)
+
+
+def _with_scenario(
+    args: argparse.Namespace, process: Process, stdout: TextIO, stderr: TextIO
+) -> int:
+    from incidentflow.drill.scenarios.load import load_scenario
+    from incidentflow.drill.simulate import simulate_scenario
+    from incidentflow.reporting import format_text
+    from incidentflow.spec.durations import parse_duration
+
+    if args.severity is not None:
+        stderr.write("incidentflow simulate: the scenario opens the incident: no --severity\n")
+        return EXIT_USAGE
+    scenario = load_scenario(args.scenario, process)
+    if isinstance(scenario, list):  # its problems, each at its position
+        stderr.write(format_text(scenario, {}))
+        return EXIT_SPEC_ERRORS
+    try:
+        zone = time_zone(args.tz) if args.tz else None  # default: its SLA calendar's zone
+        opened_at = None if args.at is None else parse_moment(args.at, zone or UTC)
+        simulation = simulate_scenario(
+            process, scenario, opened_at, parse_duration(args.span), zone
+        )
+    except ValueError as exc:
+        stderr.write(f"incidentflow simulate: {exc}\n")
+        return EXIT_USAGE
+    return _print(simulation, args.format, stdout)
+
+
+def _print(simulation: Simulation, fmt: str, stdout: TextIO) -> int:
+    if fmt == "json":
         stdout.write(json.dumps(simulation.as_dict(), indent=2) + "\n")
     else:
         stdout.write(simulation.text())

@@ -408,6 +408,16 @@ def _doing(step: ScenarioStep, actor: str) -> str:
     return f"{subject}{name} as {actor}"
 
 
+def play_scenario(
+    process: Process, scenario: Scenario
+) -> tuple[ScenarioResult, Engine, SimulatedClock, str | None]:
+    """Run ``scenario`` and keep what it ran on: its result, the engine, the simulated clock
+    (at the end of the last step) and the id of the incident it drove (None if it opened
+    none). ``incidentflow simulate --scenario`` goes on from there."""
+    runner = _Runner(process, scenario)
+    return runner.run(), runner.engine, runner.clock, runner.incident
+
+
 def run_scenario(process: Process, scenario: Scenario) -> ScenarioResult:
     """Run one checked scenario on a fresh engine and return what happened."""
     return _Runner(process, scenario).run()
