@@ -325,7 +325,7 @@ class Process:
 
     def pauses_sla(self, state: str) -> bool:
         """True when SLA clocks stop while an incident is in ``state`` (``sla: paused``)."""
-        return getattr(self.states[state], "sla", None) == "paused"
+        return self.states[state].sla == "paused"
 
     # --- separation of duties ------------------------------------------------------------
 

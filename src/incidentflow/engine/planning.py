@@ -97,10 +97,9 @@ def sla_marks(process: Process, entered: str, left: str | None = None) -> dict[s
     ``{"sla_paused": True}`` into a state with ``sla: paused``, ``{"sla_resumed": True}``
     out of one into a state without it, else ``{}`` (the audit metrics read the pauses
     from these marks; see :mod:`incidentflow.audit.sla`)."""
-    paused = process.states[entered].sla == "paused"
-    if paused:
+    if process.pauses_sla(entered):
         return {"sla_paused": True}
-    if left is not None and process.states[left].sla == "paused":
+    if left is not None and process.pauses_sla(left):
         return {"sla_resumed": True}
     return {}
 
