@@ -519,25 +519,18 @@ def _validate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _render(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from incidentflow.api import check_file
-    from incidentflow.errors import SpecFileError
+    from incidentflow.command_spec import process_or_exit
     from incidentflow.render import RenderError, diagram, draw, to_dot, to_mermaid
-    from incidentflow.reporting import format_text
 
     if args.format == "png" and not args.output:
         stderr.write("incidentflow render: --format png needs -o FILE\n")
         return EXIT_USAGE
-    try:
-        result = check_file(Path(args.spec))
-    except SpecFileError as exc:
-        stderr.write(f"incidentflow: {exc}\n")
-        return EXIT_USAGE
-    if result.process is None:  # spec problems: shown as validate shows them
-        stderr.write(format_text(result.diagnostics, {result.file: result.text}))
-        return EXIT_SPEC_ERRORS
+    process = process_or_exit(args.spec, stderr)
+    if isinstance(process, int):
+        return process
     try:
         drawn = diagram(
-            result.process,
+            process,
             group_by=args.group_by,
             severity=args.severity,
             detail=args.detail,
@@ -592,22 +585,14 @@ def _docs(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _drill(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    from incidentflow.api import check_file
-    from incidentflow.errors import SpecFileError
-    from incidentflow.reporting import format_text
+    from incidentflow.command_spec import process_or_exit
 
     if args.scenario and args.level:
         stderr.write("incidentflow drill: --level applies to generated drills, not to --scenario\n")
         return EXIT_USAGE
-    try:
-        result = check_file(Path(args.spec))
-    except SpecFileError as exc:
-        stderr.write(f"incidentflow: {exc}\n")
-        return EXIT_USAGE
-    process = result.process
-    if process is None:  # spec problems: shown as validate shows them
-        stderr.write(format_text(result.diagnostics, {result.file: result.text}))
-        return EXIT_SPEC_ERRORS
+    process = process_or_exit(args.spec, stderr)
+    if isinstance(process, int):
+        return process
     if args.scenario:
         from incidentflow.drill.scenarios.run import run_scenarios
 

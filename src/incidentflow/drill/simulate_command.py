@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime, tzinfo
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from incidentflow.calendars import time_zone
@@ -54,21 +53,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def simulate_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Run the command for parsed ``args``."""
-    from incidentflow.api import check_file
+    from incidentflow.command_spec import process_or_exit
     from incidentflow.drill.simulate import simulate
-    from incidentflow.errors import SpecFileError
-    from incidentflow.reporting import format_text
     from incidentflow.spec.durations import parse_duration
 
-    try:
-        result = check_file(Path(args.spec))
-    except SpecFileError as exc:
-        stderr.write(f"incidentflow: {exc}\n")
-        return EXIT_USAGE
-    process = result.process
-    if process is None:
-        stderr.write(format_text(result.diagnostics, {result.file: result.text}))
-        return EXIT_SPEC_ERRORS
+    process = process_or_exit(args.spec, stderr)
+    if isinstance(process, int):
+        return process
     if args.scenario is not None:
         return _with_scenario(args, process, stdout, stderr)
     if args.severity is None or args.at is None:
