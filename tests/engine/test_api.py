@@ -120,6 +120,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "delivery",
         "changes",
         "serve",
+        "command_spec",
         "migration",
     }
     assert exported <= PUBLIC | {"__version__"}
