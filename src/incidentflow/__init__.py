@@ -48,6 +48,7 @@ if _typing.TYPE_CHECKING:
     from incidentflow.audit.store import (
         Append,
         BatchStore,
+        ChangeFeed,
         ClockedStore,
         DueIndexStore,
         IncidentIndex,
@@ -89,6 +90,7 @@ _LAZY = {
     "NotifyingStore": "incidentflow.audit.store",
     "Append": "incidentflow.audit.store",
     "BatchStore": "incidentflow.audit.store",
+    "ChangeFeed": "incidentflow.audit.store",
     "DueIndexStore": "incidentflow.audit.store",
     "ActionRequest": "incidentflow.engine.engine",
     "Allowed": "incidentflow.engine.engine",
@@ -134,6 +136,7 @@ __all__ = [
     "BatchStore",
     "Calendar",
     "ChainProblem",
+    "ChangeFeed",
     "CheckResult",
     "ClockedStore",
     "CompiledTrigger",

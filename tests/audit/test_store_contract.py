@@ -32,6 +32,7 @@ from incidentflow import (
 )
 from incidentflow.testing.store_contract import (
     BatchContract,
+    ChangeFeedContract,
     CrashContract,
     DueIndexContract,
     IncidentIndexContract,
@@ -55,6 +56,7 @@ class TestMemoryStore(
     TamperContract,
     SpecArchiveContract,
     BatchContract,
+    ChangeFeedContract,
 ):
     @pytest.fixture
     def make_store(self) -> StoreFactory:
@@ -75,6 +77,7 @@ class TestSQLiteStore(
     SpecArchiveContract,
     BatchContract,
     DueIndexContract,
+    ChangeFeedContract,
 ):
     crash_factory = "incidentflow.audit.sqlite:SQLiteStore"
 

@@ -84,6 +84,7 @@ PUBLIC = {
     "plan_migration",
     "Append",
     "BatchStore",
+    "ChangeFeed",
     "DueIndexStore",
 }
 

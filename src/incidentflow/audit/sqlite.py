@@ -14,6 +14,7 @@ reads the file through :mod:`incidentflow.audit.sqlite_readonly`, which changes 
 
 from __future__ import annotations
 
+import itertools
 import json
 import sqlite3
 import threading
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from incidentflow.audit.change_log import ChangeLog
 from incidentflow.audit.events import Event, encode_data
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.store import Append, checked_appends, checked_batch
@@ -31,6 +33,8 @@ from incidentflow.errors import ConcurrencyError, StoreClosed
 if TYPE_CHECKING:
     from incidentflow.audit.store import (
         BatchStore,
+        ChangeFeed,
+        ChangeMark,
         DueClaim,
         DueIndexStore,
         IncidentIndex,
@@ -158,6 +162,8 @@ class SQLiteStore:
         self._durable = durable
         self._timeout = timeout
         self._closed = False
+        self._changes = ChangeLog()  # the incidents this object appended to: changes_since()
+        self._connections = itertools.count(1)  # tells one thread's connection from another's
         conn = self._connect()
         conn.execute("BEGIN IMMEDIATE")  # two processes opening an old file take turns
         try:
@@ -190,6 +196,7 @@ class SQLiteStore:
             conn.execute(f"PRAGMA synchronous={'FULL' if self._durable else 'NORMAL'}")
             conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
             self._local.conn = conn
+            self._local.serial = next(self._connections)
         return conn
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
@@ -198,13 +205,16 @@ class SQLiteStore:
             refused = write_appends(conn, [Append(incident_id, expected_version, batch)])
             if refused:
                 raise refused[0]
+        self._changes.note((incident_id,))
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         """One ``BEGIN IMMEDIATE`` transaction (one fsync) for every append at its version;
         the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`)."""
         checked = checked_appends(appends)
         with self._transaction() as conn:
-            return write_appends(conn, checked)
+            refused = write_appends(conn, checked)
+        self._changes.note(a.incident_id for a in checked)
+        return refused
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -233,7 +243,7 @@ class SQLiteStore:
                 "ORDER BY due_at LIMIT ?",
                 (*processes, at.timestamp(), limit),
             ).fetchall()
-            yield _SQLiteClaim(conn, at, [str(r[0]) for r in rows])
+            yield _SQLiteClaim(conn, at, [str(r[0]) for r in rows], self._changes)
 
     def next_due(self, processes: Sequence[str]) -> datetime | None:
         marks = ", ".join("?" * len(processes))
@@ -246,6 +256,19 @@ class SQLiteStore:
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
         return select_events(self._connect(), incident_id, after)
+
+    def changes_since(self, mark: ChangeMark | None) -> tuple[frozenset[str] | None, ChangeMark]:
+        """See :class:`~incidentflow.ChangeFeed`. What this object appended, it noted;
+        a commit by any other connection (another process, or this store's connection in
+        another thread) changes ``PRAGMA data_version``, and then it cannot tell."""
+        conn = self._connect()
+        # data_version first: a commit by another connection after this read is seen
+        # next time; one before it was committed before the caller's reads that follow
+        (version,) = conn.execute("PRAGMA data_version").fetchone()
+        now = (self._local.serial, int(version), self._changes.position)
+        if not (isinstance(mark, tuple) and len(mark) == 3 and mark[:2] == now[:2]):
+            return None, now
+        return self._changes.since(int(mark[2])), now
 
     def incident_ids(self) -> list[str]:
         return select_incident_ids(self._connect())
@@ -295,23 +318,28 @@ if TYPE_CHECKING:  # mypy holds SQLiteStore to the protocols it is used through
 
     def _conforms(
         store: SQLiteStore,
-    ) -> tuple[IndexedStore, IncidentIndex, BatchStore, DueIndexStore]:
-        return store, store, store, store
+    ) -> tuple[IndexedStore, IncidentIndex, BatchStore, DueIndexStore, ChangeFeed]:
+        return store, store, store, store, store
 
 
 class _SQLiteClaim:
     """A claim of :meth:`SQLiteStore.claim_due`: writes go into its open transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, now: datetime, incident_ids: list[str]) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, now: datetime, incident_ids: list[str], changes: ChangeLog
+    ) -> None:
         self._conn = conn
         self.now = now
         self.incident_ids = incident_ids
+        self._changes = changes
 
     def events(self, after: Mapping[str, int]) -> dict[str, list[Event]]:
         return {iid: select_events(self._conn, iid, seq) for iid, seq in after.items()}
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
-        return write_appends(self._conn, checked_appends(appends))
+        checked = checked_appends(appends)
+        self._changes.note(a.incident_id for a in checked)  # (the claim's thread reads next)
+        return write_appends(self._conn, checked)
 
     def set_due(self, incident_id: str, due: datetime | None) -> None:
         _set_due(self._conn, incident_id, due)

@@ -32,6 +32,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, NamedTuple, Protocol, runtime_checkable
 
+from incidentflow.audit.change_log import ChangeLog
 from incidentflow.audit.events import Event
 from incidentflow.audit.specs import SpecShelf, StoredSpec
 from incidentflow.errors import ConcurrencyError, StoreClosed
@@ -218,6 +219,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._closed = False
         self._specs = SpecShelf()  # every process version seen (see audit/specs.py)
+        self._changes = ChangeLog()  # which incidents changed: changes_since()
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         batch = checked_batch(incident_id, expected_version, events)
@@ -230,6 +232,7 @@ class MemoryStore:
                 self._events[incident_id] = log
                 self._opened.append(incident_id)
             log.extend(batch)  # under the lock, after the check, from a tuple: all or nothing
+            self._changes.note((incident_id,))
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         checked = checked_appends(appends)
@@ -245,6 +248,7 @@ class MemoryStore:
                     self._events[incident_id] = log
                     self._opened.append(incident_id)
                 log.extend(batch)
+                self._changes.note((incident_id,))
         return refused
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
@@ -275,6 +279,13 @@ class MemoryStore:
         for log in logs:
             yield from log
 
+    def changes_since(self, mark: ChangeMark | None) -> tuple[frozenset[str] | None, ChangeMark]:
+        """See :class:`ChangeFeed` (every writer of a MemoryStore is in this process)."""
+        self._check_open()
+        position = self._changes.position
+        changed = self._changes.since(mark) if isinstance(mark, int) else None
+        return changed, position
+
     def keep_spec(self, spec: StoredSpec) -> None:
         """Keep the source of a process version (see :class:`~incidentflow.SpecArchive`)."""
         self._check_open()
@@ -296,8 +307,10 @@ class MemoryStore:
 
 if TYPE_CHECKING:  # mypy holds MemoryStore to the protocols it is used through
 
-    def _conforms(store: MemoryStore) -> tuple[IndexedStore, IncidentIndex, BatchStore]:
-        return store, store, store
+    def _conforms(
+        store: MemoryStore,
+    ) -> tuple[IndexedStore, IncidentIndex, BatchStore, ChangeFeed]:
+        return store, store, store, store
 
 
 # --- Optional capabilities the worker uses (see incidentflow.engine.worker) -------------
@@ -329,6 +342,28 @@ class NotifyingStore(Protocol):
     def wait_for_change(self, timeout: float) -> bool:
         """Block up to ``timeout`` seconds; True if something was appended meanwhile (by
         any writer), False on time-out. May return True spuriously."""
+        ...
+
+
+ChangeMark = object
+"""What :meth:`ChangeFeed.changes_since` returns to be given back next time (opaque)."""
+
+
+@runtime_checkable
+class ChangeFeed(Protocol):
+    """A store that can say which incidents changed since an earlier look.
+
+    Optional. The engine's periodic calls (:meth:`~incidentflow.Engine.tick`,
+    ``queue()``, ``next_deadline()``, the dedupe of ``signal()``) then read only the
+    incidents that changed, instead of asking the store about every open incident on
+    every call: their cost follows what changed and what is due, not how many are open.
+    """
+
+    def changes_since(self, mark: ChangeMark | None) -> tuple[frozenset[str] | None, ChangeMark]:
+        """The ids of the incidents appended to (by any writer) since ``mark`` was handed
+        out, and a new mark. More ids than changed is allowed; fewer never is. None instead
+        of ids: the store cannot tell (the first look, with ``mark`` None; another writer
+        it cannot see into; a mark too old): the caller then looks at every incident."""
         ...
 
 

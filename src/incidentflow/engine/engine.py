@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from operator import itemgetter
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from incidentflow.audit.anchor import Anchor
@@ -56,9 +55,10 @@ from incidentflow.engine.planning import (
 )
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
+from incidentflow.engine.store_call import StoreCall
+from incidentflow.engine.tracking import OpenIncidents
 from incidentflow.engine.turns import Turns
 from incidentflow.engine.versions import Versions
-from incidentflow.engine.watchlist import Watchlist
 from incidentflow.engine.worker import DEFAULT_POLL, Stop, Worker
 from incidentflow.errors import (
     ConcurrencyError,
@@ -184,12 +184,22 @@ class Engine:
         self._handlers: dict[str, ActionHandler] = {}
         self._cache: dict[str, IncidentState] = {}
         self._turns = Turns()  # one call at a time; handlers run outside (see turns.py)
-        # the incidents tick(), queue(), next_deadline() and signal() look at (watchlist.py)
-        self._watched = Watchlist(self.store)
         self._problems = Quarantine()  # incidents the periodic calls skip for a while
         self._unrun: set[str] = set()  # incidents whose planned actions a call left unrun
         # outcomes of actions that ran but could not be recorded: incident -> action -> event
         self._unrecorded: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
+        self._queued: tuple[int, list[Incident]] | None = None  # queue() memo: see there
+        # the incidents tick(), queue(), next_deadline() and signal() look at (tracking.py)
+        self._tracked = OpenIncidents(
+            self.store,
+            self._problems,
+            load=self._load,
+            cached=self._cache.get,
+            keeps=self._keeps,
+            due=self._due_at,
+            drop=self._drop,
+            urgent=lambda: self._unrun.union(self._unrecorded),
+        )
         # leases on the actions this engine starts (a Worker sets its own terms)
         self._lease = leases.LeaseTerms()
         self._store_clock = self.store.now if isinstance(self.store, ClockedStore) else None
@@ -232,7 +242,7 @@ class Engine:
         """Every event of the incident, in order (as stored: readable even when the events
         no longer fold, or the loaded process no longer fits them)."""
         inputs.incident_id(incident_id, "history")
-        with _StoreCall("read the events", incident_id):
+        with StoreCall("read the events", incident_id):
             events = self.store.events(incident_id)
         if not events:
             raise UnknownIncident(incident_id)
@@ -244,7 +254,7 @@ class Engine:
         timers, each with its due time (aware, UTC), calendar and whether it is paused
         (see :mod:`incidentflow.engine.deadlines`). A closed incident has none."""
         state = self._load(inputs.incident_id(incident_id, "deadlines"))
-        with _StoreCall("read the events", incident_id):
+        with StoreCall("read the events", incident_id):
             events = self.store.events(incident_id)
         return running_deadlines(self._version_of(state), state, events, self._now())
 
@@ -255,37 +265,23 @@ class Engine:
         An incident whose level the loaded process does not have comes first: someone
         must look at it. One whose log cannot be read is left out (see :meth:`problems`).
         """
-        # An unchanged incident costs a remembered key and snapshot (see watchlist.py).
-        keyed = [
-            (*self._watched.queued(self._process(s.process), s), n)
-            for n, s in enumerate(self._watched_states(self._now()))
-            if not s.closed
-        ]
-        keyed.sort(key=itemgetter(0, 2))  # n: ties keep opening order
-        return [snapshot for _, snapshot, _ in keyed]
+        tracked = self._tracked
+        tracked.catch_up(self._now())
+        memo = self._queued
+        if memo is not None and memo[0] == tracked.generation:
+            return list(memo[1])  # nothing changed since the last call
+        queue = tracked.watchlist.queue(tracked.caught_up(self._now()), self._process)
+        self._queued = (tracked.generation, queue)
+        return list(queue)
 
     @_serialised
     def next_deadline(self) -> datetime | None:
         """When :meth:`tick` next has something to do: a timer falls due, an action is to be
         started again, or a skipped incident is to be looked at again (None: nothing will)."""
         now = self._now()
-        dues: list[datetime] = []
-        for state in self._watched_states(now):
-            problem = self._problems.get(state.id)
-            if problem is not None and problem.version in (None, state.version):
-                dues.append(problem.retry_at)  # left alone until then
-                continue
-            if not state.closed:
-                dues.extend(state.timers.values())
-            if state.id in self._unrecorded:
-                dues.append(now)
-            eager = state.id in self._unrun
-            for action in state.actions.values():
-                due = retries.next_run(action, now, eager=eager)
-                if due is not None:
-                    dues.append(due)
-        dues.extend(p.retry_at for p in self._problems.problems() if p.version is None)
-        return min(dues, default=None)
+        soonest = self._tracked.soonest(now)
+        dues = [p.retry_at for p in self._problems.problems() if p.version is None]
+        return min(dues if soonest is None else [*dues, soonest], default=None)
 
     @_serialised
     def problems(self) -> tuple[IncidentProblem, ...]:
@@ -376,7 +372,7 @@ class Engine:
         alert = inputs.spec_name(alert, "alert_resolved", "alert")
         actor = inputs.actor(actor, "alert_resolved")
         outcomes = []
-        for state in self._watched_states(self._now()):
+        for state in self._tracked.current(self._now()):
             if state.closed or alert not in state.alerts or self._problems.get(state.id):
                 continue
             if not self._fits(state):
@@ -417,7 +413,7 @@ class Engine:
         _, trig, process = best
         joinable = (
             state
-            for state in self._watched_states(self._now())
+            for state in self._tracked.current(self._now())
             if not state.closed
             and self._fits(state)  # its version is loaded and has its state
             and self._problems.get(state.id) is None
@@ -690,12 +686,15 @@ class Engine:
         """
         now = inputs.when(now, "tick", "now") if now is not None else self._now()
         written: list[Event] = []
-        states = self._watched_states(now)
+        states = self._tracked.due(now)  # only those with something due (tracking.py)
         if spread:
             random.shuffle(states)
         write = functools.partial(append_many, self.store)
-        fired, _ = self._fire_timers_of(states, now, write, written, refresh=spread)
-        self._run_due_actions(states, now, written, fired)
+        try:
+            fired, _ = self._fire_timers_of(states, now, write, written, refresh=spread)
+            self._run_due_actions(states, now, written, fired)
+        finally:
+            self._tracked.settle([s.id for s in states], now)
         return TickResult(written, self._problems.problems())
 
     @_serialised
@@ -716,7 +715,7 @@ class Engine:
             raise TypeError(f"a {type(store).__name__} has no due-work index: call tick()")
         written: list[Event] = []
         with (
-            _StoreCall("claim due incidents", None),
+            StoreCall("claim due incidents", None),
             store.claim_due(list(self._processes), limit, self._now()) as claim,
         ):
             now = inputs.when(claim.now, "store", "the store's time")
@@ -810,7 +809,7 @@ class Engine:
                 run()
 
     def _commit_group(self, group: GroupCommit, write: Write, now: datetime) -> Committed:
-        with _StoreCall("append a batch", None):
+        with StoreCall("append a batch", None):
             return group.commit(write, due=lambda state: self._due_or_retry(state, now))
 
     def _fire_timers_of(
@@ -959,7 +958,7 @@ class Engine:
         known = self._versions.known(state.process, state.spec_digest)
         if known is not None:
             return known
-        with _StoreCall("read the process versions", state.id):
+        with StoreCall("read the process versions", state.id):
             process = self._versions.for_incident(state.process, state.spec_digest)
         if process is None:
             raise UnknownProcess(state.process, list(self._processes))
@@ -999,7 +998,7 @@ class Engine:
         if state is None:
             state = IncidentState(incident_id)
         try:
-            try:  # (not _StoreCall: this runs on every call, and try costs nothing)
+            try:  # (not StoreCall: this runs on every call, and try costs nothing)
                 newer = self.store.events(incident_id, after=state.version)
             except IncidentflowError:
                 raise
@@ -1015,40 +1014,10 @@ class Engine:
         self._cache[incident_id] = state
         return state
 
-    def _watched_states(self, now: datetime) -> list[IncidentState]:
-        """Every open incident of a process this engine runs, and every closed one with
-        actions still to run, brought up to date, in opening order (a shared store may hold
-        other processes' incidents, and other writers').
-
-        One whose log cannot be read is reported (see :meth:`problems`) and left out.
-        """
-        self._discover()
-        states = []
-        for iid in self._watched:
-            if self._problems.unreadable(iid, now):
-                continue
-            try:
-                state = self._load(iid)
-            except UnknownIncident:
-                state = None  # gone from the store (a store may forget: the drills' does)
-            except Exception as error:  # the id stays: looked at again after a wait
-                self._problems.failed(iid, None, error, now)
-                continue
-            problem = self._problems.get(iid)
-            if problem is not None and problem.version is None:
-                self._problems.cleared(iid)  # it reads again
-            if state is None or state.process not in self._processes or not self._keeps(state, now):
-                self._watched.drop(iid)
-                self._cache.pop(iid, None)  # read again on demand: the cache stays small
-                self._problems.forget(iid)
-                self._unrun.discard(iid)
-            else:
-                states.append(state)
-        return states
-
     def _keeps(self, state: IncidentState, now: datetime) -> bool:
-        """True while the periodic calls have something to do for the incident."""
-        return (
+        """True while the periodic calls have something to do for the incident: one of this
+        engine's processes, open, or with actions still to run."""
+        return state.process in self._processes and (
             not state.closed
             or state.id in self._unrun
             or state.id in self._unrecorded
@@ -1057,13 +1026,22 @@ class Engine:
             )
         )
 
-    def _discover(self) -> None:
-        """Add the incidents opened since the last call (by any writer) to ``_watched``."""
-        with _StoreCall("list the incidents", None):
-            self._watched.discover(forget=self._forget_cached)
+    def _due_at(self, state: IncidentState, now: datetime) -> datetime | None:
+        """When the periodic calls next have something to do for the incident (see
+        :meth:`next_deadline`): once a skipped incident is looked at again, or at once
+        for work a call left undone, or its next timer or action start."""
+        problem = self._problems.get(state.id)
+        if problem is not None and self._problems.holds(state.id, state.version, now):
+            return problem.retry_at
+        if state.id in self._unrun or state.id in self._unrecorded:
+            return now
+        return next_due(state, now)
 
-    def _forget_cached(self, incident_id: str) -> None:
-        self._cache.pop(incident_id, None)
+    def _drop(self, incident_id: str) -> None:
+        """Forget what the periodic calls held for an incident they no longer look at."""
+        self._cache.pop(incident_id, None)  # read again on demand: the cache stays small
+        self._problems.forget(incident_id)
+        self._unrun.discard(incident_id)
 
     def _prepare(
         self, incident_id: str, expected_version: int | None, operation: str
@@ -1119,7 +1097,7 @@ class Engine:
             process = (
                 self._version_of(state) if state.process else self._process(items[0][2]["process"])
             )
-        with _StoreCall("keep the process version", state.id):
+        with StoreCall("keep the process version", state.id):
             self._versions.archive(process)  # before any event names it
         spec = process.identity
         time = self._time_for(state, now).isoformat()
@@ -1134,14 +1112,14 @@ class Engine:
             self._cache[state.id] = state
             return self._group.add(state, events)
         try:
-            try:  # (not _StoreCall: this runs on every change, and try costs nothing)
+            try:  # (not StoreCall: this runs on every change, and try costs nothing)
                 self.store.append(state.id, state.version, events)
             except IncidentflowError:
                 raise
             except Exception as error:
                 raise StoreError("append", state.id, error) from error
         except ConcurrencyError:
-            with _StoreCall("read the events", state.id):
+            with StoreCall("read the events", state.id):
                 newer = self.store.events(state.id, after=state.version)
             for event in newer:
                 state.apply(event)  # catch up, so the caller's next decision sees the truth
@@ -1310,7 +1288,7 @@ class Engine:
             self._run_actions(state, runnable, now=now)
         except Exception as error:  # bookkeeping failed; the caller's change is committed
             self._unrun.add(state.id)
-            self._watched.add(state.id)
+            self._tracked.look_at(state.id)
             LOGGER.warning(
                 "incident %s: actions left for the next tick: %s: %s",
                 state.id,
@@ -1530,22 +1508,3 @@ def _is_planned(action: PlannedAction) -> bool:
 
 def _not_succeeded(action: PlannedAction) -> bool:
     return action.status != "succeeded"
-
-
-class _StoreCall:
-    """Turn a store's own failure (sqlite3, OSError, a driver's) into :class:`StoreError`;
-    the library's own errors (ConcurrencyError) pass as they are. (A class, not a
-    generator: it wraps every read and append.)"""
-
-    __slots__ = ("incident_id", "operation")
-
-    def __init__(self, operation: str, incident_id: str | None) -> None:
-        self.operation = operation
-        self.incident_id = incident_id
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
-        if isinstance(error, Exception) and not isinstance(error, IncidentflowError):
-            raise StoreError(self.operation, self.incident_id, error) from error

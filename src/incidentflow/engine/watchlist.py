@@ -17,8 +17,9 @@ incident's log, and a state is a fold of its log: the same version, the same sta
 
 from __future__ import annotations
 
+import itertools
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from incidentflow.audit.store import IndexedStore, Store
 from incidentflow.compiler.process import Process
@@ -51,7 +52,8 @@ class Watchlist:
         # Checked once: isinstance() on a runtime protocol costs tens of microseconds.
         self._index = store if isinstance(store, IndexedStore) else None
         self._store = store
-        self._ids: dict[str, None] = {}  # a dict: ordered, O(1) removal
+        self._ids: dict[str, int] = {}  # id -> place: a dict is ordered, O(1) removal
+        self._places = itertools.count()
         self._position = 0  # how far opened_since() has been read
         self._listed: set[str] = set()  # the same, for stores without opened_since()
         self._queued: dict[str, tuple[int, QueueKey, Incident]] = {}  # id -> version, ...
@@ -68,15 +70,21 @@ class Watchlist:
 
     def add(self, incident_id: str) -> None:
         """Look at ``incident_id`` (again) in the periodic calls."""
-        self._ids.setdefault(incident_id, None)
+        if incident_id not in self._ids:
+            self._ids[incident_id] = next(self._places)
+
+    def in_order(self, incident_ids: Iterable[str]) -> list[str]:
+        """Those of ``incident_ids`` on the list, in its order."""
+        places = self._ids
+        return sorted((i for i in incident_ids if i in places), key=places.__getitem__)
 
     def drop(self, incident_id: str) -> None:
         """Stop looking at ``incident_id`` (it is closed and settled, or gone)."""
         self._ids.pop(incident_id, None)
         self._queued.pop(incident_id, None)
 
-    def discover(self, forget: Callable[[str], None]) -> None:
-        """Add the incidents opened since the last call (by any writer).
+    def discover(self, forget: Callable[[str], None]) -> list[str]:
+        """Add the incidents opened since the last call (by any writer); return their ids.
 
         New ids are recorded before any is read, so a failed read loses none of them.
         A store without ``opened_since()`` is listed whole; ids it no longer has are
@@ -95,13 +103,26 @@ class Watchlist:
             new = [iid for iid in listed if iid not in self._listed]
             self._listed = present
         for iid in new:
-            self._ids.setdefault(iid, None)
+            self.add(iid)
+        return new
 
-    def queued(self, process: Process, state: IncidentState) -> tuple[QueueKey, Incident]:
-        """:func:`queue_key` and the snapshot of ``state``, made once per version."""
-        known = self._queued.get(state.id)
-        if known is not None and known[0] == state.version:
-            return known[1], known[2]
-        key, snapshot = queue_key(process, state), state.snapshot()
-        self._queued[state.id] = (state.version, key, snapshot)
-        return key, snapshot
+    def queue(
+        self, states: Iterable[IncidentState], process_of: Callable[[str], Process]
+    ) -> list[Incident]:
+        """The snapshots of the open ones of ``states`` (in opening order), most severe
+        first, then nearest deadline, then oldest (ties: opening order). An unchanged
+        incident costs a remembered key and snapshot; ``process_of(name)`` is asked only
+        for the others."""
+        remembered = self._queued
+        keyed = []
+        for n, state in enumerate(states):
+            if state.closed:
+                continue
+            known = remembered.get(state.id)
+            if known is None or known[0] != state.version:
+                key, snapshot = queue_key(process_of(state.process), state), state.snapshot()
+                known = remembered[state.id] = (state.version, key, snapshot)
+            rank, deadline, opened = known[1]
+            keyed.append((rank, deadline, opened, n, known[2]))
+        keyed.sort()  # flat tuples, n unique: the snapshots are never compared
+        return [entry[4] for entry in keyed]

@@ -32,7 +32,9 @@ from incidentflow.audit.specs import SpecArchive, StoredSpec, digest_of
 - :class:`BatchContract`: the store is a :class:`~incidentflow.BatchStore` (group commit:
   ``append_many``);
 - :class:`DueIndexContract`: it is a :class:`~incidentflow.DueIndexStore` (workers claim
-  due incidents from it).
+  due incidents from it);
+- :class:`ChangeFeedContract`: it is a :class:`~incidentflow.ChangeFeed` (it says which
+  incidents changed since an earlier look).
 
 A test checks that the mixins match the protocols the store implements, so that no
 capability goes untested. Each test is written against :class:`Model`, the trivially
@@ -77,6 +79,8 @@ from incidentflow.audit.specs import SpecArchive, StoredSpec, digest_of
 from incidentflow.audit.store import (
     Append,
     BatchStore,
+    ChangeFeed,
+    ChangeMark,
     DueIndexStore,
     IncidentIndex,
     IndexedStore,
@@ -87,6 +91,7 @@ from incidentflow.errors import ConcurrencyError, StoreClosed
 
 __all__ = [
     "BatchContract",
+    "ChangeFeedContract",
     "CrashContract",
     "DueIndexContract",
     "IncidentIndexContract",
@@ -306,6 +311,7 @@ class StoreContract(_Contract):
             (SpecArchive, SpecArchiveContract),
             (BatchStore, BatchContract),
             (DueIndexStore, DueIndexContract),
+            (ChangeFeed, ChangeFeedContract),
         ):
             has, tested = isinstance(store, protocol), isinstance(self, mixin)
             assert has == tested, (
@@ -989,6 +995,73 @@ _STEP = st.tuples(
     st.integers(-1, 4),  # a read's `after`
     st.lists(_DATA, min_size=1, max_size=3),  # the events' data
 )
+
+
+class ChangeFeedContract(_Contract):
+    """For a :class:`~incidentflow.ChangeFeed`: ``changes_since()`` never leaves out an
+    incident appended to after the mark it is given (more ids, or None, are allowed), and
+    reports nothing when nothing was appended."""
+
+    @staticmethod
+    def changed(store: ChangeFeed, mark: ChangeMark) -> tuple[set[str] | None, ChangeMark]:
+        """``changes_since(mark)``, as a set."""
+        ids, after = store.changes_since(mark)
+        return (None if ids is None else set(ids)), after
+
+    def test_the_first_look_cannot_tell(self, store: ChangeFeed) -> None:
+        assert isinstance(store, Store)
+        self.model().write(store, "inc-a", 1)
+        assert store.changes_since(None)[0] is None
+
+    def test_every_incident_appended_to_since_the_mark_is_reported(self, store: ChangeFeed) -> None:
+        assert isinstance(store, Store)
+        model = self.model()
+        model.write(store, "inc-a", 2)
+        _, mark = store.changes_since(None)
+        assert self.changed(store, mark)[0] == set()  # nothing since
+        model.write(store, "inc-b", 1)
+        model.write(store, "inc-a", 1)
+        ids, after = self.changed(store, mark)
+        assert ids is None or {"inc-a", "inc-b"} <= ids
+        with pytest.raises(ConcurrencyError):  # a refusal may be reported; it changes nothing
+            store.append("inc-a", 1, continue_log(model.log("inc-a")[:1], "inc-a"))
+        model.write(store, "inc-c", 1)
+        ids, _ = self.changed(store, after)
+        assert ids is None or "inc-c" in ids
+        if isinstance(store, BatchStore):
+            _, mark = store.changes_since(None)
+            log = model.log("inc-b")
+            store.append_many([Append("inc-b", len(log), continue_log(log, "inc-b"))])
+            ids, _ = self.changed(store, mark)
+            assert ids is None or "inc-b" in ids
+
+    def test_a_concurrent_writer_is_never_missed(self, store: ChangeFeed) -> None:
+        assert isinstance(store, Store)
+        writing = [f"inc-{n:02d}" for n in range(24)]
+        done = threading.Event()
+
+        def write_all() -> None:
+            try:
+                for incident_id in writing:
+                    store.append(incident_id, 0, continue_log([], incident_id))
+            finally:
+                done.set()
+
+        reported: set[str] = set()
+        ids, mark = self.changed(store, None)
+        writer = threading.Thread(target=write_all)
+        writer.start()
+        try:
+            while True:
+                finished = done.is_set()  # read before the last look, which then sees all
+                ids, mark = self.changed(store, mark)
+                # None: the caller would read everything: all that is stored now
+                reported |= set(store.incident_ids()) if ids is None else ids
+                if finished:
+                    break
+        finally:
+            writer.join()
+        assert set(writing) <= reported
 
 
 class _BatchReadError(Exception):
