@@ -61,8 +61,9 @@ if _typing.TYPE_CHECKING:
     from incidentflow.calendars import Calendar
     from incidentflow.changes import ProcessDiff, diff
     from incidentflow.compiler.process import CompiledTrigger, Process
+    from incidentflow.engine.action_runner import ActionRequest
     from incidentflow.engine.deadlines import Deadline
-    from incidentflow.engine.engine import ActionRequest, Allowed, Engine
+    from incidentflow.engine.engine import Allowed, Engine
     from incidentflow.engine.problems import IncidentProblem, TickResult
     from incidentflow.engine.state import Incident, PlannedAction
     from incidentflow.engine.worker import Worker
@@ -92,7 +93,7 @@ _LAZY = {
     "BatchStore": "incidentflow.audit.store",
     "ChangeFeed": "incidentflow.audit.store",
     "DueIndexStore": "incidentflow.audit.store",
-    "ActionRequest": "incidentflow.engine.engine",
+    "ActionRequest": "incidentflow.engine.action_runner",
     "Allowed": "incidentflow.engine.engine",
     "Engine": "incidentflow.engine.engine",
     "VerifyReport": "incidentflow.audit.verify",

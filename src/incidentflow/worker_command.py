@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from incidentflow.compiler.process import Process
-    from incidentflow.engine.engine import ActionHandler
+    from incidentflow.engine.action_runner import ActionHandler
 
 EXIT_OK, EXIT_SPEC_ERRORS, EXIT_USAGE = 0, 1, 2
 

@@ -36,7 +36,7 @@ from incidentflow.delivery.policy import RetryPolicy
 from incidentflow.delivery.slack import Slack
 from incidentflow.delivery.targets import DEFAULT
 from incidentflow.delivery.webhook import Webhook
-from incidentflow.engine.engine import ActionHandler
+from incidentflow.engine.action_runner import ActionHandler
 from incidentflow.errors import DeliveryError
 
 _N = TypeVar("_N", int, float)

@@ -17,7 +17,7 @@ from email.utils import formatdate
 from incidentflow.delivery.message import summary
 from incidentflow.delivery.policy import RetryPolicy
 from incidentflow.delivery.targets import DEFAULT
-from incidentflow.engine.engine import ActionRequest
+from incidentflow.engine.action_runner import ActionRequest
 from incidentflow.errors import DeliveryError
 
 

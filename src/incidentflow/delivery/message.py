@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from incidentflow.engine.engine import ActionRequest
+from incidentflow.engine.action_runner import ActionRequest
 from incidentflow.engine.state import Incident
 
 

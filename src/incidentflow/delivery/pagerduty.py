@@ -17,7 +17,7 @@ from incidentflow.delivery.message import summary
 from incidentflow.delivery.policy import RetryPolicy
 from incidentflow.delivery.posting import encode, post_json
 from incidentflow.delivery.targets import destinations, pick
-from incidentflow.engine.engine import ActionRequest
+from incidentflow.engine.action_runner import ActionRequest
 from incidentflow.errors import DeliveryError
 
 EVENTS_URL = "https://events.pagerduty.com/v2/enqueue"

@@ -21,7 +21,7 @@ from incidentflow.delivery.message import request_body
 from incidentflow.delivery.policy import RetryPolicy
 from incidentflow.delivery.posting import encode, post_json
 from incidentflow.delivery.targets import destinations, pick
-from incidentflow.engine.engine import ActionRequest
+from incidentflow.engine.action_runner import ActionRequest
 
 SIGNATURE_HEADER = "X-Incidentflow-Signature"
 TIMESTAMP_HEADER = "X-Incidentflow-Timestamp"

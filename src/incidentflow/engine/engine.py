@@ -12,6 +12,13 @@ up on a recorded schedule (see :mod:`incidentflow.engine.retries`).
 Arguments are checked first (:mod:`incidentflow.engine.inputs`); an incident the
 periodic calls cannot handle is reported and skipped, never in the way of the
 others (:mod:`incidentflow.engine.problems`).
+
+This class is the public surface and the order of each call; the parts live beside it:
+who may do what and what a transition records (:mod:`~incidentflow.engine.decisions`),
+running actions (:mod:`~incidentflow.engine.action_runner`), the incidents the periodic
+calls look at (:mod:`~incidentflow.engine.tracking`), group commit
+(:mod:`~incidentflow.engine.group_commit`) and process versions
+(:mod:`~incidentflow.engine.versions`).
 """
 
 from __future__ import annotations
@@ -38,7 +45,10 @@ from incidentflow.audit.store import (
 )
 from incidentflow.audit.verify import VerifyReport, check_store, verify_store
 from incidentflow.compiler.process import Process
-from incidentflow.engine import alerts, authz, inputs, leases, retries
+from incidentflow.engine import alerts, authz, decisions, inputs, leases, retries
+from incidentflow.engine.action_runner import ActionHandler as ActionHandler
+from incidentflow.engine.action_runner import ActionRequest as ActionRequest
+from incidentflow.engine.action_runner import ActionRunner
 from incidentflow.engine.deadlines import Deadline, running_deadlines
 from incidentflow.engine.group_commit import Committed, GroupCommit, Write, next_due
 from incidentflow.engine.inputs import SYSTEM as SYSTEM  # re-exported: hosts import them here
@@ -84,23 +94,6 @@ _MAX_TIMER_STEPS = 1000  # bound on timers fired for one incident in one tick (z
 def utc_now() -> datetime:
     """The default clock."""
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class ActionRequest:
-    """What an action handler receives."""
-
-    incident: Incident
-    action: str
-    params: Mapping[str, Any]
-    holders: Mapping[str, frozenset[str]]  # for each role-valued param: who holds that role
-    origin: str
-    action_id: str  # "<seq>.<n>": unique within the incident only
-    idempotency_key: str = ""  # unique across incidents and stores: key side effects on it
-    attempt: int = 1  # 1 for the first run, 2 for the first retry, ...
-
-
-ActionHandler = Callable[[ActionRequest], object]
 
 
 @dataclass(slots=True)
@@ -181,13 +174,19 @@ class Engine:
         self._new_id = (
             inputs.function(new_id, "Engine", "new_id") if new_id else lambda: uuid.uuid4().hex[:16]
         )
-        self._handlers: dict[str, ActionHandler] = {}
         self._cache: dict[str, IncidentState] = {}
         self._turns = Turns()  # one call at a time; handlers run outside (see turns.py)
         self._problems = Quarantine()  # incidents the periodic calls skip for a while
         self._unrun: set[str] = set()  # incidents whose planned actions a call left unrun
-        # outcomes of actions that ran but could not be recorded: incident -> action -> event
-        self._unrecorded: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
+        self._actions = ActionRunner(  # handlers, leases, outcomes to record (action_runner.py)
+            append=lambda state, items, now: self._append(state, items, now=now),
+            time_for=self._time_for,
+            process_for=self._process_for,
+            renew=self._renew_lease,
+            turns=self._turns,
+            clock=self._now,
+            store_clock=self.store.now if isinstance(self.store, ClockedStore) else None,
+        )
         self._queued: tuple[int, list[Incident]] | None = None  # queue() memo: see there
         # the incidents tick(), queue(), next_deadline() and signal() look at (tracking.py)
         self._tracked = OpenIncidents(
@@ -198,16 +197,15 @@ class Engine:
             keeps=self._keeps,
             due=self._due_at,
             drop=self._drop,
-            urgent=lambda: self._unrun.union(self._unrecorded),
+            urgent=lambda: self._unrun.union(self._actions.unrecorded),
         )
-        # leases on the actions this engine starts (a Worker sets its own terms)
-        self._lease = leases.LeaseTerms()
-        self._store_clock = self.store.now if isinstance(self.store, ClockedStore) else None
         self._group: GroupCommit | None = None  # appends kept for one commit (group_commit.py)
         for name, handler in (handlers or {}).items():
             self.register_action(name, handler)
         if require_handlers:
-            missing = sorted({a for p in listed for a in p.spec.actions} - set(self._handlers))
+            missing = sorted(
+                {a for p in listed for a in p.spec.actions} - set(self._actions.handlers)
+            )
             if missing:
                 raise MissingHandlers(missing)
 
@@ -228,7 +226,7 @@ class Engine:
             raise InvalidOperation(
                 None, "register_action", f"no process declares an action {name!r}"
             )
-        self._handlers[name] = handler
+        self._actions.handlers[name] = handler
 
     # --- reading -----------------------------------------------------------------------
 
@@ -307,7 +305,9 @@ class Engine:
                 continue
             seen.add(tr.name)
             try:
-                index, _ = self._decide_fire(process, state, tr.name, actor)
+                index, _ = decisions.decide_fire(
+                    process, self._machine(process), state, tr.name, actor
+                )
                 chosen = process.spec.process.transitions[index]
                 out.append(Allowed(tr.name, chosen.to, True, None, ""))
             except TransitionNotAllowed as refusal:
@@ -389,7 +389,7 @@ class Engine:
                         f"{name!r} does not leave {state.state!r} at {state.severity}"
                     )
                 else:
-                    moved = self._transition_data(process, state, index, now)
+                    moved = decisions.transition_data(process, state, index, now)
                     items.append(("transitioned", SYSTEM, moved | {"cause": "alerts_resolved"}))
             self._append(state, items, now=now)
             self._run_actions_after_commit(state, now)
@@ -448,7 +448,7 @@ class Engine:
         copied = inputs.fields({} if fields is None else fields, "open")
         actor = inputs.actor(actor, "open")
         proc = self._process(process)
-        level = self._resolve_level(proc, severity, impact, urgency)
+        level = decisions.resolve_level(proc, severity, impact, urgency)
         return self._open(proc, level, title, copied, actor, None, None, None)
 
     def _open(
@@ -514,10 +514,10 @@ class Engine:
         self._require_open(state, "assign")
         if role not in process.spec.roles:
             raise InvalidOperation(incident_id, "assign", f"the process has no role {role!r}")
-        self._require_assign(process, state, actor, "assign")
+        decisions.require_assign(process, state, actor, "assign")
         if person in state.assignments.get(role, ()):
             return state.snapshot()
-        self._check_separation(process, state, role, person)
+        decisions.check_separation(process, state, role, person)
         self._append(state, [("assigned", actor, {"role": role, "person": person})])
         return state.snapshot()
 
@@ -537,7 +537,7 @@ class Engine:
         inputs.actor(actor, "unassign", incident_id)
         state, process = self._prepare(incident_id, expected_version, "unassign")
         self._require_open(state, "unassign")
-        self._require_assign(process, state, actor, "unassign")
+        decisions.require_assign(process, state, actor, "unassign")
         if person not in state.assignments.get(role, ()):
             raise InvalidOperation(incident_id, "unassign", f"{person!r} does not hold {role!r}")
         self._append(state, [("unassigned", actor, {"role": role, "person": person})])
@@ -557,7 +557,7 @@ class Engine:
             raise InvalidOperation(
                 incident_id, "check", f"state {state.state!r} has no checklist item {item!r}"
             )
-        self._require_manage(process, state, actor, "check")
+        decisions.require_manage(process, state, actor, "check")
         if item in state.checklist:
             return state.snapshot()
         self._append(state, [("checked", actor, {"item": item})])
@@ -575,9 +575,11 @@ class Engine:
         inputs.spec_name(transition, "fire", "transition", incident_id)
         inputs.actor(actor, "fire", incident_id)
         state, process = self._prepare(incident_id, expected_version, "fire")
-        index, acting = self._decide_fire(process, state, transition, actor)
+        index, acting = decisions.decide_fire(
+            process, self._machine(process), state, transition, actor
+        )
         now = self._time_for(state)  # one reading: the event's time and the timers' origin
-        data = self._transition_data(process, state, index, now) | acting.record()
+        data = decisions.transition_data(process, state, index, now) | acting.record()
         self._append(state, [("transitioned", actor, data)], now=now)
         self._run_actions_after_commit(state, now)
         return state.snapshot()
@@ -602,7 +604,7 @@ class Engine:
             raise InvalidOperation(
                 incident_id, "set_severity", f"the process has no level {level!r}"
             )
-        self._require_manage(process, state, actor, "set_severity")
+        decisions.require_manage(process, state, actor, "set_severity")
         if level == state.severity:
             return state.snapshot()
         data = alerts.severity_change(process, state, level, reason)
@@ -915,14 +917,14 @@ class Engine:
         """Start the incident's actions: those planned, if its timers just ``fired`` (the
         others are the planning call's for a while, see retries.py), then those due."""
         if fired:
-            self._run_actions(state, now=now, into=written)
+            self._actions.run(state, now=now, into=written)
         eager = state.id in self._unrun
 
         def due_now(action: PlannedAction) -> bool:
             at = retries.next_run(action, now, eager=eager)
             return at is not None and at <= now
 
-        self._run_actions(state, due_now, now=now, into=written)
+        self._actions.run(state, due_now, now=now, into=written)
         self._unrun.discard(state.id)
 
     def run_worker(
@@ -1020,7 +1022,7 @@ class Engine:
         return state.process in self._processes and (
             not state.closed
             or state.id in self._unrun
-            or state.id in self._unrecorded
+            or state.id in self._actions.unrecorded
             or any(
                 retries.next_run(a, now, eager=False) is not None for a in state.actions.values()
             )
@@ -1033,7 +1035,7 @@ class Engine:
         problem = self._problems.get(state.id)
         if problem is not None and self._problems.holds(state.id, state.version, now):
             return problem.retry_at
-        if state.id in self._unrun or state.id in self._unrecorded:
+        if state.id in self._unrun or state.id in self._actions.unrecorded:
             return now
         return next_due(state, now)
 
@@ -1129,117 +1131,6 @@ class Engine:
         self._cache[state.id] = state
         return events
 
-    def _resolve_level(
-        self, process: Process, severity: str | None, impact: str | None, urgency: str | None
-    ) -> str:
-        if severity is not None:
-            if impact is not None or urgency is not None:
-                raise InvalidOperation(
-                    None, "open", "give a severity or impact and urgency, not both"
-                )
-            if severity not in process.level_ids:
-                raise InvalidOperation(None, "open", f"{process.name!r} has no level {severity!r}")
-            return severity
-        if impact is None or urgency is None:
-            raise InvalidOperation(None, "open", "give a severity, or both impact and urgency")
-        try:
-            return process.level_for(impact, urgency)
-        except KeyError:
-            raise InvalidOperation(
-                None, "open", f"{impact!r} x {urgency!r} is not on {process.name!r}'s matrix"
-            ) from None
-
-    def _require_assign(
-        self, process: Process, state: IncidentState, actor: str, operation: str
-    ) -> None:
-        if not authz.may_assign(process, state, actor):
-            raise NotAuthorized(
-                state.id,
-                operation,
-                actor,
-                sorted(authz.owner_roles(process, state)),
-                f"{actor!r} neither opened the incident nor holds the owner role of {state.state!r}",
-            )
-
-    def _require_manage(
-        self, process: Process, incident: Incident | IncidentState, actor: str, operation: str
-    ) -> None:
-        if not authz.may_manage(process, incident, actor):
-            raise NotAuthorized(
-                incident.id,
-                operation,
-                actor,
-                sorted(authz.manage_roles(process, incident)),
-                f"{actor!r} holds none of the roles acting in {incident.state!r}",
-            )
-
-    def _check_separation(
-        self, process: Process, incident: IncidentState, role: str, person: str
-    ) -> None:
-        conflict = authz.separation_conflict(process, incident, role, person)
-        if conflict is not None:
-            raise OperationRefused(incident.id, "assign", "policy", conflict)
-
-    def _decide_fire(
-        self, process: Process, state: IncidentState, name: str, actor: str
-    ) -> tuple[int, authz.Acting]:
-        """The index of the transition ``actor`` fires by ``name`` now and the role they act
-        as, or TransitionNotAllowed."""
-        iid = state.id
-        if name not in self._machine(process).transition_names:
-            raise InvalidOperation(iid, "fire", f"the process has no transition {name!r}")
-        if state.closed:
-            raise TransitionNotAllowed(
-                iid, name, "terminal", f"the incident is closed ({state.state!r})"
-            )
-        index = self._machine(process).select(state.state, state.severity, name)
-        if index is None:
-            candidates = [
-                t for t in process.transitions_from.get(state.state, ()) if t.name == name
-            ]
-            if not candidates:
-                raise TransitionNotAllowed(
-                    iid, name, "state", f"{name!r} does not leave {state.state!r}"
-                )
-            levels = sorted({lv for t in candidates if t.when for lv in t.when.severity})
-            raise TransitionNotAllowed(
-                iid,
-                name,
-                "guard",
-                f"{name!r} is not allowed at {state.severity} (only at {', '.join(levels)})",
-            )
-        chosen = process.spec.process.transitions[index]
-        acting = authz.fire_as(process, state, chosen, actor)
-        if isinstance(acting, authz.Refusal):
-            raise TransitionNotAllowed(iid, name, acting.reason, acting.detail)
-        missing = [item for item in chosen.requires if item not in state.checklist]
-        if missing:
-            raise TransitionNotAllowed(
-                iid,
-                name,
-                "checklist",
-                f"checklist items not done: {', '.join(missing)}",
-                missing=missing,
-            )
-        return index, acting
-
-    def _transition_data(
-        self, process: Process, state: IncidentState, index: int, now: datetime
-    ) -> dict[str, Any]:
-        tr = process.spec.process.transitions[index]
-        target = process.states[tr.to]
-        return {
-            "transition": tr.name,
-            "index": index,
-            "from": state.state,
-            "to": tr.to,
-            "phase": target.phase,
-            "terminal": target.terminal,
-            "timers": plan_timers(process, tr.to, state.severity, now),
-            "actions": plan_actions(tr.actions, f"transition:{tr.name}")
-            + plan_actions(target.on_enter, f"enter:{tr.to}"),
-        } | sla_marks(process, tr.to, state.state)
-
     def _fire_timer(self, state: IncidentState, timer_id: str, now: datetime) -> list[Event]:
         process = self._process_for(state, "tick")
         try:
@@ -1268,7 +1159,7 @@ class Engine:
                 )
             else:
                 items.append(
-                    ("transitioned", TIMER, self._transition_data(process, state, index, now))
+                    ("transitioned", TIMER, decisions.transition_data(process, state, index, now))
                 )
         return self._append(state, items, now=now)
 
@@ -1285,7 +1176,7 @@ class Engine:
             group.then(state.id, lambda: self._run_actions_after_commit(state, now, runnable))
             return
         try:
-            self._run_actions(state, runnable, now=now)
+            self._actions.run(state, runnable, now=now)
         except Exception as error:  # bookkeeping failed; the caller's change is committed
             self._unrun.add(state.id)
             self._tracked.look_at(state.id)
@@ -1297,213 +1188,20 @@ class Engine:
                 exc_info=error,
             )
 
-    def _run_actions(
-        self,
-        state: IncidentState,
-        runnable: Callable[[PlannedAction], bool] | None = None,
-        *,
-        now: datetime | None = None,
-        into: list[Event] | None = None,
-    ) -> list[Event]:
-        """Run the actions ``runnable`` selects (default: those planned), in order; ``now``
-        is the time of their cause (a tick's time for timers).
-
-        Returns the events recorded (each action's start and outcome), appended to ``into``
-        when given (so that they are not lost to the caller if a later write fails).
-        Outcomes that could not be recorded before are recorded first. If the store fails,
-        this raises, and keeps an outcome it could not record for the next call.
-        """
-        # only this call's events, not other threads' meanwhile
-        written: list[Event] = [] if into is None else into
-        if not state.actions and state.id not in self._unrecorded:
-            return written  # nothing to run or record (most changes plan no action)
-        select = runnable or _is_planned
-        self._record_unrecorded(state, now, written)
-        for action_id in [a.id for a in state.actions.values() if select(a)]:
-            planned = self._claim(state, action_id, select, now, written)
-            if planned is None:
-                continue  # another runner (another process, or a reentrant handler) took it
-            attempt = planned.attempts + 1
-            error = self._invoke(state, planned, attempt)
-            kind, data = self._outcome(state, planned, attempt, error, now)
-            try:
-                self._record(state, kind, data, now, written)
-            except Exception:
-                self._unrecorded.setdefault(state.id, {})[planned.id] = (kind, data)
-                raise
-        return written
-
-    def _outcome(
-        self,
-        state: IncidentState,
-        planned: PlannedAction,
-        attempt: int,
-        error: str | None,
-        now: datetime | None,
-    ) -> tuple[str, dict[str, Any]]:
-        """The event recording how an attempt went; a failure carries when to try again."""
-        if error is None:
-            return "action_succeeded", {"action_id": planned.id}
-        # a missing handler is a gap in the host's set-up: trying again later cannot fix it
-        retry = (
-            retries.retry_at(attempt, self._time_for(state, now))
-            if planned.action in self._handlers
-            else None
-        )
-        return "action_failed", {
-            "action_id": planned.id,
-            "error": error,
-            "attempt": attempt,
-            "retry_at": retry.isoformat() if retry is not None else None,
-        }
-
-    def _record_unrecorded(
-        self, state: IncidentState, now: datetime | None, written: list[Event]
-    ) -> None:
-        """Record the outcomes of actions that ran while the store could not record them."""
-        pending = self._unrecorded.get(state.id)
-        if pending is None:
-            return
-        for action_id, (kind, data) in list(pending.items()):
-            action = state.actions.get(action_id)
-            if action is not None and action.status == "started":  # nobody recorded it since
-                self._record(state, kind, data, now, written)
-            del pending[action_id]
-        self._unrecorded.pop(state.id, None)
-
-    def _claim(
-        self,
-        state: IncidentState,
-        action_id: str,
-        runnable: Callable[[PlannedAction], bool],
-        now: datetime | None,
-        written: list[Event],
-    ) -> PlannedAction | None:
-        """Record that an action starts, unless someone else started it first.
-
-        The start is appended at the version it was decided on: a concurrent runner
-        makes the append fail, the state catches up, and the action is looked at again.
-        A refusal with nothing newer to catch up on is raised (retrying would spin).
-        """
-        while True:
-            planned = state.actions[action_id]
-            if not runnable(planned):
-                return None
-            data = {
-                "action_id": planned.id,
-                "action": planned.action,
-                "attempt": planned.attempts + 1,
-                "holder": self._lease.who,
-                "lease_until": (self._lease_now(now) + self._lease.length).isoformat(),
-            }
-            version = state.version
-            try:
-                written += self._append(state, [("action_started", SYSTEM, data)], now=now)
-            except ConcurrencyError:
-                if state.version == version:
-                    raise
-                continue
-            return planned
-
-    def _invoke(self, state: IncidentState, planned: PlannedAction, attempt: int) -> str | None:
-        handler = self._handlers.get(planned.action)
-        if handler is None:
-            return f"no handler registered for action {planned.action!r}"
-        process = self._process_for(state, "run an action")
-        kinds = (
-            process.spec.actions[planned.action].params
-            if planned.action in process.spec.actions
-            else {}
-        )
-        holders = {
-            str(value): frozenset(state.assignments.get(str(value), ()))
-            for name, value in planned.params.items()
-            if kinds.get(name) == "role"
-        }
-        request = ActionRequest(
-            state.snapshot(),
-            planned.action,
-            dict(planned.params),
-            holders,
-            planned.origin,
-            planned.id,
-            planned.idempotency_key,
-            attempt,
-        )
-        try:
-            # the host's code runs outside the engine's turn: it may call engines, this one
-            # included, from any thread (holding the turn would deadlock such hosts)
-            with self._turns.released(), self._heartbeat(state.id, planned.id, attempt):
-                handler(request)
-        except Exception as exc:  # a failing handler must never lose the committed transition
-            return f"{type(exc).__name__}: {exc}"
-        return None
-
-    def _heartbeat(self, incident_id: str, action_id: str, attempt: int) -> leases.Heartbeat:
-        """Renews the lease of a running attempt every half lease (see leases.py)."""
-        terms = self._lease
-        return leases.Heartbeat(
-            lambda: self._renew_lease(incident_id, action_id, attempt),
-            terms.length.total_seconds() / 2,
-            terms.longest_run.total_seconds(),
-        )
-
     @_serialised
     def _renew_lease(self, incident_id: str, action_id: str, attempt: int) -> bool:
-        """Record that the attempt still runs, moving its lease on; False if it is no longer
-        running (finished, or taken over: the lease is someone else's now)."""
-        state = self._load(incident_id)
-        action = state.actions.get(action_id)
-        if action is None or action.status != "started" or action.attempts != attempt:
-            return False
-        now = self._lease_now(None)
-        data = {
-            "action_id": action_id,
-            "attempt": attempt,
-            "lease_until": (now + self._lease.length).isoformat(),
-        }
-        self._record(state, "action_heartbeat", data, now, [])
-        return True
-
-    def _lease_now(self, now: datetime | None) -> datetime:
-        """The time leases are measured in: the store's clock when it has one (the same for
-        every replica), else ``now`` (the time of the cause), else the engine's clock."""
-        if self._store_clock is not None:
-            return inputs.when(self._store_clock(), "store", "the store's time")
-        return now if now is not None else self._now()
+        """A running attempt's heartbeat, in the engine's turn (see ActionRunner)."""
+        return self._actions.renew_lease(self._load(incident_id), action_id, attempt)
 
     @_serialised
     def set_lease_terms(self, terms: leases.LeaseTerms) -> None:
         """How this engine holds the actions it starts from now on: for how long, recorded
         under which holder (what a :class:`~incidentflow.Worker` sets)."""
-        self._lease = terms
+        self._actions.lease = terms
 
     def now(self) -> datetime:
         """The engine's clock's time (checked: an aware datetime)."""
         return self._now()
-
-    def _record(
-        self,
-        state: IncidentState,
-        kind: str,
-        data: Mapping[str, Any],
-        now: datetime | None,
-        written: list[Event],
-    ) -> None:
-        """Append a bookkeeping event, retrying on concurrent writes (it decides nothing)."""
-        while True:
-            version = state.version
-            try:
-                written += self._append(state, [(kind, SYSTEM, data)], now=now)
-                return
-            except ConcurrencyError:
-                if state.version == version:
-                    raise  # refused, yet nothing newer to build on: retrying would spin
-                continue  # _append caught the state up; try again on top of the newer events
-
-
-def _is_planned(action: PlannedAction) -> bool:
-    return action.status == "planned"
 
 
 def _not_succeeded(action: PlannedAction) -> bool:
