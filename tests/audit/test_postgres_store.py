@@ -419,3 +419,81 @@ def test_clients_survive_a_server_restart_without_loss_or_duplicates(
         notes = [e.data["text"] for e in store.events(incident.id) if e.kind == "noted"]
         assert notes == [f"note-{i}" for i in range(count)]  # each once, in order
         assert verify_store(store).ok
+
+
+# --- the append's one round trip: the version check in the due row's lock ---------------
+
+
+def test_an_early_append_to_an_unknown_incident_leaves_no_due_row(store: PostgresStore) -> None:
+    # The version check is the due row's upsert: refused, it must not leave that row.
+    with pytest.raises(ConcurrencyError) as early:
+        store.append("INC-9", 3, chain("INC-9", 1, start=4))
+    assert (early.value.expected, early.value.actual) == (3, 0)
+    assert count_rows(store.schema, "due") == 0
+    assert store.incident_ids() == []
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_of_two_appends_racing_at_one_version_exactly_one_wins(schema: str, version: int) -> None:
+    first = chain("INC-1", 1)
+    if version:
+        with store_in(schema) as store:
+            store.append("INC-1", 0, first)
+    outcomes: list[str] = []
+    ready = threading.Barrier(3)
+
+    def writer(tag: str) -> None:
+        prev = first[0].hash if version else GENESIS
+        events = chain("INC-1", 1, start=version + 1, prev=prev, tag=tag)
+        with store_in(schema, max_connections=1) as own:
+            ready.wait(TIMEOUT)
+            try:
+                own.append("INC-1", version, events)
+                outcomes.append(f"won {events[0].hash}")
+            except ConcurrencyError as refused:
+                outcomes.append(f"refused at {refused.actual}")
+
+    threads = [threading.Thread(target=writer, args=(tag,)) for tag in ("a", "b")]
+    # An append in progress (an opening, for version 0): both writers queue behind it.
+    table = "due" if version else "incident_counter"
+    with raw() as holder, holder.transaction():
+        holder.execute(f'SELECT * FROM "{schema}".{table} FOR UPDATE')
+        for t in threads:
+            t.start()
+        ready.wait(TIMEOUT)
+        time.sleep(0.2)  # both reach the lock (if one is late it fails all the same)
+    for t in threads:
+        t.join(TIMEOUT)
+    assert sorted(o.split()[0] for o in outcomes) == ["refused", "won"]
+    assert f"refused at {version + 1}" in outcomes
+    winner = next(o.split()[1] for o in outcomes if o.startswith("won"))
+    with store_in(schema) as store:
+        assert [e.hash for e in store.events("INC-1")][version:] == [winner]
+        # the loser's statements before its failing one were rolled back with it
+        assert store.incident_index() == ([(1, "INC-1")], 1)
+        assert count_rows(schema, "due") == 1
+        assert verify_store(store).ok
+
+
+def test_an_append_whose_reply_was_lost_is_retried_and_recognised(
+    store: PostgresStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import psycopg
+
+    events = chain("INC-1", 2)
+    store.append("INC-1", 0, events[:1])
+    real = store._append_once
+    lost = []
+
+    def commits_then_loses_the_reply(batch: Any) -> None:
+        real(batch)
+        if not lost:
+            lost.append(batch)
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(store, "_append_once", commits_then_loses_the_reply)
+    store.append("INC-1", 1, events[1:])  # tried again: finds its own events, done
+    assert lost
+    assert store.events("INC-1") == events
+    with pytest.raises(ConcurrencyError):  # someone else's events at those positions
+        store.append("INC-1", 1, chain("INC-1", 1, start=2, prev=events[0].hash, tag="other"))

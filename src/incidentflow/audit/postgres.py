@@ -37,6 +37,7 @@ connection.
 
 from __future__ import annotations
 
+import select
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -116,6 +117,7 @@ INSERT INTO {s}.due (incident_id, process, due_at)
 """,
 }
 _MIGRATE_LOCK: Final = 0x49464C57  # pg_advisory_xact_lock key: one migrate() at a time
+_LOOK: Final = "-infinity"  # due_at of an incident a worker should look at now
 
 _T = TypeVar("_T")
 
@@ -130,6 +132,31 @@ def psycopg_modules() -> Any:
     return psycopg, psycopg_pool
 
 
+def check_idle_connection(conn: psycopg.Connection[Any]) -> None:
+    """The pool's check before it lends a connection: raise if the connection is broken.
+
+    Without a round trip while it looks well: an idle connection has nothing to read
+    unless the server said something since, which is almost always that it ended the
+    session (``pg_terminate_backend``, a restart); then the check is a real query
+    (``ConnectionPool.check_connection``). A connection that dies unseen fails the
+    call that uses it, and an append tries once more (:meth:`PostgresStore.append`).
+    """
+    psycopg, psycopg_pool = psycopg_modules()
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("the connection is closed")
+    if _readable(conn.fileno()):
+        psycopg_pool.ConnectionPool.check_connection(conn)
+
+
+def _readable(fd: int) -> bool:
+    """Whether the socket ``fd`` has something to read now (without waiting)."""
+    if hasattr(select, "poll"):  # any descriptor number (select() stops at FD_SETSIZE)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([fd], [], [], 0)[0])
+
+
 class Queries:
     """The SQL of one store, its tables qualified with the PostgreSQL schema."""
 
@@ -141,6 +168,12 @@ class Queries:
         self.version = f"SELECT max(version) FROM {s}.incidentflow_schema"
         self.current = f"SELECT COALESCE(max(seq), 0) FROM {s}.events WHERE incident_id = %s"
         self.insert = f"INSERT INTO {s}.events ({COLUMNS}) VALUES ({', '.join(['%s'] * 11)})"
+        # many events in one statement of constant text: one array per column, sent in
+        # binary (%b: no escaping of every text in Python)
+        types = ", ".join(
+            "%b::int[]" if c.strip() == "seq" else "%b::text[]" for c in COLUMNS.split(",")
+        )
+        self.insert_many = f"INSERT INTO {s}.events ({COLUMNS}) SELECT * FROM unnest({types})"
         self.open = (
             f"WITH next AS (UPDATE {s}.incident_counter SET position = position + 1 "
             f"RETURNING position) INSERT INTO {s}.incidents (position, incident_id) "
@@ -151,12 +184,19 @@ class Queries:
         self.notify = (
             f"SELECT pg_notify('{CHANNEL}', %s) WHERE %s::timestamptz < now() + %s::interval"
         )
-        # The due row is locked first by every writer: two writers of one incident take
-        # turns, and a worker's claim (SKIP LOCKED) passes over an incident being written.
-        # (ON CONFLICT locks the row even where its WHERE spares the update: a row already
-        # marked "look now" is only locked, without writing a new version of it.)
-        self.lock_due = (
-            f"INSERT INTO {s}.due AS d (incident_id, process, due_at) VALUES (%s, %s, %s) "
+        # An append's first statement, and its version check. The due row is locked first
+        # by every writer: two writers of one incident take turns, and a worker's claim
+        # (SKIP LOCKED) passes over an incident being written. (ON CONFLICT locks the row
+        # even where its WHERE spares the update: a row already marked "look now" is only
+        # locked, without writing a new version of it.) The proposed due_at is NULL unless
+        # the incident is at the expected version: NOT NULL refuses the row (PostgreSQL
+        # checks it before resolving the conflict), which aborts the transaction without
+        # a round trip of its own. A writer that took the lock after another one committed
+        # the same version fails on the primary key instead.
+        self.lock_due_at_version = (
+            f"INSERT INTO {s}.due AS d (incident_id, process, due_at) VALUES (%s, %s, "
+            f"CASE WHEN (SELECT COALESCE(max(seq), 0) FROM {s}.events WHERE incident_id = %s)"
+            f" = %s THEN '{_LOOK}'::timestamptz END) "
             "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at "
             "WHERE d.due_at <> EXCLUDED.due_at"
         )
@@ -245,7 +285,7 @@ class PostgresStore:
                 min_size=1,
                 max_size=max(1, max_connections),
                 kwargs={"autocommit": True},
-                check=psycopg_pool.ConnectionPool.check_connection,
+                check=check_idle_connection,
                 timeout=timeout,
                 open=True,
                 name="incidentflow",
@@ -324,34 +364,66 @@ class PostgresStore:
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         """Append ``events`` in one transaction, or raise ConcurrencyError (writing nothing)
         if the incident is not at ``expected_version``; StoreError if the database failed
-        (the transaction rolled back, unless the connection was lost during COMMIT)."""
+        (the transaction rolled back). An attempt whose connection failed is made once more
+        on a fresh connection; if the incident has moved by then, the events found at those
+        positions tell whether the first attempt landed (the same hashes: done)."""
         self._require_open()
         psycopg, _ = psycopg_modules()
         batch = checked_batch(incident_id, expected_version, events)
-        rows = [event_row(e) for e in batch]
-        q = self._sql
         try:
-            with self.pool.connection() as conn:
-                self._require_schema(conn)
+            try:
+                self._append_once(batch)
+            except _pool_errors():
+                raise  # no connection to be had: trying again would wait as long again
+            except psycopg.OperationalError:  # the connection failed: try once more
                 try:
-                    with conn.pipeline(), conn.transaction(), conn.cursor() as cur:
-                        cur.execute(q.lock_due, (incident_id, batch[0].spec_name, _LOOK))
-                        if expected_version == 0:
-                            cur.execute(q.open, (incident_id,))
-                        current = conn.execute(q.current, (incident_id,))
-                        cur.executemany(q.insert, rows)
-                        cur.execute(q.notify, (incident_id, soonest_timer(batch), NOTIFY_WITHIN))
-                        (found,) = current.fetchone() or (0,)
-                        if found != expected_version:  # behind, not ahead: no key clash
-                            raise ConcurrencyError(incident_id, expected_version, int(found))
-                except psycopg.errors.UniqueViolation:
-                    # Another writer committed this seq (or opened this id) first.
-                    (actual,) = conn.execute(q.current, (incident_id,)).fetchone() or (0,)
-                    raise ConcurrencyError(incident_id, expected_version, int(actual)) from None
+                    self._append_once(batch)
+                except ConcurrencyError:
+                    if not self._landed(batch):
+                        raise
         except ConcurrencyError:
             raise
         except (psycopg.Error, _pool_errors()) as exc:
             raise StoreError("append", incident_id, exc) from exc
+
+    def _append_once(self, batch: Sequence[Event]) -> None:
+        """One attempt at an append: one transaction in one round trip.
+
+        The statements go in one pipeline ending in one Sync, without BEGIN: the server
+        runs them as one implicit transaction, committed at the Sync if all succeeded and
+        rolled back otherwise (PostgreSQL's protocol, "Pipelining"). Nothing may sync in
+        between (a psycopg ``transaction()`` or ``executemany`` would): the events go in
+        one multi-row INSERT.
+        """
+        psycopg, _ = psycopg_modules()
+        q = self._sql
+        incident_id, expected_version = batch[0].incident_id, batch[0].seq - 1
+        with self.pool.connection() as conn:
+            self._require_schema(conn)
+            try:
+                # Not prepared (see insert_events).
+                with conn.pipeline(), conn.cursor() as cur:
+                    cur.execute(
+                        q.lock_due_at_version,
+                        (incident_id, batch[0].spec_name, incident_id, expected_version),
+                        prepare=False,
+                    )
+                    if expected_version == 0:
+                        cur.execute(q.open, (incident_id,), prepare=False)
+                    insert_events(cur, q, batch)
+                    due_soon = (incident_id, soonest_timer(batch), NOTIFY_WITHIN)
+                    cur.execute(q.notify, due_soon, prepare=False)
+            except (psycopg.errors.UniqueViolation, psycopg.errors.NotNullViolation) as exc:
+                if isinstance(exc, psycopg.errors.NotNullViolation) and not _version_refused(exc):
+                    raise
+                # Not at the expected version, or another writer committed it first.
+                (actual,) = conn.execute(q.current, (incident_id,)).fetchone() or (0,)
+                raise ConcurrencyError(incident_id, expected_version, int(actual)) from None
+
+    def _landed(self, batch: Sequence[Event]) -> bool:
+        """Whether ``batch`` is in the store as it is (an attempt whose reply was lost)."""
+        found = self.events(batch[0].incident_id, batch[0].seq - 1)[: len(batch)]
+        return [e.hash for e in found] == [e.hash for e in batch]
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         """One transaction (one durable commit, two round trips) for every append at its
@@ -557,9 +629,6 @@ if TYPE_CHECKING:  # mypy holds PostgresStore to the protocols it is used throug
         return store, store, store
 
 
-_LOOK: Final = "-infinity"  # due_at of an incident a worker should look at now
-
-
 def soonest_timer(events: Sequence[Event]) -> str | None:
     """The earliest due time (ISO) among the timers ``events`` plan, if any: what decides
     whether an append wakes the workers."""
@@ -579,6 +648,15 @@ def lock_incidents(conn: Any, q: Queries, appends: Sequence[Append]) -> None:
     if new:
         conn.execute(q.add_due, ([i for i, _ in new], [p for _, p in new]))
     conn.execute(q.lock_many, (sorted(a.incident_id for a in appends),)).fetchall()
+
+
+def insert_events(cur: Any, q: Queries, events: Sequence[Event]) -> None:
+    """Insert ``events`` with one statement (an array per column): far less client work
+    than ``executemany``, and no Sync in a pipeline. Not prepared: psycopg's cache of
+    prepared statements can go wrong when a pipeline aborts halfway ("prepared statement
+    _pg3_N does not exist")."""
+    columns = [list(values) for values in zip(*(event_row(e) for e in events), strict=True)]
+    cur.execute(q.insert_many, columns, prepare=False)
 
 
 def write_locked(conn: Any, q: Queries, appends: Sequence[Append]) -> list[ConcurrencyError]:
@@ -604,7 +682,7 @@ def write_locked(conn: Any, q: Queries, appends: Sequence[Append]) -> list[Concu
         opened = [(a.incident_id,) for a in fresh if a.expected_version == 0]
         if opened:
             cur.executemany(q.open, opened)
-        cur.executemany(q.insert, [event_row(e) for a in fresh for e in a.events])
+        insert_events(cur, q, [e for a in fresh for e in a.events])
         kept = [a for a in fresh if a.due is not None]
         if kept:
             cur.executemany(
@@ -721,6 +799,14 @@ def read_schema_version(conn: Any, q: Queries) -> int | None:
     except psycopg.errors.UndefinedTable:
         return None
     return None if row is None or row[0] is None else int(row[0])
+
+
+def _version_refused(exc: Exception) -> bool:
+    """Whether a NOT NULL violation is the version check of :attr:`Queries.lock_due_at_version`."""
+    diag = getattr(exc, "diag", None)
+    return getattr(diag, "table_name", None) == "due" and getattr(diag, "column_name", None) == (
+        "due_at"
+    )
 
 
 def _pool_errors() -> type[Exception]:
