@@ -4,10 +4,18 @@ Both run as new processes on process_specs/major-incident.yaml, alternately, aft
 warm-up each (to warm the OS file cache). check-jsonschema gets the output of
 ``incidentflow schema`` as its schema file: the baseline is "validate the spec's shape
 with a general JSON Schema tool"; incidentflow does that and every semantic check.
+
+Both run from bytecode, as installed tools do (pip compiles a package's modules when it
+installs it): the processes get a private bytecode cache (``PYTHONPYCACHEPREFIX``), which
+the warm-up run fills, whatever the caller's environment says. Without it, an
+environment with ``PYTHONDONTWRITEBYTECODE`` (or a read-only checkout) has incidentflow's
+source compiled on every run while check-jsonschema's installed bytecode is used: the
+comparison would be of the compiler, not of the tools.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import subprocess
 import sys
@@ -34,8 +42,15 @@ def incidentflow_cmd() -> list[str]:
     return [str(script)] if script else [sys.executable, "-m", "incidentflow"]
 
 
-def _run(cmd: list[str]) -> None:
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+def bytecode_env(cache: Path) -> dict[str, str]:
+    """This environment, with bytecode written to and read from ``cache`` (see the top)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPYCACHEPREFIX"] = str(cache)
+    return env
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> None:
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
 
@@ -43,10 +58,10 @@ def _run(cmd: list[str]) -> None:
 ImportRow = tuple[str, int, float, float]  # module, nesting depth, self s, cumulative s
 
 
-def import_times() -> list[ImportRow]:
+def import_times(env: dict[str, str] | None = None) -> list[ImportRow]:
     """Every import of ``incidentflow validate`` in a fresh process, from ``-X importtime``."""
     cmd = [sys.executable, "-X", "importtime", "-m", "incidentflow", "validate", str(SPEC)]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT)
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, cwd=ROOT, env=env)
     rows = []
     for line in done.stderr.splitlines():
         if not line.startswith("import time:") or "imported package" in line:
@@ -89,12 +104,14 @@ def run() -> list[Outcome]:
             encoding="utf-8",
         )
         theirs = [str(checker), "--schemafile", str(schema), str(SPEC)]
-        _run(ours)
-        _run(theirs)
+        env = bytecode_env(Path(tmp) / "pycache")
+        _run(ours, env)  # the warm-up also compiles both tools into the cache
+        _run(theirs, env)
         times: dict[str, list[float]] = {"incidentflow": [], "check-jsonschema": []}
         for _ in range(RUNS):
-            times["incidentflow"].append(time_once(lambda: _run(ours)))
-            times["check-jsonschema"].append(time_once(lambda: _run(theirs)))
+            times["incidentflow"].append(time_once(lambda: _run(ours, env)))
+            times["check-jsonschema"].append(time_once(lambda: _run(theirs, env)))
+        every = import_times(env)
     med = {k: statistics.median(v) for k, v in times.items()}
     ratio = med["incidentflow"] / med["check-jsonschema"]
     timing = [(k, ms(med[k]), ms(min(v)), ms(max(v))) for k, v in times.items()]
@@ -106,7 +123,6 @@ def run() -> list[Outcome]:
         )
     )
     print(f"ratio incidentflow / check-jsonschema = {ratio:.3f} (target <= {TARGET})\n")
-    every = import_times()
     top = sorted(every, key=lambda r: r[3], reverse=True)[:TOP_IMPORTS]
     imports = [(name, depth, ms(s), ms(c)) for name, depth, s, c in top]
     print(
