@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from incidentflow._version import __version__
+from incidentflow.startup import prepare
 
 if TYPE_CHECKING:
     from incidentflow.audit.report import ReportFormat
@@ -725,10 +726,9 @@ def _anchor(database: str, output: str, stdout: TextIO, stderr: TextIO) -> int:
 
 def main() -> None:
     """Console-script entry point."""
-    # This process only validates its own spec models, which use no pydantic plugin;
-    # skipping the plugin scan (an entry-point lookup) saves about 25 ms of start-up.
-    # Hosts that import incidentflow are not affected: this runs only for the CLI.
-    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    # Skips pydantic's plugin loader (importlib.metadata) for commands that run no user
+    # code; hosts that import incidentflow are not affected: this runs only for the CLI.
+    prepare(sys.argv[1:])
     try:
         code = run(sys.argv[1:], sys.stdout, sys.stderr)
         sys.stdout.flush()  # inside the try: a closed pipe often shows only when flushing

@@ -123,6 +123,7 @@ def test_all_is_exactly_the_public_surface() -> None:
         "serve",
         "command_spec",
         "migration",
+        "startup",
     }
     assert exported <= PUBLIC | {"__version__"}
 

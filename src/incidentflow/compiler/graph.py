@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 # networkx is imported where a graph is built, not here: validating a spec that has no
 # problem needs only reachability (reachable_from), and networkx is about a third of the
-# import time of `incidentflow validate` (tests/compiler/test_lazy_imports.py keeps it so).
+# import time of `incidentflow validate` (tests/cli/test_lazy_imports.py keeps it so).
 
 SINK = ("__terminal__",)  # a virtual node every terminal state leads to; never a valid state id
 

@@ -9,8 +9,6 @@ import json
 from datetime import UTC, datetime, tzinfo
 from typing import TYPE_CHECKING, TextIO
 
-from incidentflow.calendars import time_zone
-
 if TYPE_CHECKING:
     from incidentflow.compiler.process import Process
     from incidentflow.drill.simulate import Simulation
@@ -53,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def simulate_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     """Run the command for parsed ``args``."""
+    from incidentflow.calendars import time_zone
     from incidentflow.command_spec import process_or_exit
     from incidentflow.drill.simulate import simulate
     from incidentflow.spec.durations import parse_duration
@@ -82,6 +81,7 @@ def simulate_command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -
 def _with_scenario(
     args: argparse.Namespace, process: Process, stdout: TextIO, stderr: TextIO
 ) -> int:
+    from incidentflow.calendars import time_zone
     from incidentflow.drill.scenarios.load import load_scenario
     from incidentflow.drill.simulate import simulate_scenario
     from incidentflow.reporting import format_text

@@ -15,17 +15,38 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from incidentflow.compiler.process import Process
-from incidentflow.diagnostics import Diagnostic
-from incidentflow.errors import SpecFileError
-from incidentflow.migration.check import MigrationPlan, StateMove, check_mapping
-from incidentflow.migration.mapping import read_mapping, read_mapping_data
-from incidentflow.spec.limits import DEFAULT_LIMITS
-from incidentflow.spec.source import read_spec_text
+if TYPE_CHECKING:
+    from incidentflow.compiler.process import Process
+    from incidentflow.diagnostics import Diagnostic
+    from incidentflow.migration.check import MigrationPlan, StateMove
 
 __all__ = ["MigrationPlan", "StateMove", "plan_migration"]
+
+# The checks (and the compiler they need) load on first use: the command line registers
+# `migrate` from .command on every run, and `incidentflow validate` should not pay for them
+# (tests/cli/test_lazy_imports.py keeps it so).
+_LAZY = {
+    "MigrationPlan": "incidentflow.migration.check",
+    "StateMove": "incidentflow.migration.check",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 MappingSource = str | os.PathLike[str] | Mapping[str, Any]
 """A mapping file's path, or the mapping as plain data (``{"states": {...}, ...}``)."""
@@ -36,6 +57,12 @@ def plan_migration(old: Process, new: Process, mapping: MappingSource) -> Migrat
     file's path, or the mapping as plain data). Never raises for a wrong mapping: its
     problems are the plan's ``diagnostics`` (``plan.ok`` is False with any error);
     SpecFileError when the file cannot be read."""
+    from incidentflow.errors import SpecFileError
+    from incidentflow.migration.check import check_mapping
+    from incidentflow.migration.mapping import read_mapping, read_mapping_data
+    from incidentflow.spec.limits import DEFAULT_LIMITS
+    from incidentflow.spec.source import read_spec_text
+
     if isinstance(mapping, Mapping):
         raw, problems = read_mapping_data(mapping)
         if raw is None:
@@ -58,4 +85,6 @@ def _refused(
     old: Process, new: Process, file: str, text: str, problems: list[Diagnostic]
 ) -> MigrationPlan:
     """A plan that the mapping's problems leave unusable."""
+    from incidentflow.migration.check import MigrationPlan
+
     return MigrationPlan(old, new, file, text, {}, {}, tuple(problems))
