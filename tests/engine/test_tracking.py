@@ -160,3 +160,19 @@ def test_a_due_timer_fires_once_whatever_the_ticks(now: list[datetime]) -> None:
     fired = engine.tick(due)
     assert {e.incident_id for e in fired} == set(ids)
     assert engine.tick(due) == []  # fired once
+
+
+def test_a_change_log_keeps_the_latest_notes_and_says_when_it_lost_some() -> None:
+    from incidentflow.audit.change_log import ChangeLog
+
+    log = ChangeLog(keep=3)
+    start = log.position
+    log.note(["a", "b"])
+    assert log.since(start) == {"a", "b"}
+    middle = log.position
+    log.note(["c"])
+    assert log.since(middle) == {"c"}
+    assert log.since(log.position) == frozenset()
+    log.note(["d"])  # "a" falls off: a reader from the start cannot be told everything
+    assert log.since(start) is None
+    assert log.since(middle) == {"c", "d"}

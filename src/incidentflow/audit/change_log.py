@@ -9,6 +9,7 @@ than that is told "cannot say" and looks at everything, which is always correct.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Iterable
@@ -21,31 +22,28 @@ class ChangeLog:
     """The ids of the incidents appended to, in order, with positions (thread-safe)."""
 
     def __init__(self, keep: int = KEEP) -> None:
-        self._ids: deque[str] = deque()
-        self._keep = keep
-        self._first = 0  # the position of the oldest note kept
+        self._ids: deque[str] = deque(maxlen=keep)  # the oldest fall off as new ones come
+        self._noted = 0  # notes ever made: the position after the latest
         self._lock = threading.Lock()
 
     @property
     def position(self) -> int:
         """The position after the latest note (what a reader remembers)."""
-        with self._lock:
-            return self._first + len(self._ids)
+        return self._noted
 
     def note(self, incident_ids: Iterable[str]) -> None:
         """Note that these incidents were appended to (a note too many is harmless: the
         reader looks at an incident that did not change)."""
+        noted = tuple(incident_ids)
         with self._lock:
-            self._ids.extend(incident_ids)
-            extra = len(self._ids) - self._keep
-            for _ in range(max(extra, 0)):
-                self._ids.popleft()
-                self._first += 1
+            self._ids.extend(noted)
+            self._noted += len(noted)
 
     def since(self, position: int) -> frozenset[str] | None:
         """The ids noted at or after ``position``; None if some were no longer kept."""
         with self._lock:
-            if position < self._first:
+            ids = self._ids
+            first = self._noted - len(ids)
+            if position < first:
                 return None
-            start = position - self._first
-            return frozenset(self._ids[i] for i in range(start, len(self._ids)))
+            return frozenset(itertools.islice(reversed(ids), len(ids) - (position - first)))
