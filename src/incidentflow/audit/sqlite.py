@@ -381,44 +381,46 @@ def write_appends(
     not change is not written. A few statements for the whole batch: per-statement
     overhead, not the rows, is what a batch of small appends would otherwise pay.
     """
+    versions = known.versions
+    due_rows = known.due
+    refused: list[ConcurrencyError] = []
+    opened: list[tuple[str]] = []
+    kept: list[tuple[str, str, float]] = []
+    dropped: list[tuple[str]] = []
+    rows: list[tuple[object, ...]] = []
+    written: list[tuple[str, int]] = []
     try:
-        versions = _versions(conn, [a.incident_id for a in appends], known)
-        refused: list[ConcurrencyError] = []
-        fresh = []
-        for append in appends:
-            current = versions[append.incident_id]
-            if current != append.expected_version:
-                refused.append(
-                    ConcurrencyError(append.incident_id, append.expected_version, current)
-                )
-            else:
-                fresh.append(append)
-        opened = [(a.incident_id,) for a in fresh if a.expected_version == 0]
+        _read_versions(conn, [a[0] for a in appends if a[0] not in versions], versions)
+        # One pass over the batch (it runs for every event a host writes).
+        for incident_id, expected_version, events, due in appends:
+            current = versions[incident_id]
+            if current != expected_version:
+                refused.append(ConcurrencyError(incident_id, expected_version, current))
+                continue
+            if expected_version == 0:
+                opened.append((incident_id,))
+            due_at = _due_at(due)
+            row: DueRow = None if due_at is None else (events[0].spec_name, due_at)
+            if due_rows.get(incident_id, _UNKNOWN) != row:
+                due_rows[incident_id] = row
+                if row is None:
+                    dropped.append((incident_id,))
+                else:
+                    kept.append((incident_id, row[0], row[1]))
+            rows += [event_row(e) for e in events]
+            written.append((incident_id, expected_version + len(events)))
         if opened:
             conn.executemany("INSERT INTO incidents (incident_id) VALUES (?)", opened)
-        kept: list[tuple[str, str, float]] = []
-        dropped: list[tuple[str]] = []
-        for append in fresh:
-            due_at = _due_at(append.due)
-            row: DueRow = None if due_at is None else (append.events[0].spec_name, due_at)
-            if known.due.get(append.incident_id, _UNKNOWN) != row:
-                known.due[append.incident_id] = row
-                if row is None:
-                    dropped.append((append.incident_id,))
-                else:
-                    kept.append((append.incident_id, *row))
         if kept:
             conn.executemany(UPSERT_DUE, kept)
         if dropped:
             conn.executemany("DELETE FROM due WHERE incident_id = ?", dropped)
-        rows = [event_row(e) for a in fresh for e in a.events]
         if rows:
             conn.executemany(INSERT_EVENTS, rows)
     except BaseException:
         known.forget()  # a statement may have failed half-way: ask the file next time
         raise
-    for append in fresh:
-        versions[append.incident_id] = append.expected_version + len(append.events)
+    versions.update(written)
     return refused
 
 
@@ -426,15 +428,13 @@ INSERT_EVENTS = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?,
 _CHUNK = 500  # ids per query: well under SQLite's limit on parameters
 
 
-def _versions(
-    conn: sqlite3.Connection, incident_ids: Sequence[str], known: KnownRows
-) -> dict[str, int]:
-    """``known.versions``, with the current version (last seq; 0: no events) of each of
-    ``incident_ids`` it lacked read from the file."""
-    versions = known.versions
-    missing = [iid for iid in incident_ids if iid not in versions]
-    for start in range(0, len(missing), _CHUNK):
-        chunk = missing[start : start + _CHUNK]
+def _read_versions(
+    conn: sqlite3.Connection, incident_ids: Sequence[str], versions: dict[str, int]
+) -> None:
+    """Set ``versions[id]`` to the current version (last seq; 0: no events) of each of
+    ``incident_ids``, read from the file."""
+    for start in range(0, len(incident_ids), _CHUNK):
+        chunk = incident_ids[start : start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
         for incident_id, seq in conn.execute(
             f"SELECT incident_id, MAX(seq) FROM events WHERE incident_id IN ({marks}) "
@@ -442,9 +442,8 @@ def _versions(
             chunk,
         ):
             versions[str(incident_id)] = int(seq)
-    for incident_id in missing:
+    for incident_id in incident_ids:
         versions.setdefault(incident_id, 0)
-    return versions
 
 
 # The queries, shared with the read-only reader (sqlite_readonly.py).
