@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from incidentflow.audit.change_log import ChangeLog
 from incidentflow.audit.events import Event, encode_data
 from incidentflow.audit.specs import StoredSpec
+from incidentflow.audit.sqlite_known import DueRow, KnownRows
 from incidentflow.audit.store import Append, checked_appends, checked_batch
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
@@ -197,12 +198,13 @@ class SQLiteStore:
             conn.execute(f"PRAGMA busy_timeout={int(self._timeout * 1000)}")
             self._local.conn = conn
             self._local.serial = next(self._connections)
+            self._local.known = KnownRows()
         return conn
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         batch = checked_batch(incident_id, expected_version, events)
-        with self._transaction() as conn:
-            refused = write_appends(conn, [Append(incident_id, expected_version, batch)])
+        with self._transaction() as (conn, known):
+            refused = write_appends(conn, [Append(incident_id, expected_version, batch)], known)
             if refused:
                 raise refused[0]
         self._changes.note((incident_id,))
@@ -211,22 +213,30 @@ class SQLiteStore:
         """One ``BEGIN IMMEDIATE`` transaction (one fsync) for every append at its version;
         the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`)."""
         checked = checked_appends(appends)
-        with self._transaction() as conn:
-            refused = write_appends(conn, checked)
+        with self._transaction() as (conn, known):
+            refused = write_appends(conn, checked, known)
         self._changes.note(a.incident_id for a in checked)
         return refused
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE: this writer alone until COMMIT)."""
+    def _transaction(self) -> Iterator[tuple[sqlite3.Connection, KnownRows]]:
+        """A write transaction (BEGIN IMMEDIATE: this writer alone until COMMIT), with what
+        the connection knows of its rows (see :mod:`incidentflow.audit.sqlite_known`)."""
         conn = self._connect()
+        known: KnownRows = self._local.known
         conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
+            known.begin(conn)
+            yield conn, known
         except BaseException:
+            known.forget()
             conn.execute("ROLLBACK")
             raise
-        conn.execute("COMMIT")
+        try:
+            conn.execute("COMMIT")
+        except BaseException:
+            known.forget()  # committed or not: the file will tell
+            raise
 
     @contextmanager
     def claim_due(
@@ -236,14 +246,14 @@ class SQLiteStore:
         clock). SQLite has one writer at a time: the claim holds the write lock until the
         block ends, so other workers wait their turn rather than skip."""
         at = now if now is not None else datetime.now(UTC)
-        with self._transaction() as conn:
+        with self._transaction() as (conn, known):
             marks = ", ".join("?" * len(processes))
             rows = conn.execute(
                 f"SELECT incident_id FROM due WHERE process IN ({marks}) AND due_at <= ? "
                 "ORDER BY due_at LIMIT ?",
                 (*processes, at.timestamp(), limit),
             ).fetchall()
-            yield _SQLiteClaim(conn, at, [str(r[0]) for r in rows], self._changes)
+            yield _SQLiteClaim(conn, known, at, [str(r[0]) for r in rows], self._changes)
 
     def next_due(self, processes: Sequence[str]) -> datetime | None:
         marks = ", ".join("?" * len(processes))
@@ -312,6 +322,7 @@ class SQLiteStore:
         if conn is not None:
             conn.close()
             self._local.conn = None
+            self._local.known = None
 
 
 if TYPE_CHECKING:  # mypy holds SQLiteStore to the protocols it is used through
@@ -326,9 +337,15 @@ class _SQLiteClaim:
     """A claim of :meth:`SQLiteStore.claim_due`: writes go into its open transaction."""
 
     def __init__(
-        self, conn: sqlite3.Connection, now: datetime, incident_ids: list[str], changes: ChangeLog
+        self,
+        conn: sqlite3.Connection,
+        known: KnownRows,
+        now: datetime,
+        incident_ids: list[str],
+        changes: ChangeLog,
     ) -> None:
         self._conn = conn
+        self._known = known
         self.now = now
         self.incident_ids = incident_ids
         self._changes = changes
@@ -339,65 +356,114 @@ class _SQLiteClaim:
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         checked = checked_appends(appends)
         self._changes.note(a.incident_id for a in checked)  # (the claim's thread reads next)
-        return write_appends(self._conn, checked)
+        return write_appends(self._conn, checked, self._known)
 
     def set_due(self, incident_id: str, due: datetime | None) -> None:
-        _set_due(self._conn, incident_id, due)
+        _set_due(self._conn, incident_id, due, self._known)
+
+
+UPSERT_DUE = (
+    "INSERT INTO due (incident_id, process, due_at) VALUES (?, ?, ?) "
+    "ON CONFLICT (incident_id) DO UPDATE SET process = excluded.process, due_at = excluded.due_at "
+    "WHERE process IS NOT excluded.process OR due_at IS NOT excluded.due_at"
+)
+"""Set an incident's due-index row, leaving it untouched when it already says the same.
+
+Most appends do not move an incident's next due time (a note, an assignment, a plain
+append's "look now" on an incident already marked so): a row rewritten with the same
+values would still dirty its table and index pages, each one more page for the commit's
+fsync. The comparison runs in the write transaction, so it is right whoever wrote the row
+last (another process, a worker's claim)."""
 
 
 def _due_at(due: datetime | str | None) -> float | None:
     return LOOK_AT if isinstance(due, str) else None if due is None else due.timestamp()
 
 
-def _set_due(conn: sqlite3.Connection, incident_id: str, due: datetime | None) -> None:
-    if due is None:
-        conn.execute("DELETE FROM due WHERE incident_id = ?", (incident_id,))
-    else:
-        conn.execute(
-            "UPDATE due SET due_at = ? WHERE incident_id = ?", (due.timestamp(), incident_id)
-        )
-
-
-def write_appends(conn: sqlite3.Connection, appends: Sequence[Append]) -> list[ConcurrencyError]:
-    """Write the checked ``appends`` whose incident is at its expected version, and their
-    due-index rows, in ``conn``'s open write transaction; return the refusals."""
-    versions = _versions(conn, [a.incident_id for a in appends])
-    refused: list[ConcurrencyError] = []
-    fresh = []
-    for append in appends:
-        current = versions.get(append.incident_id, 0)
-        if current != append.expected_version:
-            refused.append(ConcurrencyError(append.incident_id, append.expected_version, current))
+def _set_due(
+    conn: sqlite3.Connection, incident_id: str, due: datetime | None, known: KnownRows
+) -> None:
+    try:
+        if due is None:
+            conn.execute("DELETE FROM due WHERE incident_id = ?", (incident_id,))
+            known.due[incident_id] = None
         else:
-            fresh.append(append)
-    # A few statements for the whole batch: per-statement overhead, not the rows, is what
-    # a batch of small appends would otherwise pay.
-    opened = [(a.incident_id,) for a in fresh if a.expected_version == 0]
-    if opened:
-        conn.executemany("INSERT INTO incidents (incident_id) VALUES (?)", opened)
-    due = [(a.incident_id, a.events[0].spec_name, _due_at(a.due)) for a in fresh]
-    kept = [row for row in due if row[2] is not None]
-    if kept:
-        conn.executemany(
-            "INSERT OR REPLACE INTO due (incident_id, process, due_at) VALUES (?, ?, ?)", kept
-        )
-    dropped = [(row[0],) for row in due if row[2] is None]
-    if dropped:
-        conn.executemany("DELETE FROM due WHERE incident_id = ?", dropped)
-    rows = [event_row(e) for a in fresh for e in a.events]
-    if rows:
-        conn.executemany(
-            f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
+            at = due.timestamp()
+            conn.execute("UPDATE due SET due_at = ? WHERE incident_id = ?", (at, incident_id))
+            row = known.due.get(incident_id)
+            if row is not None:  # (no row, or not known: the UPDATE changed nothing known)
+                known.due[incident_id] = (row[0], at)
+    except BaseException:
+        known.forget()
+        raise
+
+
+_UNKNOWN = object()
+
+
+def write_appends(
+    conn: sqlite3.Connection, appends: Sequence[Append], known: KnownRows
+) -> list[ConcurrencyError]:
+    """Write the checked ``appends`` whose incident is at its expected version, and their
+    due-index rows, in ``conn``'s open write transaction; return the refusals.
+
+    ``known``: the versions and due rows this connection knows (checked against the file
+    at the transaction's start): an incident known is not queried, a due row that would
+    not change is not written. A few statements for the whole batch: per-statement
+    overhead, not the rows, is what a batch of small appends would otherwise pay.
+    """
+    versions = known.versions
+    due_rows = known.due
+    refused: list[ConcurrencyError] = []
+    opened: list[tuple[str]] = []
+    kept: list[tuple[str, str, float]] = []
+    dropped: list[tuple[str]] = []
+    rows: list[tuple[object, ...]] = []
+    written: list[tuple[str, int]] = []
+    try:
+        _read_versions(conn, [a[0] for a in appends if a[0] not in versions], versions)
+        # One pass over the batch (it runs for every event a host writes).
+        for incident_id, expected_version, events, due in appends:
+            current = versions[incident_id]
+            if current != expected_version:
+                refused.append(ConcurrencyError(incident_id, expected_version, current))
+                continue
+            if expected_version == 0:
+                opened.append((incident_id,))
+            due_at = _due_at(due)
+            row: DueRow = None if due_at is None else (events[0].spec_name, due_at)
+            if due_rows.get(incident_id, _UNKNOWN) != row:
+                due_rows[incident_id] = row
+                if row is None:
+                    dropped.append((incident_id,))
+                else:
+                    kept.append((incident_id, row[0], row[1]))
+            rows += [event_row(e) for e in events]
+            written.append((incident_id, expected_version + len(events)))
+        if opened:
+            conn.executemany("INSERT INTO incidents (incident_id) VALUES (?)", opened)
+        if kept:
+            conn.executemany(UPSERT_DUE, kept)
+        if dropped:
+            conn.executemany("DELETE FROM due WHERE incident_id = ?", dropped)
+        if rows:
+            conn.executemany(INSERT_EVENTS, rows)
+    except BaseException:
+        known.forget()  # a statement may have failed half-way: ask the file next time
+        raise
+    versions.update(written)
     return refused
 
 
+INSERT_EVENTS = f"INSERT INTO events ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _CHUNK = 500  # ids per query: well under SQLite's limit on parameters
 
 
-def _versions(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> dict[str, int]:
-    """The current version (last seq) of each of ``incident_ids`` that has events."""
-    found: dict[str, int] = {}
+def _read_versions(
+    conn: sqlite3.Connection, incident_ids: Sequence[str], versions: dict[str, int]
+) -> None:
+    """Set ``versions[id]`` to the current version (last seq; 0: no events) of each of
+    ``incident_ids``, read from the file."""
     for start in range(0, len(incident_ids), _CHUNK):
         chunk = incident_ids[start : start + _CHUNK]
         marks = ", ".join("?" * len(chunk))
@@ -406,8 +472,9 @@ def _versions(conn: sqlite3.Connection, incident_ids: Sequence[str]) -> dict[str
             "GROUP BY incident_id",
             chunk,
         ):
-            found[str(incident_id)] = int(seq)
-    return found
+            versions[str(incident_id)] = int(seq)
+    for incident_id in incident_ids:
+        versions.setdefault(incident_id, 0)
 
 
 # The queries, shared with the read-only reader (sqlite_readonly.py).

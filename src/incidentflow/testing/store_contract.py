@@ -647,6 +647,24 @@ class SharedBackingContract(_Contract):
         model.write(store, "inc-2", 1)
         assert_matches(store, model)
 
+    def test_an_instance_sees_the_writes_another_made_after_its_own(
+        self, store: Store, reopened: Callable[[Store], Store]
+    ) -> None:
+        # A store may remember what it wrote last (SQLite does, to skip a query): only
+        # while nobody else writes.
+        other = reopened(store)
+        model = Model()
+        model.write(store, "inc-1")
+        model.write(other, "inc-1", 2)
+        with pytest.raises(ConcurrencyError) as refused:
+            store.append("inc-1", 1, continue_log(model.log("inc-1")[:1], "inc-1"))
+        assert (refused.value.expected, refused.value.actual) == (1, 3)
+        model.write(store, "inc-1")
+        model.write(other, "inc-1")
+        model.write(store, "inc-1")
+        assert_matches(store, model)
+        assert_matches(other, model)
+
     def test_instances_racing_for_each_version_have_one_winner(
         self, store: Store, reopened: Callable[[Store], Store]
     ) -> None:
@@ -944,6 +962,29 @@ class DueIndexContract(_Contract):
         model.append("inc-1", 1, continue_log(model.log("inc-1"), "inc-1"))
         assert_matches(store, model)
         assert self.claimed(store) == []
+        assert store.next_due([self.process]) == _FUTURE
+
+    def test_an_append_after_a_claim_that_raised_sees_what_is_stored(
+        self, store: DueIndexStore
+    ) -> None:
+        model = self.model()
+        store.append_many([Append("inc-1", 0, continue_log([], "inc-1"), _PAST)])
+        model.append("inc-1", 0, store.events("inc-1"))
+
+        def fail_in_a_claim() -> None:
+            with store.claim_due([self.process], 10) as claim:
+                later = [Append("inc-1", 1, continue_log(model.log("inc-1"), "inc-1"), _FUTURE)]
+                assert claim.append_many(later) == []
+                claim.set_due("inc-1", None)
+                raise _BatchReadError("the worker fails before its claim ends")
+
+        with pytest.raises(_BatchReadError):
+            fail_in_a_claim()
+        assert store.next_due([self.process]) == _PAST
+        batch = continue_log(model.log("inc-1"), "inc-1", tag="again ")
+        assert store.append_many([Append("inc-1", 1, batch, _FUTURE)]) == []
+        model.append("inc-1", 1, batch)
+        assert_matches(store, model)
         assert store.next_due([self.process]) == _FUTURE
 
     def test_a_claimed_incident_is_not_claimed_again_until_the_claim_ends(

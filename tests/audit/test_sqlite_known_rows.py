@@ -1,0 +1,113 @@
+"""SQLiteStore's write path skips what its connection already knows, and only that.
+
+(incidentflow.audit.sqlite_known: versions and due rows remembered while no other
+connection commits. The store contract checks the same from outside; these tests pin
+the statements saved and the cases where knowledge must be dropped.)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from incidentflow import SQLiteStore
+from incidentflow.audit.sqlite_known import KnownRows
+from incidentflow.audit.store import Append
+from incidentflow.errors import ConcurrencyError
+from incidentflow.testing.store_contract import SPEC, continue_log
+
+PROCESS = SPEC[0]
+SOON = datetime(2030, 1, 1, tzinfo=UTC)
+LATER = datetime(2031, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    made = SQLiteStore(tmp_path / "events.db", durable=False)
+    yield made
+    made.close()
+
+
+def append(store: SQLiteStore, incident_id: str, due: datetime | str | None) -> None:
+    log = store.events(incident_id)
+    refused = store.append_many(
+        [Append(incident_id, len(log), continue_log(log, incident_id), due)]
+    )
+    assert refused == []
+
+
+def statements(store: SQLiteStore, run: object) -> list[str]:
+    """The SQL statements ``run()`` executes on this thread's connection."""
+    seen: list[str] = []
+    conn = store._connect()
+    conn.set_trace_callback(seen.append)
+    try:
+        run()  # type: ignore[operator]
+    finally:
+        conn.set_trace_callback(None)
+    return [s.split(" (")[0].split(" VALUES")[0] for s in seen]
+
+
+def test_an_incident_this_connection_wrote_is_neither_queried_nor_its_due_row_rewritten(
+    store: SQLiteStore,
+) -> None:
+    append(store, "inc-1", SOON)
+    ran = statements(store, lambda: append(store, "inc-1", SOON))
+    writes = [s for s in ran if not s.startswith("SELECT")]  # (append() reads the log first)
+    assert writes == [
+        "BEGIN IMMEDIATE",
+        "PRAGMA data_version",
+        "INSERT INTO events",
+        "COMMIT",
+    ]
+    moved = statements(store, lambda: append(store, "inc-1", LATER))
+    assert any(s.startswith("INSERT INTO due") for s in moved)
+    assert store.next_due([PROCESS]) == LATER
+
+
+def test_a_due_row_another_store_changed_is_written_again(
+    store: SQLiteStore, tmp_path: Path
+) -> None:
+    append(store, "inc-1", SOON)
+    other = SQLiteStore(store.path, durable=False)
+    try:
+        with other.claim_due([PROCESS], 10, LATER) as claim:
+            assert claim.incident_ids == ["inc-1"]
+            claim.set_due("inc-1", LATER)
+    finally:
+        other.close()
+    assert store.next_due([PROCESS]) == LATER
+    append(store, "inc-1", SOON)  # what this connection wrote last, but no longer stored
+    assert store.next_due([PROCESS]) == SOON
+
+
+def test_another_thread_of_the_same_store_is_another_writer(store: SQLiteStore) -> None:
+    append(store, "inc-1", SOON)
+    thread = threading.Thread(target=append, args=(store, "inc-1", None))
+    thread.start()
+    thread.join(timeout=60)
+    assert len(store.events("inc-1")) == 2
+    assert store.next_due([PROCESS]) is None
+    with pytest.raises(ConcurrencyError) as refused:
+        store.append("inc-1", 1, continue_log(store.events("inc-1")[:1], "inc-1"))
+    assert refused.value.actual == 2
+    append(store, "inc-1", SOON)
+    assert store.next_due([PROCESS]) == SOON
+
+
+def test_what_a_connection_remembers_is_bounded(
+    store: SQLiteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(KnownRows, "LIMIT", 4)
+    for n in range(10):
+        append(store, f"inc-{n}", SOON)
+    known: KnownRows = store._local.known
+    assert len(known.versions) + len(known.due) <= 4 + 2
+    for n in range(10):
+        append(store, f"inc-{n}", None)
+    assert [len(store.events(f"inc-{n}")) for n in range(10)] == [2] * 10
+    assert store.next_due([PROCESS]) is None
