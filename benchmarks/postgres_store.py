@@ -228,7 +228,7 @@ def run() -> list[Outcome]:
         store = PostgresStore(url, schema=replayed, max_connections=1)
         try:
             begin = time.perf_counter()
-            counted = verify_and_replay(store)  # type: ignore[arg-type]
+            counted = verify_and_replay(store)
             ours_seconds = time.perf_counter() - begin
         finally:
             store.close()
