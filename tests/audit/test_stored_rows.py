@@ -9,19 +9,23 @@ import sqlite3
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incidentflow import Engine, SQLiteStore
+from incidentflow import Engine, PostgresStore, SQLiteStore
 from incidentflow.audit.events import GENESIS, Event, StoredRow, seal, verify_chain
+from incidentflow.audit.postgres_readonly import read_postgres
 from incidentflow.audit.rows import RowStore, decode_data, incidents
+from incidentflow.audit.sqlite import event_row
 from incidentflow.audit.sqlite_readonly import ReadOnlySQLiteStore
 from incidentflow.audit.verify import VerifyReport, check_store
 from incidentflow.engine.state import UNFOLDED_DATA, IncidentState, replay, replay_rows
 from tests.engine.common import DESK, MAJOR, T0, desk_in_progress, in_triage
 from tests.helpers.audit_files import build_store, execute, rewrite_and_rehash
+from tests.helpers.postgres import database_url, fresh_schema, raw
 
 ODD_TEXT = 'quote " backslash \\ newline \n tab \t nul \x00 bell \x07 é ü 🚀 \u2028 \x7f'
 
@@ -29,7 +33,7 @@ ODD_TEXT = 'quote " backslash \\ newline \n tab \t nul \x00 bell \x07 é ü 🚀
 class EventsOnly:
     """A store's reads without all_rows(): check_store takes the path through Events."""
 
-    def __init__(self, store: ReadOnlySQLiteStore) -> None:
+    def __init__(self, store: Any) -> None:
         self._store = store
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
@@ -264,3 +268,70 @@ TEXTS = (
 @given(TEXTS, st.booleans())
 def test_decode_data_reads_exactly_what_json_loads_reads(text: object, lenient: bool) -> None:
     assert _decoded(text, lenient=lenient) == _loads(text, lenient=lenient)
+
+
+PG_TAMPERING = {
+    "intact": "",
+    "data changed, still JSON": """UPDATE {s}.events SET data = '{{"text":"x"}}' {one}""",
+    "data re-spaced": "UPDATE {s}.events SET data = replace(data, ':', ': ') {one}",
+    "data not JSON": "UPDATE {s}.events SET data = 'not json' {one}",
+    "bad prev_hash": f"UPDATE {{s}}.events SET prev_hash = '{'0' * 64}' {{one}}",
+    "middle event deleted": "DELETE FROM {s}.events {one}",
+    "reordered": ";".join(
+        f"UPDATE {{s}}.events SET seq = {new} WHERE incident_id = 'pg-2' AND seq = {old}"
+        for old, new in ((4, -1), (5, 4), (-1, 5))
+    ),
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("case", list(PG_TAMPERING))
+def test_postgresql_rows_and_events_give_the_same_report_and_state(case: str) -> None:
+    with fresh_schema() as schema:
+        store = PostgresStore(database_url(), schema=schema)
+        try:
+            for n in (1, 2, 3):
+                iid = f"pg-{n}"
+                spec = ("minimal", "1", "d" * 64)
+                opened = seal(iid, 1, T0.isoformat(), "svc", "opened", _OPENING, spec, GENESIS)
+                log = [opened]
+                for seq in range(2, 6):
+                    text = {"text": f"{ODD_TEXT.replace(chr(0), '')} {seq}"}
+                    log.append(
+                        seal(iid, seq, T0.isoformat(), "é", "noted", text, spec, log[-1].hash)
+                    )
+                store.append(iid, 0, log)
+            events = list(store.all_events())
+            rows = list(store.all_rows())
+        finally:
+            store.close()
+        assert [tuple(r) for r in rows] == [event_row(e) for e in events]
+        for iid, log in incidents(rows):
+            from_events = [e for e in events if e.incident_id == iid]
+            assert replay_rows(iid, log).snapshot() == replay(iid, from_events).snapshot()
+        if PG_TAMPERING[case]:
+            with raw() as conn:
+                one = "WHERE incident_id = 'pg-1' AND seq = 3"
+                conn.execute(PG_TAMPERING[case].format(s=f'"{schema}"', one=one))
+        url = database_url()
+
+        def both(snapshot: Any) -> tuple[VerifyReport, VerifyReport]:
+            assert isinstance(snapshot, RowStore)
+            return check_store(snapshot).report, check_store(EventsOnly(snapshot)).report
+
+        from_rows, from_events = read_postgres(url, schema, both, source="test")
+    assert from_rows == from_events
+    assert from_rows.ok == (case == "intact")
+
+
+_OPENING = {
+    "process": "minimal",
+    "title": "t",
+    "severity": "SEV1",
+    "fields": {},
+    "state": "open",
+    "phase": None,
+    "terminal": False,
+    "timers": {},
+    "actions": [],
+}
