@@ -304,8 +304,32 @@ def verify_chain(incident_id: str, events: Iterable[Event | StoredRow]) -> Chain
     sha256 = hashlib.sha256
     for event in events:
         if type(event) is StoredRow:
-            seq, kind, event_prev, event_hash = event[1], event[4], event[9], event[10]
-            payload = canonical_with_data_json(*event[:10], encode=encode)
+            (
+                iid,
+                seq,
+                time,
+                actor,
+                kind,
+                data_json,
+                name,
+                version,
+                digest,
+                event_prev,
+                event_hash,
+            ) = event
+            payload = canonical_with_data_json(
+                iid,
+                seq,
+                time,
+                actor,
+                kind,
+                data_json,
+                name,
+                version,
+                digest,
+                event_prev,
+                encode=encode,
+            )
         else:
             seq, kind, event_prev, event_hash = event.seq, event.kind, event.prev_hash, event.hash
             payload = event_bytes(event, encode=encode)
