@@ -20,11 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 GENESIS = "0" * 64
 """The ``prev_hash`` of an incident's first event."""
@@ -73,6 +73,48 @@ class Event:
     def at(self) -> datetime:
         """``time`` as an aware datetime."""
         return datetime.fromisoformat(self.time)
+
+
+class StoredRow(NamedTuple):
+    """One event exactly as a store keeps it: the columns of the events table, in order,
+    ``data`` still its stored JSON text (see :mod:`incidentflow.audit.rows`).
+
+    What verification needs, without the cost of an :class:`Event` (a frozen dataclass of
+    12 fields costs ten times a tuple to build) or of decoding ``data``: the hash is
+    checked over these exact texts.
+    """
+
+    incident_id: str
+    seq: int
+    time: str
+    actor: str
+    kind: str
+    data_json: str
+    spec_name: str
+    spec_version: str
+    spec_digest: str
+    prev_hash: str
+    hash: str
+
+
+class EventFields(Protocol):
+    """What folding an event reads besides its ``data``: an :class:`Event`, or a
+    :class:`StoredRow` whose data is decoded on its own."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def time(self) -> str: ...
+    @property
+    def actor(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def spec_version(self) -> str: ...
+    @property
+    def spec_digest(self) -> str: ...
+    @property
+    def hash(self) -> str: ...
 
 
 # One encoder for every call: json.dumps with options builds a new JSONEncoder each time,
@@ -137,8 +179,12 @@ def canonical_with_data_json(
     spec_version: str,
     spec_digest: str,
     prev_hash: str,
+    *,
+    encode: Callable[[str], str] = encode_basestring,
 ) -> bytes:
-    """:func:`canonical`, given ``data`` already in its canonical JSON text.
+    """:func:`canonical`, given ``data`` already in its canonical JSON text (``encode``:
+    ``encode_basestring``, or a memo of it, for the strings that repeat: actor, kind and
+    the spec's name, version and digest).
 
     Byte-identical to :func:`canonical`: a JSON array's elements are encoded independently,
     and ``encode_basestring`` is the json module's own string encoder (``ensure_ascii=False``);
@@ -146,14 +192,35 @@ def canonical_with_data_json(
     tests in tests/audit check that they agree.)
     """
     enc = encode_basestring
+    memo = encode
     return (
-        f"[{enc(incident_id)},{int.__repr__(seq)},{enc(time)},{enc(actor)},{enc(kind)},"
-        f"{data_json},{enc(spec_name)},{enc(spec_version)},{enc(spec_digest)},{enc(prev_hash)}]"
+        f"[{enc(incident_id)},{int.__repr__(seq)},{enc(time)},{memo(actor)},{memo(kind)},"
+        f"{data_json},{memo(spec_name)},{memo(spec_version)},{memo(spec_digest)},"
+        f"{enc(prev_hash)}]"
     ).encode()
 
 
-def event_bytes(event: Event) -> bytes:
-    """The bytes ``event.hash`` must be the SHA-256 of."""
+class _Encoded(dict[str, str]):
+    """A memo of ``encode_basestring`` for the strings that repeat from event to event and
+    from incident to incident (actors, kinds, spec names, versions and digests); cleared
+    when full, so that any number of distinct strings costs bounded memory."""
+
+    def __missing__(self, text: str) -> str:
+        if len(self) >= _ENCODED_MAX:
+            self.clear()
+        encoded = self[text] = encode_basestring(text)
+        return encoded
+
+
+_ENCODED_MAX = 4096
+_ENCODED = _Encoded()
+
+
+def event_bytes(
+    event: Event | StoredRow, *, encode: Callable[[str], str] = encode_basestring
+) -> bytes:
+    """The bytes ``event.hash`` must be the SHA-256 of (a stored row's: over its stored
+    data text; ``encode``: as for :func:`canonical_with_data_json`)."""
     if event.data_json is not None:
         return canonical_with_data_json(
             event.incident_id,
@@ -166,7 +233,9 @@ def event_bytes(event: Event) -> bytes:
             event.spec_version,
             event.spec_digest,
             event.prev_hash,
+            encode=encode,
         )
+    assert isinstance(event, Event)  # a StoredRow always has its text
     return canonical(
         event.incident_id,
         event.seq,
@@ -262,47 +331,93 @@ class ChainProblem:
     detail: str
 
 
-def verify_chain(incident_id: str, events: Iterable[Event]) -> ChainProblem | None:
-    """The first problem in one incident's events (in stored order), or None if intact."""
+def verify_chain(incident_id: str, events: Iterable[Event | StoredRow]) -> ChainProblem | None:
+    """The first problem in one incident's events (in stored order), or None if intact.
+
+    Stored rows are checked straight from their columns: nothing is decoded."""
     prev_hash = GENESIS
     expected_seq = 1
+    encode = _ENCODED.__getitem__
+    sha256 = hashlib.sha256
     for event in events:
-        recomputed = hashlib.sha256(event_bytes(event)).hexdigest()
-        if recomputed != event.hash:
-            return ChainProblem(
-                incident_id,
-                event.seq,
-                "modified",
-                f"event {event.seq} ({event.kind}) does not match its hash",
+        if type(event) is StoredRow:
+            (
+                iid,
+                seq,
+                time,
+                actor,
+                kind,
+                data_json,
+                name,
+                version,
+                digest,
+                event_prev,
+                event_hash,
+            ) = event
+            payload = canonical_with_data_json(
+                iid,
+                seq,
+                time,
+                actor,
+                kind,
+                data_json,
+                name,
+                version,
+                digest,
+                event_prev,
+                encode=encode,
             )
-        if event.seq < expected_seq:
-            return ChainProblem(
-                incident_id,
-                event.seq,
-                "reordered" if event.prev_hash != prev_hash else "inserted",
-                f"event {event.seq} appears after event {expected_seq - 1}",
-            )
-        if event.seq > expected_seq:
-            return ChainProblem(
-                incident_id,
-                expected_seq,
-                "missing",
-                f"events {expected_seq}..{event.seq - 1} are missing",
-            )
-        if event.prev_hash != prev_hash:
-            return ChainProblem(
-                incident_id,
-                event.seq,
-                "inserted",
-                f"event {event.seq} does not follow the hash of event {event.seq - 1}",
-            )
-        if event.seq == 1 and event.kind != "opened":
-            return ChainProblem(
-                incident_id,
-                1,
-                "not_opened",
-                f"event 1 is {event.kind!r}: a log starts with the incident's 'opened' event",
-            )
-        prev_hash = event.hash
+        else:
+            seq, kind, event_prev, event_hash = event.seq, event.kind, event.prev_hash, event.hash
+            payload = event_bytes(event, encode=encode)
+        intact = sha256(payload).hexdigest() == event_hash
+        if not (
+            intact
+            and seq == expected_seq
+            and event_prev == prev_hash
+            and (seq != 1 or kind == "opened")
+        ):
+            return _chain_problem(incident_id, event, intact, expected_seq, prev_hash)
+        prev_hash = event_hash
         expected_seq += 1
     return None
+
+
+def _chain_problem(
+    incident_id: str, event: Event | StoredRow, intact: bool, expected_seq: int, prev_hash: str
+) -> ChainProblem:
+    """What is wrong with ``event``, found out of place by :func:`verify_chain`."""
+    if not intact:
+        return ChainProblem(
+            incident_id,
+            event.seq,
+            "modified",
+            f"event {event.seq} ({event.kind}) does not match its hash",
+        )
+    if event.seq < expected_seq:
+        return ChainProblem(
+            incident_id,
+            event.seq,
+            "reordered" if event.prev_hash != prev_hash else "inserted",
+            f"event {event.seq} appears after event {expected_seq - 1}",
+        )
+    if event.seq > expected_seq:
+        return ChainProblem(
+            incident_id,
+            expected_seq,
+            "missing",
+            f"events {expected_seq}..{event.seq - 1} are missing",
+        )
+    if event.prev_hash != prev_hash:
+        return ChainProblem(
+            incident_id,
+            event.seq,
+            "inserted",
+            f"event {event.seq} does not follow the hash of event {event.seq - 1}",
+        )
+    return ChainProblem(
+        incident_id,
+        1,
+        "not_opened",
+        f"event 1 is {event.kind!r}: a log starts with the incident's 'opened' event",
+    )

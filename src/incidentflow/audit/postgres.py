@@ -44,7 +44,8 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
-from incidentflow.audit.events import Event
+from incidentflow.audit.events import Event, StoredRow
+from incidentflow.audit.rows import stored_rows
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite import COLUMNS, event_row, row_event
 from incidentflow.audit.store import Append, checked_appends, checked_batch
@@ -548,6 +549,21 @@ class PostgresStore:
         except (psycopg.Error, _pool_errors()) as exc:
             raise StoreError("read every event", None, exc) from exc
 
+    def all_rows(self) -> Iterator[StoredRow]:
+        """Every event as a row, data undecoded (see :mod:`incidentflow.audit.rows`);
+        streamed like :meth:`all_events`."""
+        self._require_open()
+        return self._stream_all_rows()
+
+    def _stream_all_rows(self) -> Iterator[StoredRow]:
+        psycopg, _ = psycopg_modules()
+        try:
+            with self.pool.connection() as conn:
+                self._require_schema(conn)
+                yield from select_all_rows(conn, self._sql)
+        except (psycopg.Error, _pool_errors()) as exc:
+            raise StoreError("read every event", None, exc) from exc
+
     # --- the versions kept (incidentflow.audit.specs) ---------------------------------
 
     def keep_spec(self, spec: StoredSpec) -> None:
@@ -776,6 +792,19 @@ def select_all_events(conn: Any, q: Queries, *, lenient: bool = False) -> Iterat
         cur.execute(q.all_events)
         for row in cur:
             yield row_event(row, lenient=lenient)
+
+
+ROWS_PER_FETCH: Final = 10_000
+"""Rows :func:`select_all_rows` fetches per round trip (a few MB in memory at most)."""
+
+
+def select_all_rows(conn: Any, q: Queries, *, lenient: bool = False) -> Iterator[StoredRow]:
+    """Every event as a :class:`StoredRow`, in the order of :func:`select_all_events`,
+    from a server-side cursor read ROWS_PER_FETCH rows at a time."""
+    with conn.transaction(), conn.cursor(name="incidentflow_all_rows") as cur:
+        cur.execute(q.all_events)
+        while batch := cur.fetchmany(ROWS_PER_FETCH):  # a list: no generator per row
+            yield from stored_rows(batch, lenient=lenient)
 
 
 def select_specs(conn: Any, q: Queries) -> list[StoredSpec]:

@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from incidentflow.audit.events import Event
+from incidentflow.audit.events import Event, StoredRow
 from incidentflow.audit.postgres import (
     SCHEMA_VERSION,
     Queries,
     psycopg_modules,
     read_schema_version,
     select_all_events,
+    select_all_rows,
     select_events,
     select_incident_ids,
     select_index,
@@ -95,6 +96,10 @@ class PostgresSnapshot:
     def all_events(self) -> Iterator[Event]:
         """Every event, grouped by incident, each in seq order."""
         return select_all_events(self._conn, self._q, lenient=True)
+
+    def all_rows(self) -> Iterator[StoredRow]:
+        """Every event as a row, data undecoded (see :mod:`incidentflow.audit.rows`)."""
+        return select_all_rows(self._conn, self._q, lenient=True)
 
     def close(self) -> None:
         """Nothing to release: :func:`read_postgres` ends the transaction."""

@@ -15,7 +15,6 @@ reads the file through :mod:`incidentflow.audit.sqlite_readonly`, which changes 
 from __future__ import annotations
 
 import itertools
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,7 +24,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from incidentflow.audit.change_log import ChangeLog
-from incidentflow.audit.events import Event, encode_data
+from incidentflow.audit.events import Event, StoredRow, encode_data
+from incidentflow.audit.rows import decode_data, stored_rows
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite_known import DueRow, KnownRows
 from incidentflow.audit.store import Append, checked_appends, checked_batch
@@ -125,17 +125,12 @@ def row_event(row: sqlite3.Row | tuple[Any, ...], *, lenient: bool = False) -> E
     """The event a row of :data:`COLUMNS` holds, keeping its ``data`` text (``lenient``:
     text that is not JSON reads as ``{}``)."""
     (incident_id, seq, time, actor, kind, data, name, version, digest, prev_hash, hash_) = row
-    try:
-        decoded = json.loads(data)
-    except (TypeError, ValueError):
-        if not lenient:
-            raise
-        # An auditor's read: the stored text is what the hash check uses, so an edit
-        # that broke the JSON is reported as a modified event rather than ending the read.
-        decoded = {}
+    # An auditor's read (lenient): the stored text is what the hash check uses, so an edit
+    # that broke the JSON is reported as a modified event rather than ending the read.
+    decoded = decode_data(data, lenient=lenient)
     return Event(
         incident_id,
-        int(seq),
+        seq if type(seq) is int else int(seq),
         time,
         actor,
         kind,
@@ -301,6 +296,10 @@ class SQLiteStore:
 
     def all_events(self) -> Iterator[Event]:
         return select_all_events(self._connect())
+
+    def all_rows(self) -> Iterator[StoredRow]:
+        """Every event as a row, data undecoded (see :mod:`incidentflow.audit.rows`)."""
+        return select_all_rows(self._connect())
 
     def keep_spec(self, spec: StoredSpec) -> None:
         """Keep the source of a process version (see :class:`~incidentflow.SpecArchive`)."""
@@ -539,6 +538,13 @@ def select_specs(conn: sqlite3.Connection) -> list[StoredSpec]:
 def select_all_events(conn: sqlite3.Connection, *, lenient: bool = False) -> Iterator[Event]:
     """Every event, grouped by incident (by id), each in seq order (``lenient``: as for
     :func:`select_events`)."""
-    # Primary-key order: one scan.
-    for row in conn.execute(f"SELECT {COLUMNS} FROM events ORDER BY incident_id, seq"):
+    for row in conn.execute(ALL_EVENTS):
         yield row_event(row, lenient=lenient)
+
+
+def select_all_rows(conn: sqlite3.Connection, *, lenient: bool = False) -> Iterator[StoredRow]:
+    """Every event as a :class:`StoredRow`, in the order of :func:`select_all_events`."""
+    return stored_rows(conn.execute(ALL_EVENTS), lenient=lenient)
+
+
+ALL_EVENTS = f"SELECT {COLUMNS} FROM events ORDER BY incident_id, seq"  # the primary key's order

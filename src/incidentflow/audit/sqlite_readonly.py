@@ -35,13 +35,14 @@ from pathlib import Path
 from typing import TypeVar
 
 from incidentflow.audit.anchor import Anchor
-from incidentflow.audit.events import ChainProblem, Event
+from incidentflow.audit.events import ChainProblem, Event, StoredRow
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite import (
     APPLICATION_ID,
     SCHEMA_VERSION,
     TABLE_COLUMNS,
     select_all_events,
+    select_all_rows,
     select_events,
     select_incident_ids,
     select_index,
@@ -172,6 +173,12 @@ class ReadOnlySQLiteStore:
         if "events" in self.missing_tables:
             return iter(())
         return select_all_events(self._conn, lenient=True)
+
+    def all_rows(self) -> Iterator[StoredRow]:
+        """Every event as a row, data undecoded (see :mod:`incidentflow.audit.rows`)."""
+        if "events" in self.missing_tables:
+            return iter(())
+        return select_all_rows(self._conn, lenient=True)
 
     def close(self) -> None:
         """End the snapshot and close the file."""

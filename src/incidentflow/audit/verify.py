@@ -26,13 +26,14 @@ positions; SQLiteStore and MemoryStore), :class:`~incidentflow.audit.store.Index
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Protocol
 
 from incidentflow.audit.anchor import Anchor, AnchorHead
-from incidentflow.audit.events import ChainProblem, Event, verify_chain
+from incidentflow.audit.events import ChainProblem, Event, StoredRow, verify_chain
+from incidentflow.audit.rows import RowStore, incidents
 from incidentflow.audit.store import IncidentIndex, IndexedStore
 from incidentflow.errors import UnknownIncident
 
@@ -105,8 +106,7 @@ def check_store(store: ReadableStore, *, anchor: Anchor | None = None) -> StoreC
     findings: dict[str, ChainProblem] = {}
     heads: dict[str, tuple[int, str]] = {}
     counted = 0
-    for iid, group in itertools.groupby(store.all_events(), key=attrgetter("incident_id")):
-        log = list(group)  # one incident at a time in memory
+    for iid, log in _logs(store):  # one incident at a time in memory
         counted += len(log)
         heads[iid] = (log[-1].seq, log[-1].hash)
         problem = _first_problem(iid, log, trusted.head(iid) if trusted else None)
@@ -141,6 +141,15 @@ def check_store(store: ReadableStore, *, anchor: Anchor | None = None) -> StoreC
     return StoreCheck(report, heads)
 
 
+def _logs(store: ReadableStore) -> Iterator[tuple[str, Sequence[Event | StoredRow]]]:
+    """Each incident's log: rows, verified without decoding, from a store that has them."""
+    if isinstance(store, RowStore):
+        yield from incidents(store.all_rows())
+        return
+    for iid, group in itertools.groupby(store.all_events(), key=attrgetter("incident_id")):
+        yield iid, list(group)
+
+
 def _verify_one(store: ReadableStore, incident_id: str, anchor: Anchor | None) -> VerifyReport:
     log = store.events(incident_id)  # raw: never replayed, a tampered log may not fold
     # Read after the events: an incident with committed events is in the index by now.
@@ -168,7 +177,9 @@ def format_problem(problem: ChainProblem) -> str:
     return f"{problem.incident_id}: {at}{problem.problem}: {problem.detail}"
 
 
-def _first_problem(iid: str, log: list[Event], head: AnchorHead | None) -> ChainProblem | None:
+def _first_problem(
+    iid: str, log: Sequence[Event | StoredRow], head: AnchorHead | None
+) -> ChainProblem | None:
     chain = verify_chain(iid, log)
     anchored = _against_anchor(iid, log, head) if head is not None else None
     if anchored is not None and (chain is None or anchored.seq < chain.seq):
@@ -176,7 +187,9 @@ def _first_problem(iid: str, log: list[Event], head: AnchorHead | None) -> Chain
     return chain
 
 
-def _against_anchor(iid: str, log: list[Event], head: AnchorHead) -> ChainProblem | None:
+def _against_anchor(
+    iid: str, log: Sequence[Event | StoredRow], head: AnchorHead
+) -> ChainProblem | None:
     """Whether ``log`` still has the anchored event, with the anchored hash."""
     last = log[-1].seq
     if last < head.seq:

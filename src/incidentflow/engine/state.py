@@ -8,13 +8,14 @@ SLAs of the level), so replaying a log needs neither the spec nor a clock.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-from incidentflow.audit.events import GENESIS, Event
+from incidentflow.audit.events import GENESIS, Event, EventFields, StoredRow
+from incidentflow.audit.rows import decode_data
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +71,11 @@ class Incident:
 
 _NONE: frozenset[str] = frozenset()
 _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
+
+
+UNFOLDED_DATA = frozenset({"noted"})
+"""Kinds of event whose ``data`` :meth:`IncidentState.fold` does not read (it counts them)."""
+_NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
 
 def _time(value: str) -> datetime:
@@ -184,7 +190,7 @@ class IncidentState:
             self._last_at = datetime.fromisoformat(self.last_time)
         return self._last_at
 
-    def _at(self, event: Event) -> datetime:
+    def _at(self, event: EventFields) -> datetime:
         """``event.at``, parsed once for a run of events at the same time."""
         if event.time != self.last_time or self._last_at is None:
             self.last_time = event.time
@@ -193,7 +199,11 @@ class IncidentState:
 
     def apply(self, event: Event) -> None:
         """Fold one event (events must come in seq order)."""
-        data = event.data
+        self.fold(event, event.data)
+
+    def fold(self, event: EventFields, data: Mapping[str, Any]) -> None:
+        """Fold one event given its decoded ``data`` (``event``: an :class:`Event`, or a
+        :class:`StoredRow` read straight from a store); events must come in seq order."""
         kind = event.kind
         if kind == "opened":
             self.process = data["process"]
@@ -210,7 +220,9 @@ class IncidentState:
         elif kind == "transitioned":
             self._enter(data, event)
             if "as_role" in data:  # absent in logs written before roles were recorded
-                self.acted[event.actor] = self.acted.get(event.actor, _NONE) | {data["as_role"]}
+                acted = self.acted.get(event.actor, _NONE)
+                if data["as_role"] not in acted:  # mostly known: no new set
+                    self.acted[event.actor] = acted | {data["as_role"]}
         elif kind == "assigned":
             held = self.assignments.get(data["role"], ())
             if data["person"] not in held:
@@ -278,7 +290,7 @@ class IncidentState:
             self.last_time = event.time
             self._last_at = None
 
-    def _enter(self, data: Mapping[str, Any], event: Event) -> None:
+    def _enter(self, data: Mapping[str, Any], event: EventFields) -> None:
         self.state = data["to"] if "to" in data else data["state"]
         self.phase = data.get("phase")
         self.closed = bool(data.get("terminal", False))
@@ -286,10 +298,12 @@ class IncidentState:
         self.checklist = _NONE  # a checklist belongs to one visit of its state
         self.fired_timers = _NONE
         self.timer_counts = _NO_COUNTS
-        self.timers = {k: _time(v) for k, v in data.get("timers", {}).items()}
-        self._plan(data, event)
+        timers = data.get("timers")
+        self.timers = {k: _time(v) for k, v in timers.items()} if timers else {}
+        if data.get("actions"):
+            self._plan(data, event)
 
-    def _plan(self, data: Mapping[str, Any], event: Event) -> None:
+    def _plan(self, data: Mapping[str, Any], event: EventFields) -> None:
         for i, planned in enumerate(data.get("actions", ())):
             action_id = f"{event.seq}.{i}"
             self.actions[action_id] = PlannedAction(
@@ -366,4 +380,18 @@ def replay(incident_id: str, events: list[Event]) -> IncidentState:
     state = IncidentState(incident_id)
     for event in events:
         state.apply(event)
+    return state
+
+
+def replay_rows(
+    incident_id: str, rows: Iterable[StoredRow], *, lenient: bool = False
+) -> IncidentState:
+    """The state an incident's stored rows describe (see :mod:`incidentflow.audit.rows`):
+    :func:`replay` without building :class:`Event` objects, each ``data`` decoded once, and
+    only if the fold reads it (not for the kinds in :data:`UNFOLDED_DATA`)."""
+    state = IncidentState(incident_id)
+    fold = state.fold
+    for row in rows:
+        unread = row.kind in UNFOLDED_DATA
+        fold(row, _NO_DATA if unread else decode_data(row.data_json, lenient=lenient))
     return state
