@@ -37,6 +37,7 @@ from incidentflow.testing.store_contract import (
     DueIndexContract,
     IncidentIndexContract,
     OpenedSinceContract,
+    RowsContract,
     SharedBackingContract,
     SpecArchiveContract,
     StoreContract,
@@ -78,6 +79,7 @@ class TestSQLiteStore(
     BatchContract,
     DueIndexContract,
     ChangeFeedContract,
+    RowsContract,
 ):
     crash_factory = "incidentflow.audit.sqlite:SQLiteStore"
 
@@ -164,6 +166,7 @@ class TestPostgresStore(
     SpecArchiveContract,
     BatchContract,
     DueIndexContract,
+    RowsContract,
 ):
     crash_factory = "tests.audit.test_store_contract:open_postgres_for_crash_test"
 

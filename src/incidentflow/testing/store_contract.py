@@ -34,7 +34,9 @@ from incidentflow.audit.specs import SpecArchive, StoredSpec, digest_of
 - :class:`DueIndexContract`: it is a :class:`~incidentflow.DueIndexStore` (workers claim
   due incidents from it);
 - :class:`ChangeFeedContract`: it is a :class:`~incidentflow.ChangeFeed` (it says which
-  incidents changed since an earlier look).
+  incidents changed since an earlier look);
+- :class:`RowsContract`: it is a :class:`~incidentflow.audit.rows.RowStore` (its events
+  read as stored rows, for verification without decoding).
 
 A test checks that the mixins match the protocols the store implements, so that no
 capability goes untested. Each test is written against :class:`Model`, the trivially
@@ -74,7 +76,16 @@ except ImportError as _error:  # pragma: no cover - exercised by a test with pyt
 from datetime import UTC, datetime
 
 from incidentflow.audit import crash_writer
-from incidentflow.audit.events import GENESIS, Event, encode_data, event_bytes, seal
+from incidentflow.audit.events import (
+    GENESIS,
+    Event,
+    StoredRow,
+    encode_data,
+    event_bytes,
+    seal,
+    verify_chain,
+)
+from incidentflow.audit.rows import RowStore
 from incidentflow.audit.specs import SpecArchive, StoredSpec, digest_of
 from incidentflow.audit.store import (
     Append,
@@ -97,6 +108,7 @@ __all__ = [
     "IncidentIndexContract",
     "Model",
     "OpenedSinceContract",
+    "RowsContract",
     "SharedBackingContract",
     "SpecArchiveContract",
     "StoreContract",
@@ -312,6 +324,7 @@ class StoreContract(_Contract):
             (BatchStore, BatchContract),
             (DueIndexStore, DueIndexContract),
             (ChangeFeed, ChangeFeedContract),
+            (RowStore, RowsContract),
         ):
             has, tested = isinstance(store, protocol), isinstance(self, mixin)
             assert has == tested, (
@@ -1103,6 +1116,41 @@ class ChangeFeedContract(_Contract):
         finally:
             writer.join()
         assert set(writing) <= reported
+
+
+class RowsContract(_Contract):
+    """For a :class:`~incidentflow.audit.rows.RowStore`: ``all_rows()`` is ``all_events()``
+    as stored rows (the same events, grouped by incident, each in seq order), and a chain
+    verifies from rows as from events."""
+
+    def test_rows_are_the_stored_events(self, store: RowStore) -> None:
+        assert isinstance(store, Store)
+        model = self.model()
+        for incident_id, count in [("inc-b", 3), ("inc-a", 2), ("inc-c", 1)]:
+            model.write(store, incident_id, count, tag='odd "text" \u2028 ')
+        rows = list(store.all_rows())
+        events = list(store.all_events())
+        assert sorted(rows) == sorted(_row_of(e) for e in events)
+        for incident_id, group in itertools.groupby(rows, key=lambda r: r.incident_id):
+            own = list(group)
+            assert [r.seq for r in own] == list(range(1, model.version(incident_id) + 1))
+            assert verify_chain(incident_id, own) is None
+
+
+def _row_of(event: Event) -> StoredRow:
+    return StoredRow(
+        event.incident_id,
+        event.seq,
+        event.time,
+        event.actor,
+        event.kind,
+        encode_data(event.data),
+        event.spec_name,
+        event.spec_version,
+        event.spec_digest,
+        event.prev_hash,
+        event.hash,
+    )
 
 
 class _BatchReadError(Exception):
