@@ -12,6 +12,7 @@ immutable :class:`Process`::
 
 import typing as _typing
 
+from incidentflow._lazy import lazy_exports as _lazy_exports
 from incidentflow._version import __version__
 from incidentflow.api import CheckResult, check, load, load_set, loads
 from incidentflow.diagnostics import Diagnostic, Note, Severity, Suppressed, SuppressedBy
@@ -113,19 +114,7 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> _typing.Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'incidentflow' has no attribute {name!r}")
-    import importlib
-
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = _lazy_exports(__name__, _LAZY, globals())
 
 
 __all__ = [

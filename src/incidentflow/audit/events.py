@@ -341,32 +341,9 @@ def verify_chain(incident_id: str, events: Iterable[Event | StoredRow]) -> Chain
     sha256 = hashlib.sha256
     for event in events:
         if type(event) is StoredRow:
-            (
-                iid,
-                seq,
-                time,
-                actor,
-                kind,
-                data_json,
-                name,
-                version,
-                digest,
-                event_prev,
-                event_hash,
-            ) = event
-            payload = canonical_with_data_json(
-                iid,
-                seq,
-                time,
-                actor,
-                kind,
-                data_json,
-                name,
-                version,
-                digest,
-                event_prev,
-                encode=encode,
-            )
+            # its first ten columns are what is hashed, in that order
+            _, seq, _, _, kind, _, _, _, _, event_prev, event_hash = event
+            payload = canonical_with_data_json(*event[:10], encode=encode)
         else:
             seq, kind, event_prev, event_hash = event.seq, event.kind, event.prev_hash, event.hash
             payload = event_bytes(event, encode=encode)
