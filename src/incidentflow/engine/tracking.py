@@ -158,10 +158,16 @@ class OpenIncidents:
         return states
 
     def settle(self, incident_ids: Iterable[str], now: datetime) -> None:
-        """Record the next due time of incidents a call handled (or drop them)."""
+        """Record the next due time of incidents a call handled (or drop them). The cached
+        state is current as far as this engine's own writes go; another writer's changes
+        are read at the next look (:meth:`catch_up`)."""
         for incident_id in incident_ids:
             if incident_id in self._watched:
-                self._refreshed(incident_id, now)
+                state = self._cached(incident_id)
+                if state is None:  # refused, or failed: read it again
+                    self._refreshed(incident_id, now)
+                else:
+                    self._follow(state, now)
 
     def soonest(self, now: datetime) -> datetime | None:
         """The soonest due time of the watched incidents (None: nothing will be due)."""
@@ -208,13 +214,22 @@ class OpenIncidents:
         problem = problems.get(incident_id)
         if problem is not None and problem.version is None:
             problems.cleared(incident_id)  # it reads again
-        if state is None or not self._keeps(state, now):
+        if state is None:
             self._watched.drop(incident_id)
             self._forget(incident_id)
             return None
-        self._saw(incident_id, state.version)
+        return self._follow(state, now)
+
+    def _follow(self, state: IncidentState, now: datetime) -> IncidentState | None:
+        """Record the incident's next due time; None if it is no longer watched (closed
+        and settled, or not ours)."""
+        if not self._keeps(state, now):
+            self._watched.drop(state.id)
+            self._forget(state.id)
+            return None
+        self._saw(state.id, state.version)
         due = self._due(state, now)
-        self._dues.set(incident_id, None if due is None else due.timestamp())
+        self._dues.set(state.id, None if due is None else due.timestamp())
         return state
 
     def _saw(self, incident_id: str, version: int | None) -> None:
