@@ -67,7 +67,7 @@ class ActionRunner:
         clock: Callable[[], datetime],
         store_clock: Callable[[], datetime] | None,
     ) -> None:
-        self._append_events = append
+        self._append = append
         self._time_for = time_for
         self._process_for = process_for
         self._renew = renew
@@ -79,11 +79,6 @@ class ActionRunner:
         self.unrecorded: dict[str, dict[str, tuple[str, dict[str, Any]]]] = {}
         # leases on the actions this engine starts (a Worker sets its own terms)
         self.lease = leases.LeaseTerms()
-
-    def _append(
-        self, state: IncidentState, items: list[Item], *, now: datetime | None
-    ) -> list[Event]:
-        return self._append_events(state, items, now)
 
     def run(
         self,
@@ -186,7 +181,7 @@ class ActionRunner:
             }
             version = state.version
             try:
-                written += self._append(state, [("action_started", SYSTEM, data)], now=now)
+                written += self._append(state, [("action_started", SYSTEM, data)], now)
             except ConcurrencyError:
                 if state.version == version:
                     raise
@@ -270,12 +265,12 @@ class ActionRunner:
         while True:
             version = state.version
             try:
-                written += self._append(state, [(kind, SYSTEM, data)], now=now)
+                written += self._append(state, [(kind, SYSTEM, data)], now)
                 return
             except ConcurrencyError:
                 if state.version == version:
                     raise  # refused, yet nothing newer to build on: retrying would spin
-                continue  # _append caught the state up; try again on top of the newer events
+                continue  # the append caught the state up; try again on top of the newer events
 
 
 def _is_planned(action: PlannedAction) -> bool:
