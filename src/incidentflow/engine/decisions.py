@@ -4,7 +4,10 @@ exception, having changed nothing; none reads or writes a store."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from datetime import datetime
+from types import MappingProxyType
 from typing import Any
 
 from incidentflow.compiler.process import Process
@@ -103,7 +106,7 @@ def decide_fire(
     acting = authz.fire_as(process, state, chosen, actor)
     if isinstance(acting, authz.Refusal):
         raise TransitionNotAllowed(iid, name, acting.reason, acting.detail)
-    missing = [item for item in chosen.requires if item not in state.checklist]
+    missing = chosen.requires and [i for i in chosen.requires if i not in state.checklist]
     if missing:
         raise TransitionNotAllowed(
             iid,
@@ -119,16 +122,36 @@ def transition_data(
     process: Process, state: IncidentState, index: int, now: datetime
 ) -> dict[str, Any]:
     """What the ``transitioned`` event of transition ``index`` records at ``now``."""
+    recorded, actions, to = _transition_record(process, index, state.state)
+    data = dict(recorded)  # each event its own dict
+    data["timers"] = plan_timers(process, to, state.severity, now)
+    if actions:  # fresh dicts: no two events share what a reader could change
+        tr = process.spec.process.transitions[index]
+        data["actions"] = plan_actions(tr.actions, f"transition:{tr.name}") + plan_actions(
+            process.states[to].on_enter, f"enter:{to}"
+        )
+    else:
+        data["actions"] = []
+    return data
+
+
+@functools.lru_cache(maxsize=4096)
+def _transition_record(
+    process: Process, index: int, source: str
+) -> tuple[Mapping[str, Any], bool, str]:
+    """What every ``transitioned`` event of transition ``index`` from ``source`` records
+    alike (its keys in the event's order; ``timers`` and ``actions`` to be filled), whether
+    it plans actions, and its target: the same for every fire, so worked out once."""
     tr = process.spec.process.transitions[index]
     target = process.states[tr.to]
-    return {
+    recorded: dict[str, Any] = {
         "transition": tr.name,
         "index": index,
-        "from": state.state,
+        "from": source,
         "to": tr.to,
         "phase": target.phase,
         "terminal": target.terminal,
-        "timers": plan_timers(process, tr.to, state.severity, now),
-        "actions": plan_actions(tr.actions, f"transition:{tr.name}")
-        + plan_actions(target.on_enter, f"enter:{tr.to}"),
-    } | sla_marks(process, tr.to, state.state)
+        "timers": None,
+        "actions": None,
+    } | sla_marks(process, tr.to, source)
+    return MappingProxyType(recorded), bool(tr.actions or target.on_enter), tr.to

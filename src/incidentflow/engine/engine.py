@@ -66,6 +66,7 @@ from incidentflow.engine.planning import (
 from incidentflow.engine.problems import LOGGER, IncidentProblem, Quarantine, TickResult
 from incidentflow.engine.state import Incident, IncidentState, PlannedAction
 from incidentflow.engine.store_call import StoreCall
+from incidentflow.engine.times import iso_text
 from incidentflow.engine.tracking import OpenIncidents
 from incidentflow.engine.turns import Turns
 from incidentflow.engine.versions import Versions
@@ -579,8 +580,9 @@ class Engine:
             process, self._machine(process), state, transition, actor
         )
         now = self._time_for(state)  # one reading: the event's time and the timers' origin
-        data = decisions.transition_data(process, state, index, now) | acting.record()
-        self._append(state, [("transitioned", actor, data)], now=now)
+        data = decisions.transition_data(process, state, index, now)
+        data.update(acting.record())
+        self._append(state, [("transitioned", actor, data)], now=now, process=process)
         self._run_actions_after_commit(state, now)
         return state.snapshot()
 
@@ -1099,10 +1101,11 @@ class Engine:
             process = (
                 self._version_of(state) if state.process else self._process(items[0][2]["process"])
             )
-        with StoreCall("keep the process version", state.id):
-            self._versions.archive(process)  # before any event names it
+        if not self._versions.archived(process):
+            with StoreCall("keep the process version", state.id):
+                self._versions.archive(process)  # before any event names it
         spec = process.identity
-        time = self._time_for(state, now).isoformat()
+        time = iso_text(self._time_for(state, now))
         events = []
         seq, prev = state.version, state.last_hash
         for kind, actor, data in items:

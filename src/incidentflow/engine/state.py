@@ -8,12 +8,13 @@ SLAs of the level), so replaying a log needs neither the spec nor a clock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
+from incidentflow._frozen import builder
 from incidentflow.audit.events import GENESIS, Event, EventFields, StoredRow
 from incidentflow.audit.rows import decode_data
 
@@ -68,6 +69,8 @@ class Incident:
         """The roles ``person`` holds on this incident."""
         return frozenset(r for r, people in self.assignments.items() if person in people)
 
+
+_new_incident: Callable[..., Incident] = builder(Incident)  # Incident(...) at a plain class's cost
 
 _NONE: frozenset[str] = frozenset()
 _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
@@ -353,25 +356,25 @@ class IncidentState:
             assignments = self._assignments_view = MappingProxyType(
                 {r: frozenset(p) for r, p in self.assignments.items()}
             )
-        return Incident(
-            id=self.id,
-            process=self.process,
-            title=self.title,
-            state=self.state,
-            phase=self.phase,
-            severity=self.severity,
-            fields=self.fields,
-            opened_by=self.opened_by,
-            opened_at=self.opened_at,
-            state_entered_at=self.state_entered_at,
-            assignments=assignments,
-            checklist=self.checklist,
-            timers=MappingProxyType(self.timers),  # replaced, never changed in place
-            closed=self.closed,
-            version=self.version,
-            actions=tuple(self.actions.values()),
-            process_version=self.spec_version,
-            process_digest=self.spec_digest,
+        return _new_incident(  # every field, in Incident's order
+            self.id,
+            self.process,
+            self.title,
+            self.state,
+            self.phase,
+            self.severity,
+            self.fields,
+            self.opened_by,
+            self.opened_at,
+            self.state_entered_at,
+            assignments,
+            self.checklist,
+            MappingProxyType(self.timers),  # replaced, never changed in place
+            self.closed,
+            self.version,
+            tuple(self.actions.values()),
+            self.spec_version,
+            self.spec_digest,
         )
 
 

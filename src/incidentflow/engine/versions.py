@@ -177,6 +177,11 @@ class Versions:
             None, "migrate", "to", f"no version {to!r} of {name!r} is loaded (loaded: {have})"
         )
 
+    def archived(self, process: Process) -> bool:
+        """True once :meth:`archive` kept ``process`` (no lock, no store: asked on every
+        append)."""
+        return process.digest in self._archived
+
     def archive(self, process: Process) -> None:
         """Keep ``process``'s source in the store (once per engine), before the first
         event under it is written."""
