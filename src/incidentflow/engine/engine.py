@@ -887,7 +887,7 @@ class Engine:
                 continue
             if not due:
                 break
-            self._fire_timer(state, due[0][1], now)
+            self._fire_timer(state, due[0][1], now, self._process_for(state, "tick"))
 
     def _run_due_actions(
         self, states: list[IncidentState], now: datetime, written: list[Event], fired: set[str]
@@ -1134,8 +1134,10 @@ class Engine:
         self._cache[state.id] = state
         return events
 
-    def _fire_timer(self, state: IncidentState, timer_id: str, now: datetime) -> list[Event]:
-        process = self._process_for(state, "tick")
+    def _fire_timer(
+        self, state: IncidentState, timer_id: str, now: datetime, process: Process
+    ) -> list[Event]:
+        """Fire the due timer ``timer_id`` of ``state``, which runs on ``process``."""
         try:
             spec_timer = process.timer(state.state, timer_id)
         except KeyError:
@@ -1164,7 +1166,7 @@ class Engine:
                 items.append(
                     ("transitioned", TIMER, decisions.transition_data(process, state, index, now))
                 )
-        return self._append(state, items, now=now)
+        return self._append(state, items, now=now, process=process)
 
     def _run_actions_after_commit(
         self,
