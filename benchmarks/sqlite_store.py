@@ -10,10 +10,11 @@ one transaction per event, in alternating chunks:
 
 Replay: a database of 100,000 incidents x 10 events (opened, 2 assigned, 5 transitioned,
 2 noted; made by running the chain spec of (d) once and re-sealing its events for each
-incident id, bulk-loaded). Ours: ``SQLiteStore.all_rows()`` grouped by incident, each
-group's rows checked with ``verify_chain`` straight from their stored columns (no Event
-built, no data decoded) and folded with ``replay_rows`` into an IncidentState (each data
-decoded once, where the fold reads it). ``all_events()`` alone (Event objects, every data
+incident id, bulk-loaded). Ours: ``SQLiteStore.all_rows()`` grouped by incident with
+``checked_logs``, each row's hash checked as it is grouped, straight from its stored
+columns (``verify_chain``'s verdicts; no Event built, no data decoded), and each
+incident's rows folded with ``replay_rows`` into an IncidentState (each data decoded
+once, where the fold reads it). ``all_events()`` alone (Event objects, every data
 decoded: what the engine reads) is shown for comparison.
 Raw: iterating ``SELECT <the 11 columns> FROM events ORDER BY incident_id, seq`` (the
 primary key's order). Each runs once after a warm-up read. The 1M run is first projected
@@ -32,8 +33,8 @@ from pathlib import Path
 from benchmarks.common import Outcome, ms, table, time_once
 from benchmarks.engine import HOLDERS, chain_process, fire_engine, new_engine, open_incidents
 from benchmarks.profiling import hot_functions
-from incidentflow.audit.events import Event, seal, verify_chain
-from incidentflow.audit.rows import RowStore, incidents
+from incidentflow.audit.events import Event, seal
+from incidentflow.audit.rows import RowStore, checked_logs
 from incidentflow.audit.sqlite import SQLiteStore
 from incidentflow.audit.store import MemoryStore
 from incidentflow.engine.state import replay_rows
@@ -211,8 +212,7 @@ def verify_and_replay(store: RowStore) -> int:
     """Ours: every incident's rows verified (from their stored columns) and folded (each
     data decoded once); the number of events read."""
     count = 0
-    for iid, rows in incidents(store.all_rows()):
-        problem = verify_chain(iid, rows)
+    for iid, rows, problem in checked_logs(store.all_rows()):
         if problem is not None:
             raise RuntimeError(f"chain broken: {problem}")
         replay_rows(iid, rows)
@@ -255,7 +255,7 @@ def replay_times(directory: Path, events: int) -> dict[str, float]:
         return {
             "raw SELECT ... ORDER BY incident_id, seq": _timed(lambda: raw_select(path), events),
             "all_events() only (read + decode)": _timed(lambda: read_all(store), events),
-            "all_rows() + verify_chain + replay_rows": _timed(
+            "all_rows() + checked_logs + replay_rows": _timed(
                 lambda: verify_and_replay(store), events
             ),
         }
@@ -289,7 +289,7 @@ def run() -> list[Outcome]:
             )
         )
         probe = replay_times(directory, PROBE_EVENTS)
-        ours_key = "all_rows() + verify_chain + replay_rows"
+        ours_key = "all_rows() + checked_logs + replay_rows"
         projected = probe[ours_key] * REPLAY_EVENTS / PROBE_EVENTS
         events = REPLAY_EVENTS if projected <= BUDGET else FALLBACK_EVENTS
         if events != REPLAY_EVENTS:
