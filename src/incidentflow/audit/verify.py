@@ -33,7 +33,7 @@ from typing import Protocol
 
 from incidentflow.audit.anchor import Anchor, AnchorHead
 from incidentflow.audit.events import ChainProblem, Event, StoredRow, verify_chain
-from incidentflow.audit.rows import RowStore, incidents
+from incidentflow.audit.rows import RowStore, checked_logs
 from incidentflow.audit.store import IncidentIndex, IndexedStore
 from incidentflow.errors import UnknownIncident
 
@@ -106,10 +106,10 @@ def check_store(store: ReadableStore, *, anchor: Anchor | None = None) -> StoreC
     findings: dict[str, ChainProblem] = {}
     heads: dict[str, tuple[int, str]] = {}
     counted = 0
-    for iid, log in _logs(store):  # one incident at a time in memory
+    for iid, log, chain in _logs(store):  # one incident at a time in memory
         counted += len(log)
         heads[iid] = (log[-1].seq, log[-1].hash)
-        problem = _first_problem(iid, log, trusted.head(iid) if trusted else None)
+        problem = _first_problem(iid, log, chain, trusted.head(iid) if trusted else None)
         if problem is not None:
             findings.setdefault(iid, problem)
     if index is not None:
@@ -141,13 +141,17 @@ def check_store(store: ReadableStore, *, anchor: Anchor | None = None) -> StoreC
     return StoreCheck(report, heads)
 
 
-def _logs(store: ReadableStore) -> Iterator[tuple[str, Sequence[Event | StoredRow]]]:
-    """Each incident's log: rows, verified without decoding, from a store that has them."""
+def _logs(
+    store: ReadableStore,
+) -> Iterator[tuple[str, Sequence[Event | StoredRow], ChainProblem | None]]:
+    """Each incident's log and the first problem in its chain: from rows, checked as they
+    are grouped and never decoded, from a store that has them."""
     if isinstance(store, RowStore):
-        yield from incidents(store.all_rows())
+        yield from checked_logs(store.all_rows())
         return
     for iid, group in itertools.groupby(store.all_events(), key=attrgetter("incident_id")):
-        yield iid, list(group)
+        log = list(group)
+        yield iid, log, verify_chain(iid, log)
 
 
 def _verify_one(store: ReadableStore, incident_id: str, anchor: Anchor | None) -> VerifyReport:
@@ -162,7 +166,7 @@ def _verify_one(store: ReadableStore, incident_id: str, anchor: Anchor | None) -
         if position is None and head is None:
             raise UnknownIncident(incident_id)  # rather than a vacuous "ok"
         return VerifyReport(1, (*whole, _deleted(incident_id, position, head)))
-    problem = _first_problem(incident_id, log, head)
+    problem = _first_problem(incident_id, log, verify_chain(incident_id, log), head)
     if problem is None and index is not None and incident_id not in index.positions:
         problem = _unindexed(incident_id)
     return VerifyReport(1, (*whole, *([problem] if problem else [])), len(log))
@@ -178,9 +182,9 @@ def format_problem(problem: ChainProblem) -> str:
 
 
 def _first_problem(
-    iid: str, log: Sequence[Event | StoredRow], head: AnchorHead | None
+    iid: str, log: Sequence[Event | StoredRow], chain: ChainProblem | None, head: AnchorHead | None
 ) -> ChainProblem | None:
-    chain = verify_chain(iid, log)
+    """The first of the chain's problem (``chain``) and the anchor's, by seq."""
     anchored = _against_anchor(iid, log, head) if head is not None else None
     if anchored is not None and (chain is None or anchored.seq < chain.seq):
         return anchored
