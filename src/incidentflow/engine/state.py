@@ -70,7 +70,9 @@ class Incident:
         return frozenset(r for r, people in self.assignments.items() if person in people)
 
 
-_new_incident: Callable[..., Incident] = builder(Incident)  # Incident(...) at a plain class's cost
+# Incident(...) and PlannedAction(...) at a plain class's cost (see incidentflow._frozen)
+_new_incident: Callable[..., Incident] = builder(Incident)
+_new_action: Callable[..., PlannedAction] = builder(PlannedAction)
 
 _NONE: frozenset[str] = frozenset()
 _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
@@ -309,14 +311,17 @@ class IncidentState:
     def _plan(self, data: Mapping[str, Any], event: EventFields) -> None:
         for i, planned in enumerate(data.get("actions", ())):
             action_id = f"{event.seq}.{i}"
-            self.actions[action_id] = PlannedAction(
+            self.actions[action_id] = _new_action(  # PlannedAction's fields, in order
                 action_id,
                 planned["action"],
                 planned.get("params", {}),
                 planned["origin"],
                 "planned",
-                planned_at=self._at(event),
-                idempotency_key=key_of(event.hash, i),
+                None,  # error
+                0,  # attempts
+                None,  # retry_at
+                self._at(event),  # planned_at
+                key_of(event.hash, i),  # idempotency_key
             )
 
     def _action(
