@@ -28,7 +28,7 @@ from incidentflow.audit.events import Event, StoredRow, encode_data
 from incidentflow.audit.rows import decode_data, stored_rows
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite_known import DueRow, KnownRows
-from incidentflow.audit.store import Append, checked_appends, checked_batch
+from incidentflow.audit.store import Append, checking_appends
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
 if TYPE_CHECKING:
@@ -197,8 +197,7 @@ class SQLiteStore:
         return conn
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
-        batch = checked_batch(incident_id, expected_version, events)
-        refused = self._write([Append(incident_id, expected_version, batch)])
+        refused = self._write([Append(incident_id, expected_version, events)])
         if refused:
             raise refused[0]
         self._changes.note((incident_id,))
@@ -206,9 +205,8 @@ class SQLiteStore:
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         """One ``BEGIN IMMEDIATE`` transaction (one fsync) for every append at its version;
         the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`)."""
-        checked = checked_appends(appends)
-        refused = self._write(checked)
-        self._changes.note([a[0] for a in checked])
+        refused = self._write(appends)
+        self._changes.note([a[0] for a in appends])
         return refused
 
     def _write(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
@@ -388,9 +386,9 @@ class _SQLiteClaim:
         return {iid: select_events(self._conn, iid, seq) for iid, seq in after.items()}
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
-        checked = checked_appends(appends)
-        self._changes.note(a.incident_id for a in checked)  # (the claim's thread reads next)
-        return write_appends(self._conn, checked, self._known)
+        refused = write_appends(self._conn, appends, self._known)
+        self._changes.note([a[0] for a in appends])  # (the claim's thread reads next)
+        return refused
 
     def set_due(self, incident_id: str, due: datetime | None) -> None:
         _set_due(self._conn, incident_id, due, self._known)
@@ -434,8 +432,10 @@ _UNKNOWN = object()
 def write_appends(
     conn: sqlite3.Connection, appends: Sequence[Append], known: KnownRows
 ) -> list[ConcurrencyError]:
-    """Write the checked ``appends`` whose incident is at its expected version, and their
-    due-index rows, in ``conn``'s open write transaction; return the refusals.
+    """Write the ``appends`` whose incident is at its expected version, and their due-index
+    rows, in ``conn``'s open write transaction; return the refusals. Arguments are checked
+    as by :func:`~incidentflow.audit.store.checked_appends` (ValueError), before any
+    statement runs.
 
     ``known``: the versions and due rows this connection knows (checked against the file
     at the transaction's start): an incident known is not queried, a due row that would
@@ -453,7 +453,7 @@ def write_appends(
         _read_versions(conn, [a[0] for a in appends if a[0] not in versions], versions)
         # One pass over the batch: it runs for every event a host writes, so the common
         # case (one event, "look now", a due row already saying so) costs few operations.
-        for incident_id, expected_version, events, due in appends:
+        for incident_id, expected_version, events, due in checking_appends(appends):
             if versions[incident_id] != expected_version:
                 refused.append(
                     ConcurrencyError(incident_id, expected_version, versions[incident_id])
