@@ -1,4 +1,5 @@
-"""SQLiteStore's write path skips what its connection already knows, and only that.
+"""SQLiteStore skips what its connection already knows, and only that: on its write path,
+and in the read before each engine call.
 
 (incidentflow.audit.sqlite_known: versions and due rows remembered while no other
 connection commits. The store contract checks the same from outside; these tests pin
@@ -111,3 +112,43 @@ def test_what_a_connection_remembers_is_bounded(
         append(store, f"inc-{n}", None)
     assert [len(store.events(f"inc-{n}")) for n in range(10)] == [2] * 10
     assert store.next_due([PROCESS]) is None
+
+
+def test_the_read_before_a_call_is_answered_from_what_the_connection_wrote(
+    store: SQLiteStore,
+) -> None:
+    append(store, "inc-1", SOON)
+    append(store, "inc-1", SOON)
+    ran = statements(store, lambda: store.events("inc-1", after=2))
+    assert ran == ["PRAGMA data_version"]  # no query of the events table
+    assert store.events("inc-1", after=2) == []
+    assert [e.seq for e in store.events("inc-1", after=1)] == [2]  # not known: queried
+
+
+def test_the_read_before_a_call_sees_what_another_connection_appended(
+    store: SQLiteStore,
+) -> None:
+    append(store, "inc-1", SOON)
+    other = SQLiteStore(store.path, durable=False)
+    try:
+        append(other, "inc-1", SOON)
+    finally:
+        other.close()
+    assert [e.seq for e in store.events("inc-1", after=1)] == [2]
+    with pytest.raises(ConcurrencyError) as refused:  # what this connection knew is stale
+        store.append("inc-1", 1, continue_log(store.events("inc-1")[:1], "inc-1"))
+    assert refused.value.actual == 2
+    assert store.events("inc-1", after=2) == []
+    append(store, "inc-1", SOON)
+    assert [e.seq for e in store.events("inc-1", after=2)] == [3]
+
+
+def test_the_read_inside_a_claim_sees_the_claims_own_writes(store: SQLiteStore) -> None:
+    append(store, "inc-1", SOON)
+    with store.claim_due([PROCESS], 10, LATER) as claim:
+        assert claim.incident_ids == ["inc-1"]
+        log = store.events("inc-1")
+        assert claim.append_many([Append("inc-1", 1, continue_log(log, "inc-1"))]) == []
+        assert [e.seq for e in store.events("inc-1", after=1)] == [2]
+        assert store.events("inc-1", after=2) == []
+    assert [e.seq for e in store.events("inc-1")] == [1, 2]

@@ -28,7 +28,7 @@ from incidentflow.audit.events import Event, StoredRow, encode_data
 from incidentflow.audit.rows import decode_data, stored_rows
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite_known import DueRow, KnownRows
-from incidentflow.audit.store import Append, checked_appends, checked_batch
+from incidentflow.audit.store import Append, checking_appends
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
 if TYPE_CHECKING:
@@ -197,41 +197,54 @@ class SQLiteStore:
         return conn
 
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
-        batch = checked_batch(incident_id, expected_version, events)
-        with self._transaction() as (conn, known):
-            refused = write_appends(conn, [Append(incident_id, expected_version, batch)], known)
-            if refused:
-                raise refused[0]
+        refused = self._write([Append(incident_id, expected_version, events)])
+        if refused:
+            raise refused[0]
         self._changes.note((incident_id,))
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         """One ``BEGIN IMMEDIATE`` transaction (one fsync) for every append at its version;
         the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`)."""
-        checked = checked_appends(appends)
-        with self._transaction() as (conn, known):
-            refused = write_appends(conn, checked, known)
-        self._changes.note(a.incident_id for a in checked)
+        refused = self._write(appends)
+        self._changes.note([a[0] for a in appends])
         return refused
 
-    @contextmanager
-    def _transaction(self) -> Iterator[tuple[sqlite3.Connection, KnownRows]]:
-        """A write transaction (BEGIN IMMEDIATE: this writer alone until COMMIT), with what
-        the connection knows of its rows (see :mod:`incidentflow.audit.sqlite_known`)."""
+    def _write(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        """:func:`write_appends` in a write transaction of its own, committed; the refusals.
+        (Not :meth:`_transaction`: a generator's ``with`` costs more than the rest of the
+        Python of a one-event append.)"""
+        conn, known = self._begin()
+        try:
+            refused = write_appends(conn, appends, known)
+        except BaseException:
+            _roll_back(conn, known)
+            raise
+        _commit(conn, known)
+        return refused
+
+    def _begin(self) -> tuple[sqlite3.Connection, KnownRows]:
+        """Begin a write transaction (BEGIN IMMEDIATE: this writer alone until COMMIT), with
+        what the connection knows of its rows (see :mod:`incidentflow.audit.sqlite_known`)."""
         conn = self._connect()
         known: KnownRows = self._local.known
         conn.execute("BEGIN IMMEDIATE")
         try:
             known.begin(conn)
+        except BaseException:
+            _roll_back(conn, known)
+            raise
+        return conn, known
+
+    @contextmanager
+    def _transaction(self) -> Iterator[tuple[sqlite3.Connection, KnownRows]]:
+        """A write transaction (see :meth:`_begin`), committed if the block ends normally."""
+        conn, known = self._begin()
+        try:
             yield conn, known
         except BaseException:
-            known.forget()
-            conn.execute("ROLLBACK")
+            _roll_back(conn, known)
             raise
-        try:
-            conn.execute("COMMIT")
-        except BaseException:
-            known.forget()  # committed or not: the file will tell
-            raise
+        _commit(conn, known)
 
     @contextmanager
     def claim_due(
@@ -260,7 +273,14 @@ class SQLiteStore:
         return None if found is None else datetime.fromtimestamp(max(found, 0.0), UTC)
 
     def events(self, incident_id: str, after: int = 0) -> list[Event]:
-        return select_events(self._connect(), incident_id, after)
+        conn = self._connect()
+        known: KnownRows = self._local.known
+        if known.versions.get(incident_id) == after and known.unchanged(conn):
+            # This connection wrote (or read, writing) the incident last, at version
+            # ``after``, and no one has committed since: nothing follows. (The engine
+            # asks this before every call: a cheaper statement than the query.)
+            return []
+        return select_events(conn, incident_id, after)
 
     def changes_since(self, mark: ChangeMark | None) -> tuple[frozenset[str] | None, ChangeMark]:
         """See :class:`~incidentflow.ChangeFeed`. What this object appended, it noted;
@@ -332,6 +352,19 @@ if TYPE_CHECKING:  # mypy holds SQLiteStore to the protocols it is used through
         return store, store, store, store, store
 
 
+def _roll_back(conn: sqlite3.Connection, known: KnownRows) -> None:
+    known.forget()
+    conn.execute("ROLLBACK")
+
+
+def _commit(conn: sqlite3.Connection, known: KnownRows) -> None:
+    try:
+        conn.execute("COMMIT")
+    except BaseException:
+        known.forget()  # committed or not: the file will tell
+        raise
+
+
 class _SQLiteClaim:
     """A claim of :meth:`SQLiteStore.claim_due`: writes go into its open transaction."""
 
@@ -353,9 +386,9 @@ class _SQLiteClaim:
         return {iid: select_events(self._conn, iid, seq) for iid, seq in after.items()}
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
-        checked = checked_appends(appends)
-        self._changes.note(a.incident_id for a in checked)  # (the claim's thread reads next)
-        return write_appends(self._conn, checked, self._known)
+        refused = write_appends(self._conn, appends, self._known)
+        self._changes.note([a[0] for a in appends])  # (the claim's thread reads next)
+        return refused
 
     def set_due(self, incident_id: str, due: datetime | None) -> None:
         _set_due(self._conn, incident_id, due, self._known)
@@ -373,10 +406,6 @@ append's "look now" on an incident already marked so): a row rewritten with the 
 values would still dirty its table and index pages, each one more page for the commit's
 fsync. The comparison runs in the write transaction, so it is right whoever wrote the row
 last (another process, a worker's claim)."""
-
-
-def _due_at(due: datetime | str | None) -> float | None:
-    return LOOK_AT if isinstance(due, str) else None if due is None else due.timestamp()
 
 
 def _set_due(
@@ -403,8 +432,10 @@ _UNKNOWN = object()
 def write_appends(
     conn: sqlite3.Connection, appends: Sequence[Append], known: KnownRows
 ) -> list[ConcurrencyError]:
-    """Write the checked ``appends`` whose incident is at its expected version, and their
-    due-index rows, in ``conn``'s open write transaction; return the refusals.
+    """Write the ``appends`` whose incident is at its expected version, and their due-index
+    rows, in ``conn``'s open write transaction; return the refusals. Arguments are checked
+    as by :func:`~incidentflow.audit.store.checked_appends` (ValueError), before any
+    statement runs.
 
     ``known``: the versions and due rows this connection knows (checked against the file
     at the transaction's start): an incident known is not queried, a due row that would
@@ -418,27 +449,35 @@ def write_appends(
     kept: list[tuple[str, str, float]] = []
     dropped: list[tuple[str]] = []
     rows: list[tuple[object, ...]] = []
-    written: list[tuple[str, int]] = []
     try:
         _read_versions(conn, [a[0] for a in appends if a[0] not in versions], versions)
-        # One pass over the batch (it runs for every event a host writes).
-        for incident_id, expected_version, events, due in appends:
-            current = versions[incident_id]
-            if current != expected_version:
-                refused.append(ConcurrencyError(incident_id, expected_version, current))
+        # One pass over the batch: it runs for every event a host writes, so the common
+        # case (one event, "look now", a due row already saying so) costs few operations.
+        for incident_id, expected_version, events, due in checking_appends(appends):
+            if versions[incident_id] != expected_version:
+                refused.append(
+                    ConcurrencyError(incident_id, expected_version, versions[incident_id])
+                )
                 continue
-            if expected_version == 0:
-                opened.append((incident_id,))
-            due_at = _due_at(due)
-            row: DueRow = None if due_at is None else (events[0].spec_name, due_at)
+            first = events[0]
+            if due is None:
+                row: DueRow = None
+            else:  # (a str is LOOK: "look at it now")
+                row = (first.spec_name, LOOK_AT if isinstance(due, str) else due.timestamp())
             if due_rows.get(incident_id, _UNKNOWN) != row:
                 due_rows[incident_id] = row
                 if row is None:
                     dropped.append((incident_id,))
                 else:
                     kept.append((incident_id, row[0], row[1]))
-            rows += [event_row(e) for e in events]
-            written.append((incident_id, expected_version + len(events)))
+            if len(events) == 1:
+                rows.append(event_row(first))
+            else:
+                rows += map(event_row, events)
+            # (known before the statements run: if one fails, everything is forgotten)
+            versions[incident_id] = expected_version + len(events)
+            if not expected_version:
+                opened.append((incident_id,))
         if opened:
             conn.executemany("INSERT INTO incidents (incident_id) VALUES (?)", opened)
         if kept:
@@ -450,7 +489,6 @@ def write_appends(
     except BaseException:
         known.forget()  # a statement may have failed half-way: ask the file next time
         raise
-    versions.update(written)
     return refused
 
 

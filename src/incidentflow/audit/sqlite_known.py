@@ -5,7 +5,10 @@ statement, and a page for the commit to write if the row changes). A connection 
 wrote an incident last already knows both: :class:`KnownRows` remembers them, and
 :func:`~incidentflow.audit.sqlite.write_appends` then skips the query and the
 unchanged rows. A host firing the timers of the incidents it opened, or noting on one
-incident, pays for its events only.
+incident, pays for its events only. The same knowledge answers the engine's read before
+each call ("the events after the version I hold"): when it holds the version this
+connection wrote last, and no one else has committed since, the answer is "none",
+found with ``PRAGMA data_version`` instead of a query of the events table.
 
 Knowledge is kept only while it is exact. SQLite changes ``PRAGMA data_version`` when
 any other connection commits to the file (another thread's, another process's, a
@@ -46,6 +49,16 @@ class KnownRows:
         if found != self._data_version or len(self.versions) + len(self.due) > self.LIMIT:
             self.forget()
             self._data_version = found
+
+    def unchanged(self, conn: sqlite3.Connection) -> bool:
+        """True if no other connection has committed since the last write transaction
+        began, so that what is known is still exact (outside a transaction, ``PRAGMA
+        data_version`` reads the file's latest commit; inside this connection's write
+        transaction, nothing else can commit)."""
+        if self._data_version is None:
+            return False
+        (found,) = conn.execute("PRAGMA data_version").fetchone()
+        return bool(found == self._data_version)
 
     def forget(self) -> None:
         """Know nothing (the transaction is rolled back, or a write failed half-way)."""

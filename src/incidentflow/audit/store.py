@@ -184,16 +184,26 @@ def checked_appends(appends: Sequence[Append]) -> list[Append]:
     """``appends`` with each batch checked (:func:`checked_batch`, events as tuples), or
     ValueError: a batch that does not continue its incident, or an incident named twice
     (its second part could only be refused)."""
-    checked = []
+    return [Append(*item) for item in checking_appends(appends)]
+
+
+def checking_appends(
+    appends: Sequence[Append],
+) -> Iterator[tuple[str, int, tuple[Event, ...], datetime | str | None]]:
+    """The fields of each of ``appends`` as :func:`checked_appends` checks them, one at a
+    time: ValueError comes when the faulty one is reached (for a store that writes nothing
+    before it has gone through them all, and would rather not build each twice)."""
     seen: set[str] = set()
-    for item in appends:
-        incident_id, expected_version, events, due = item
+    for incident_id, expected_version, events, due in appends:
         if incident_id in seen:
             raise ValueError(f"append_many: incident {incident_id!r} is named twice")
         seen.add(incident_id)
-        batch = checked_batch(incident_id, expected_version, events)
-        checked.append(Append(incident_id, expected_version, batch, due))
-    return checked
+        yield (
+            incident_id,
+            expected_version,
+            checked_batch(incident_id, expected_version, events),
+            due,
+        )
 
 
 def append_many(store: Store, appends: Sequence[Append]) -> list[ConcurrencyError]:
