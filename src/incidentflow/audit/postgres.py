@@ -13,26 +13,31 @@ nothing. ``schema=`` puts the tables in a PostgreSQL schema of their own (defaul
 
 How an append stays correct with any number of writers, holding nothing between calls:
 
-- one transaction, sent in one pipeline: the incident's current version is read and
-  the events inserted; ``(incident_id, seq)`` is the primary key, so of two writers at
-  the same version the second one's insert fails with a unique violation, which
-  becomes :class:`~incidentflow.ConcurrencyError` (and the transaction rolls back);
+- one prepared statement, its own transaction (:mod:`incidentflow.audit.pg_append`):
+  the incident's due row is locked and its version checked, then the events inserted;
+  ``(incident_id, seq)`` is the primary key, so of two writers at the same version the
+  second one's insert fails with a unique violation, which becomes
+  :class:`~incidentflow.ConcurrencyError` (and the transaction rolls back);
 - an incident's opening also takes the next index position from a one-row counter
   with ``UPDATE ... RETURNING``: the row lock makes openers take turns until they
   commit, so positions are dense (1, 2, 3, ...) and become visible in order, and
   :meth:`opened_since` never passes over an incident that commits late;
-- the same transaction sends ``NOTIFY incidentflow_events`` with the incident id as
-  payload (delivered on commit): workers ``LISTEN`` on that channel
-  (:meth:`wait_for_change`).
+- when it plans a timer due soon, the same transaction sends
+  ``NOTIFY incidentflow_events`` with the incident id as payload (delivered on
+  commit): workers ``LISTEN`` on that channel (:meth:`wait_for_change`).
 
 Failures: a connection that dies (server restart, ``pg_terminate_backend``, failover)
 is replaced by the pool, which checks each connection before lending it. An append
 that fails raises :class:`~incidentflow.StoreError` and its transaction rolls back, so
-nothing half-written is ever visible. If the connection is lost *during* ``COMMIT``
-the outcome is unknown: the append is not retried (it may have landed); the caller's
-next attempt re-reads the incident, and an append based on the old version fails
-with ConcurrencyError if the first one landed. Reads are retried once on a fresh
-connection.
+nothing half-written is ever visible. If the connection is lost before the reply
+the outcome is unknown: the append is made once more on a fresh connection, and if
+the incident has moved by then, the events at those positions tell whether the first
+attempt landed (the same hashes: done; others: ConcurrencyError). Reads are retried
+once on a fresh connection.
+
+Statements are prepared on each connection (psycopg's ``prepare``). Behind a pooler
+in transaction mode that cannot keep them (PgBouncer before 1.21), hand the store a
+pool whose connections have ``prepare_threshold=None``.
 """
 
 from __future__ import annotations
@@ -41,10 +46,11 @@ import select
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from incidentflow.audit.events import Event, StoredRow
+from incidentflow.audit.pg_append import CHANNEL, LOOK_NOW, NOTIFY_WITHIN, AppendStatements
 from incidentflow.audit.rows import stored_rows
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite import COLUMNS, event_row, row_event
@@ -58,14 +64,10 @@ if TYPE_CHECKING:
     from incidentflow.audit.store import BatchStore, DueClaim, DueIndexStore, IndexedStore
 
 INSTALL_HINT: Final = "PostgresStore needs psycopg 3: pip install 'incidentflow[postgres]'"
-CHANNEL: Final = "incidentflow_events"
 SCHEMA_VERSION: Final = 3
 """The schema version this release reads and writes (rows of ``incidentflow_schema``;
 2: the source of every process version, table ``specs``; 3: the due-work index, table
 ``due``)."""
-NOTIFY_WITHIN: Final = timedelta(seconds=5)
-"""An append notifies :data:`CHANNEL` only if it plans a timer due within this long (the
-default poll of a worker): anything later, a polling worker sees in time."""
 
 # Each migration brings the schema from the previous version to its own. `{s}` is the
 # quoted PostgreSQL schema. Never edit a released one: add the next.
@@ -118,7 +120,6 @@ INSERT INTO {s}.due (incident_id, process, due_at)
 """,
 }
 _MIGRATE_LOCK: Final = 0x49464C57  # pg_advisory_xact_lock key: one migrate() at a time
-_LOOK: Final = "-infinity"  # due_at of an incident a worker should look at now
 
 _T = TypeVar("_T")
 
@@ -185,22 +186,8 @@ class Queries:
         self.notify = (
             f"SELECT pg_notify('{CHANNEL}', %s) WHERE %s::timestamptz < now() + %s::interval"
         )
-        # An append's first statement, and its version check. The due row is locked first
-        # by every writer: two writers of one incident take turns, and a worker's claim
-        # (SKIP LOCKED) passes over an incident being written. (ON CONFLICT locks the row
-        # even where its WHERE spares the update: a row already marked "look now" is only
-        # locked, without writing a new version of it.) The proposed due_at is NULL unless
-        # the incident is at the expected version: NOT NULL refuses the row (PostgreSQL
-        # checks it before resolving the conflict), which aborts the transaction without
-        # a round trip of its own. A writer that took the lock after another one committed
-        # the same version fails on the primary key instead.
-        self.lock_due_at_version = (
-            f"INSERT INTO {s}.due AS d (incident_id, process, due_at) VALUES (%s, %s, "
-            f"CASE WHEN (SELECT COALESCE(max(seq), 0) FROM {s}.events WHERE incident_id = %s)"
-            f" = %s THEN '{_LOOK}'::timestamptz END) "
-            "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at "
-            "WHERE d.due_at <> EXCLUDED.due_at"
-        )
+        # An append is one statement (pg_append.py): its version check, in the due row.
+        self.append = AppendStatements(s)
         self.lock_many = (
             f"SELECT incident_id FROM {s}.due WHERE incident_id = ANY(%s) "
             "ORDER BY incident_id FOR UPDATE"
@@ -388,32 +375,15 @@ class PostgresStore:
             raise StoreError("append", incident_id, exc) from exc
 
     def _append_once(self, batch: Sequence[Event]) -> None:
-        """One attempt at an append: one transaction in one round trip.
-
-        The statements go in one pipeline ending in one Sync, without BEGIN: the server
-        runs them as one implicit transaction, committed at the Sync if all succeeded and
-        rolled back otherwise (PostgreSQL's protocol, "Pipelining"). Nothing may sync in
-        between (a psycopg ``transaction()`` or ``executemany`` would): the events go in
-        one multi-row INSERT.
-        """
+        """One attempt at an append: one prepared statement, its own transaction, in one
+        round trip (see :mod:`incidentflow.audit.pg_append`)."""
         psycopg, _ = psycopg_modules()
         q = self._sql
         incident_id, expected_version = batch[0].incident_id, batch[0].seq - 1
         with self.pool.connection() as conn:
             self._require_schema(conn)
             try:
-                # Not prepared (see insert_events).
-                with conn.pipeline(), conn.cursor() as cur:
-                    cur.execute(
-                        q.lock_due_at_version,
-                        (incident_id, batch[0].spec_name, incident_id, expected_version),
-                        prepare=False,
-                    )
-                    if expected_version == 0:
-                        cur.execute(q.open, (incident_id,), prepare=False)
-                    insert_events(cur, q, batch)
-                    due_soon = (incident_id, soonest_timer(batch), NOTIFY_WITHIN)
-                    cur.execute(q.notify, due_soon, prepare=False)
+                q.append.run(conn, batch, soonest_timer(batch))
             except (psycopg.errors.UniqueViolation, psycopg.errors.NotNullViolation) as exc:
                 if isinstance(exc, psycopg.errors.NotNullViolation) and not _version_refused(exc):
                     raise
@@ -654,7 +624,7 @@ def soonest_timer(events: Sequence[Event]) -> str | None:
 
 
 def _due_value(due: datetime | str | None) -> datetime | str | None:
-    return _LOOK if isinstance(due, str) else due
+    return LOOK_NOW if isinstance(due, str) else due
 
 
 def lock_incidents(conn: Any, q: Queries, appends: Sequence[Append]) -> None:
@@ -831,7 +801,7 @@ def read_schema_version(conn: Any, q: Queries) -> int | None:
 
 
 def _version_refused(exc: Exception) -> bool:
-    """Whether a NOT NULL violation is the version check of :attr:`Queries.lock_due_at_version`."""
+    """Whether a NOT NULL violation is the version check of an append (its due row)."""
     diag = getattr(exc, "diag", None)
     return getattr(diag, "table_name", None) == "due" and getattr(diag, "column_name", None) == (
         "due_at"
