@@ -197,12 +197,19 @@ class Queries:
             "SELECT unnest(%s::text[]), unnest(%s::text[]), '-infinity' "
             "ON CONFLICT (incident_id) DO NOTHING"
         )
+        # Due times of many incidents, one statement each way (an array per column: no
+        # message and no Python work per row, as executemany has). Times go as ISO text
+        # ('-infinity': look now), cast by the server.
         self.set_due = (
-            f"INSERT INTO {s}.due (incident_id, process, due_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at"
+            f"INSERT INTO {s}.due (incident_id, process, due_at) "
+            "SELECT i, p, d::timestamptz FROM unnest(%s::text[], %s::text[], %s::text[]) "
+            "AS v(i, p, d) ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at"
         )
-        self.update_due = f"UPDATE {s}.due SET due_at = %s WHERE incident_id = %s"
-        self.drop_due = f"DELETE FROM {s}.due WHERE incident_id = %s"
+        self.update_due = (
+            f"UPDATE {s}.due AS d SET due_at = v.due::timestamptz "
+            "FROM unnest(%s::text[], %s::text[]) AS v(id, due) WHERE d.incident_id = v.id"
+        )
+        self.drop_due = f"DELETE FROM {s}.due WHERE incident_id = ANY(%s::text[])"
         self.versions = (
             f"SELECT incident_id, max(seq) FROM {s}.events WHERE incident_id = ANY(%s) "
             "GROUP BY incident_id"
@@ -623,8 +630,9 @@ def soonest_timer(events: Sequence[Event]) -> str | None:
     return min(dues, key=datetime.fromisoformat) if dues else None
 
 
-def _due_value(due: datetime | str | None) -> datetime | str | None:
-    return LOOK_NOW if isinstance(due, str) else due
+def _due_text(due: datetime | str) -> str:
+    """A due time as the text the due statements cast (LOOK: "look now")."""
+    return LOOK_NOW if isinstance(due, str) else due.isoformat()
 
 
 def lock_incidents(conn: Any, q: Queries, appends: Sequence[Append]) -> None:
@@ -638,11 +646,15 @@ def lock_incidents(conn: Any, q: Queries, appends: Sequence[Append]) -> None:
 
 def insert_events(cur: Any, q: Queries, events: Sequence[Event]) -> None:
     """Insert ``events`` with one statement (an array per column): far less client work
-    than ``executemany``, and no Sync in a pipeline. Not prepared: psycopg's cache of
-    prepared statements can go wrong when a pipeline aborts halfway ("prepared statement
-    _pg3_N does not exist")."""
+    than ``executemany``, and no Sync in a pipeline.
+
+    Statements in a pipeline are prepared with ``prepare=True``, never by psycopg's
+    threshold: a statement prepared at its fifth use is taken as prepared at once, and
+    if its pipeline aborts before the server parses it, every later use on that
+    connection fails ("prepared statement _pg3_N does not exist"); ``prepare=True``
+    from the first use is checked against the server's answer."""
     columns = [list(values) for values in zip(*(event_row(e) for e in events), strict=True)]
-    cur.execute(q.insert_many, columns, prepare=False)
+    cur.execute(q.insert_many, columns, prepare=True)
 
 
 def write_locked(conn: Any, q: Queries, appends: Sequence[Append]) -> list[ConcurrencyError]:
@@ -669,16 +681,18 @@ def write_locked(conn: Any, q: Queries, appends: Sequence[Append]) -> list[Concu
         if opened:
             cur.executemany(q.open, opened)
         insert_events(cur, q, [e for a in fresh for e in a.events])
-        kept = [a for a in fresh if a.due is not None]
+        kept = [
+            (a.incident_id, a.events[0].spec_name, _due_text(a.due))
+            for a in fresh
+            if a.due is not None
+        ]
         if kept:
-            cur.executemany(
-                q.set_due,
-                [(a.incident_id, a.events[0].spec_name, _due_value(a.due)) for a in kept],
-            )
-        dropped = [(a.incident_id,) for a in fresh if a.due is None]
+            columns = [list(column) for column in zip(*kept, strict=True)]
+            cur.execute(q.set_due, columns, prepare=True)
+        dropped = [a.incident_id for a in fresh if a.due is None]
         if dropped:
-            cur.executemany(q.drop_due, dropped)
-        cur.execute(q.notify, (fresh[0].incident_id, soonest, NOTIFY_WITHIN))
+            cur.execute(q.drop_due, (dropped,), prepare=True)
+        cur.execute(q.notify, (fresh[0].incident_id, soonest, NOTIFY_WITHIN), prepare=True)
     return refused
 
 
@@ -715,13 +729,15 @@ class _PostgresClaim:
         """Write the due times set so far (one round trip)."""
         if not self._dues:
             return
+        latest = dict(self._dues)  # an incident set twice: its last time
         with self._conn.pipeline(), self._conn.cursor() as cur:
-            kept = [(due, iid) for iid, due in self._dues if due is not None]
+            kept = [(iid, _due_text(due)) for iid, due in latest.items() if due is not None]
             if kept:
-                cur.executemany(self._sql.update_due, kept)
-            dropped = [(iid,) for iid, due in self._dues if due is None]
+                columns = [list(c) for c in zip(*kept, strict=True)]
+                cur.execute(self._sql.update_due, columns, prepare=True)
+            dropped = [iid for iid, due in latest.items() if due is None]
             if dropped:
-                cur.executemany(self._sql.drop_due, dropped)
+                cur.execute(self._sql.drop_due, (dropped,), prepare=True)
         self._dues.clear()
 
 
