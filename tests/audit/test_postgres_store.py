@@ -599,3 +599,36 @@ def test_a_pool_without_prepared_statements_serves_the_store(schema: str) -> Non
         with pool.connection() as conn:
             prepared = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0]
     assert prepared == 0
+
+
+def test_a_batch_that_fails_halfway_leaves_its_connection_usable(
+    schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch is a pipeline of prepared statements: one that aborts halfway, after the
+    # statements were used often enough to be prepared, must leave psycopg's list of
+    # prepared statements as the server has it, or every later batch on the connection
+    # fails ("prepared statement ... does not exist").
+    import incidentflow.audit.postgres as pg
+
+    due = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def opening(n: int) -> Append:
+        return Append(f"INC-{n}", 0, chain(f"INC-{n}", 1), due)
+
+    with store_in(schema, max_connections=1) as store:
+        for n in range(5):
+            assert store.append_many([opening(n)]) == []
+        real = pg.insert_events
+
+        def failing_first(cur: Any, q: Any, events: Any) -> None:
+            cur.execute("SELECT 1/0", prepare=False)  # the pipeline aborts here
+            real(cur, q, events)
+
+        monkeypatch.setattr(pg, "insert_events", failing_first)
+        with pytest.raises(StoreError):
+            store.append_many([opening(5)])
+        monkeypatch.undo()
+        for n in range(5, 8):
+            assert store.append_many([opening(n)]) == []
+        assert store.incident_ids() == [f"INC-{n}" for n in range(8)]
+        assert count_rows(schema, "due") == 8

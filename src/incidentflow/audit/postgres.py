@@ -648,11 +648,12 @@ def insert_events(cur: Any, q: Queries, events: Sequence[Event]) -> None:
     """Insert ``events`` with one statement (an array per column): far less client work
     than ``executemany``, and no Sync in a pipeline.
 
-    Statements in a pipeline are prepared with ``prepare=True``, never by psycopg's
-    threshold: a statement prepared at its fifth use is taken as prepared at once, and
-    if its pipeline aborts before the server parses it, every later use on that
-    connection fails ("prepared statement _pg3_N does not exist"); ``prepare=True``
-    from the first use is checked against the server's answer."""
+    Statements in a pipeline are prepared with ``prepare=True``, not by psycopg's
+    threshold: a statement the threshold prepares (at its fifth use) counts as prepared
+    at once, and if its pipeline aborts before the server parses it, later uses on that
+    connection fail ("prepared statement _pg3_N does not exist") until a ROLLBACK
+    clears psycopg's list (the batches here run in a transaction, which does);
+    ``prepare=True`` from the first use is checked against the server's answer."""
     columns = [list(values) for values in zip(*(event_row(e) for e in events), strict=True)]
     cur.execute(q.insert_many, columns, prepare=True)
 
