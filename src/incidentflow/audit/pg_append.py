@@ -9,7 +9,7 @@ the server parses, plans and answers each one: measured, three times the server 
 and twice the client time of this statement; and psycopg's cache of prepared
 statements is not safe in a pipeline that aborts halfway.)
 
-The statement (:func:`append_statement`), in the order it does things:
+The statement (:func:`append_statement`), its due row first, then the rest:
 
 1. ``due``: the incident's due row is upserted as "look now" (``-infinity``), which
    locks it: two writers of one incident take turns, and a worker's claim
