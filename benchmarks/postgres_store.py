@@ -8,11 +8,14 @@ Appends: each client process appends APPENDS pre-sealed events to incidents of i
 one event per transaction (a timer's or a fire's ``transitioned`` event), with
 ``synchronous_commit`` on (the server's default: every commit is flushed to disk).
 Ours: ``PostgresStore.append`` (pool, due-row lock, version check, insert, in one
-pipeline; NOTIFY only when a timer falls due within 5 s, which these events do not).
+prepared statement; NOTIFY only when a timer falls due within 5 s, which these events do not).
 Raw: psycopg, one connection per process, ``BEGIN; INSERT; COMMIT`` of the same rows
 into a table of the same shape and primary key. Throughput is all appends over the
 wall time of the slowest client; the ratio compares times (ours / raw: <= 2 means
 ours reaches at least half the raw throughput), and scaling compares 1 and 4 clients.
+Each count is measured in ROUNDS rounds, ours and raw back to back in each (which one
+goes first alternates): the ratio is the median of the rounds' ratios, the rates the
+medians of the rounds' rates (a shared machine's load drifts between runs).
 Before schema version 2 every append notified: PostgreSQL serialises committing
 transactions that notified (a database-wide lock on the notification queue), which
 made 4 clients 2.46x raw; appends now notify only when something falls due soon.
@@ -30,6 +33,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import secrets
+import statistics
 import time
 from typing import Any
 
@@ -40,6 +44,7 @@ from incidentflow.audit.sqlite import COLUMNS, event_row
 
 CLIENTS = (1, 2, 4)
 APPENDS = 300  # per client process
+ROUNDS = 3  # ours and raw alternate, each round; the ratio is the median of the rounds'
 REPLAY_EVENTS = int(os.environ.get("INCIDENTFLOW_BENCH_REPLAY_EVENTS", "1000000"))
 _SEAL_CHUNK = 5_000  # incidents re-sealed per task of the loading pool
 TARGET_APPEND = 2.0  # time ratio ours / raw: throughput at least half of raw
@@ -107,6 +112,14 @@ def append_seconds(url: str, schema: str, kind: str, clients: int) -> float:
     with ctx.Pool(clients) as pool:
         times = pool.starmap(_client, [(kind, url, schema, n, start_at) for n in range(clients)])
     return max(times)
+
+
+def paired_seconds(url: str, schema: str, clients: int, round_: int) -> tuple[float, float]:
+    """(ours, raw) seconds of one round, measured back to back; odd rounds measure raw
+    first."""
+    kinds = ("ours", "raw") if round_ % 2 == 0 else ("raw", "ours")
+    seconds = {kind: append_seconds(url, schema, kind, clients) for kind in kinds}
+    return seconds["ours"], seconds["raw"]
 
 
 def _setup(url: str, schema: str) -> None:
@@ -187,22 +200,30 @@ def run() -> list[Outcome]:
         _setup(url, schema)
         rows: list[list[Any]] = []
         for clients in CLIENTS:
-            ours = append_seconds(url, schema, "ours", clients)
-            raw = append_seconds(url, schema, "raw", clients)
+            rounds = [paired_seconds(url, schema, clients, n) for n in range(ROUNDS)]
             total = clients * (APPENDS - 1)
-            rows.append([clients, total / ours, total / raw, ours / raw])
+            ratio = statistics.median(ours / raw for ours, raw in rounds)
+            rows.append(
+                [
+                    clients,
+                    statistics.median(total / ours for ours, _ in rounds),
+                    statistics.median(total / raw for _, raw in rounds),
+                    ratio,
+                    " ".join(f"{ours / raw:.2f}" for ours, raw in rounds),
+                ]
+            )
             outcomes.append(
                 Outcome(
                     "postgres",
                     f"append, {clients} client(s): PostgresStore / raw psycopg time",
-                    ours / raw,
+                    ratio,
                     TARGET_APPEND,
                 )
             )
         print(
             table(
                 "(g) PostgresStore: durable appends (one event per transaction)",
-                ["clients", "ours/s", "raw/s", "time ratio"],
+                ["clients", "ours/s", "raw/s", "time ratio", "rounds"],
                 rows,
             )
         )

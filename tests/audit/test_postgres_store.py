@@ -29,6 +29,7 @@ from incidentflow import (
 )
 from incidentflow.audit.events import GENESIS, seal
 from incidentflow.audit.postgres import SCHEMA_VERSION
+from incidentflow.audit.sqlite import COLUMNS, event_row
 from incidentflow.audit.store import Append
 from incidentflow.audit.verify import verify_store
 from tests.conftest import EXAMPLES, ROOT
@@ -497,3 +498,137 @@ def test_an_append_whose_reply_was_lost_is_retried_and_recognised(
     assert store.events("INC-1") == events
     with pytest.raises(ConcurrencyError):  # someone else's events at those positions
         store.append("INC-1", 1, chain("INC-1", 1, start=2, prev=events[0].hash, tag="other"))
+
+
+class _Free(Exception):
+    """Raised to roll back a probe that found a position free."""
+
+
+def _position_is_free(schema: str, event: Any) -> bool:
+    """Whether ``event``'s row could be inserted now (without waiting for another
+    transaction's row at that position); nothing is kept."""
+    import psycopg
+
+    insert = f'INSERT INTO "{schema}".events ({COLUMNS}) VALUES ({", ".join(["%s"] * 11)})'
+    try:
+        with raw() as probe, probe.transaction():
+            probe.execute("SET LOCAL lock_timeout = '2s'")
+            probe.execute(insert, event_row(event))
+            raise _Free  # roll it back
+    except _Free:
+        return True
+    except psycopg.errors.LockNotAvailable:
+        return False
+
+
+def _wait_until_a_backend_waits_for_a_lock(schema: str) -> None:
+    """Return once another session of the test database waits for a row lock."""
+    deadline = time.monotonic() + TIMEOUT
+    with raw() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND query LIKE %s",
+                (f'%"{schema}".due%',),
+            ).fetchone()[0]
+            if waiting:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no append ever waited for the claimed incident")
+
+
+def test_an_append_waiting_for_a_claimed_incident_holds_nothing_the_worker_needs(
+    schema: str,
+) -> None:
+    # A worker's claim locks the due row and then writes the incident's next event. An
+    # append to that incident must wait at the due row *before* inserting its events:
+    # had it inserted first, the worker would wait for its event row (the primary key)
+    # while it waits for the worker's due row, and PostgreSQL would break the deadlock
+    # by failing one of them (the worker's whole claim, perhaps).
+    first = chain("INC-1", 1)
+    ours = chain("INC-1", 1, start=2, prev=first[0].hash, tag="ours")
+    workers = chain("INC-1", 1, start=2, prev=first[0].hash, tag="worker")
+    outcomes: list[str] = []
+
+    def appender() -> None:
+        with store_in(schema, max_connections=1) as own:
+            try:
+                own.append("INC-1", 1, ours)
+                outcomes.append("won")
+            except ConcurrencyError as refused:
+                outcomes.append(f"refused at {refused.actual}")
+            except StoreError as failed:
+                outcomes.append(f"failed: {failed}")
+
+    with store_in(schema) as store:
+        store.append("INC-1", 0, first)
+        thread = threading.Thread(target=appender)
+        with store.claim_due(["major-incident"], 10) as claim:
+            assert claim.incident_ids == ["INC-1"]
+            thread.start()
+            _wait_until_a_backend_waits_for_a_lock(schema)
+            # Nothing of the waiting append is in the events table. (A deadlock would be
+            # broken after a second and the append retried: the outcome would hide it.)
+            assert _position_is_free(schema, workers[0])
+            assert claim.append_many([Append("INC-1", 1, workers)]) == []
+        thread.join(TIMEOUT)
+        assert outcomes == ["refused at 2"]
+        assert store.events("INC-1") == first + workers
+        assert verify_store(store).ok
+
+
+def test_a_pool_without_prepared_statements_serves_the_store(schema: str) -> None:
+    # Behind a pooler in transaction mode (PgBouncer before 1.21) statements cannot stay
+    # prepared: a pool of connections with prepare_threshold=None keeps the store working.
+    from psycopg_pool import ConnectionPool
+
+    events = chain("INC-1", 3)
+    with ConnectionPool(
+        database_url(),
+        min_size=1,
+        max_size=2,
+        kwargs={"autocommit": True, "prepare_threshold": None},
+        open=True,
+    ) as pool:
+        with store_in(schema, pool=pool) as store:
+            store.append("INC-1", 0, events[:1])
+            store.append("INC-1", 1, events[1:])
+            with pytest.raises(ConcurrencyError):
+                store.append("INC-1", 1, events[1:])
+            assert store.events("INC-1") == events
+        with pool.connection() as conn:
+            prepared = conn.execute("SELECT count(*) FROM pg_prepared_statements").fetchone()[0]
+    assert prepared == 0
+
+
+def test_a_batch_that_fails_halfway_leaves_its_connection_usable(
+    schema: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A batch is a pipeline of prepared statements: one that aborts halfway, after the
+    # statements were used often enough to be prepared, must leave psycopg's list of
+    # prepared statements as the server has it, or every later batch on the connection
+    # fails ("prepared statement ... does not exist").
+    import incidentflow.audit.postgres as pg
+
+    due = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def opening(n: int) -> Append:
+        return Append(f"INC-{n}", 0, chain(f"INC-{n}", 1), due)
+
+    with store_in(schema, max_connections=1) as store:
+        for n in range(5):
+            assert store.append_many([opening(n)]) == []
+        real = pg.insert_events
+
+        def failing_first(cur: Any, q: Any, events: Any) -> None:
+            cur.execute("SELECT 1/0", prepare=False)  # the pipeline aborts here
+            real(cur, q, events)
+
+        monkeypatch.setattr(pg, "insert_events", failing_first)
+        with pytest.raises(StoreError):
+            store.append_many([opening(5)])
+        monkeypatch.undo()
+        for n in range(5, 8):
+            assert store.append_many([opening(n)]) == []
+        assert store.incident_ids() == [f"INC-{n}" for n in range(8)]
+        assert count_rows(schema, "due") == 8

@@ -13,26 +13,31 @@ nothing. ``schema=`` puts the tables in a PostgreSQL schema of their own (defaul
 
 How an append stays correct with any number of writers, holding nothing between calls:
 
-- one transaction, sent in one pipeline: the incident's current version is read and
-  the events inserted; ``(incident_id, seq)`` is the primary key, so of two writers at
-  the same version the second one's insert fails with a unique violation, which
-  becomes :class:`~incidentflow.ConcurrencyError` (and the transaction rolls back);
+- one prepared statement, its own transaction (:mod:`incidentflow.audit.pg_append`):
+  the incident's due row is locked and its version checked, then the events inserted;
+  ``(incident_id, seq)`` is the primary key, so of two writers at the same version the
+  second one's insert fails with a unique violation, which becomes
+  :class:`~incidentflow.ConcurrencyError` (and the transaction rolls back);
 - an incident's opening also takes the next index position from a one-row counter
   with ``UPDATE ... RETURNING``: the row lock makes openers take turns until they
   commit, so positions are dense (1, 2, 3, ...) and become visible in order, and
   :meth:`opened_since` never passes over an incident that commits late;
-- the same transaction sends ``NOTIFY incidentflow_events`` with the incident id as
-  payload (delivered on commit): workers ``LISTEN`` on that channel
-  (:meth:`wait_for_change`).
+- when it plans a timer due soon, the same transaction sends
+  ``NOTIFY incidentflow_events`` with the incident id as payload (delivered on
+  commit): workers ``LISTEN`` on that channel (:meth:`wait_for_change`).
 
 Failures: a connection that dies (server restart, ``pg_terminate_backend``, failover)
 is replaced by the pool, which checks each connection before lending it. An append
 that fails raises :class:`~incidentflow.StoreError` and its transaction rolls back, so
-nothing half-written is ever visible. If the connection is lost *during* ``COMMIT``
-the outcome is unknown: the append is not retried (it may have landed); the caller's
-next attempt re-reads the incident, and an append based on the old version fails
-with ConcurrencyError if the first one landed. Reads are retried once on a fresh
-connection.
+nothing half-written is ever visible. If the connection is lost before the reply
+the outcome is unknown: the append is made once more on a fresh connection, and if
+the incident has moved by then, the events at those positions tell whether the first
+attempt landed (the same hashes: done; others: ConcurrencyError). Reads are retried
+once on a fresh connection.
+
+Statements are prepared on each connection (psycopg's ``prepare``). Behind a pooler
+in transaction mode that cannot keep them (PgBouncer before 1.21), hand the store a
+pool whose connections have ``prepare_threshold=None``.
 """
 
 from __future__ import annotations
@@ -41,10 +46,11 @@ import select
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 from incidentflow.audit.events import Event, StoredRow
+from incidentflow.audit.pg_append import CHANNEL, LOOK_NOW, NOTIFY_WITHIN, AppendStatements
 from incidentflow.audit.rows import stored_rows
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite import COLUMNS, event_row, row_event
@@ -58,14 +64,10 @@ if TYPE_CHECKING:
     from incidentflow.audit.store import BatchStore, DueClaim, DueIndexStore, IndexedStore
 
 INSTALL_HINT: Final = "PostgresStore needs psycopg 3: pip install 'incidentflow[postgres]'"
-CHANNEL: Final = "incidentflow_events"
 SCHEMA_VERSION: Final = 3
 """The schema version this release reads and writes (rows of ``incidentflow_schema``;
 2: the source of every process version, table ``specs``; 3: the due-work index, table
 ``due``)."""
-NOTIFY_WITHIN: Final = timedelta(seconds=5)
-"""An append notifies :data:`CHANNEL` only if it plans a timer due within this long (the
-default poll of a worker): anything later, a polling worker sees in time."""
 
 # Each migration brings the schema from the previous version to its own. `{s}` is the
 # quoted PostgreSQL schema. Never edit a released one: add the next.
@@ -118,7 +120,6 @@ INSERT INTO {s}.due (incident_id, process, due_at)
 """,
 }
 _MIGRATE_LOCK: Final = 0x49464C57  # pg_advisory_xact_lock key: one migrate() at a time
-_LOOK: Final = "-infinity"  # due_at of an incident a worker should look at now
 
 _T = TypeVar("_T")
 
@@ -185,22 +186,8 @@ class Queries:
         self.notify = (
             f"SELECT pg_notify('{CHANNEL}', %s) WHERE %s::timestamptz < now() + %s::interval"
         )
-        # An append's first statement, and its version check. The due row is locked first
-        # by every writer: two writers of one incident take turns, and a worker's claim
-        # (SKIP LOCKED) passes over an incident being written. (ON CONFLICT locks the row
-        # even where its WHERE spares the update: a row already marked "look now" is only
-        # locked, without writing a new version of it.) The proposed due_at is NULL unless
-        # the incident is at the expected version: NOT NULL refuses the row (PostgreSQL
-        # checks it before resolving the conflict), which aborts the transaction without
-        # a round trip of its own. A writer that took the lock after another one committed
-        # the same version fails on the primary key instead.
-        self.lock_due_at_version = (
-            f"INSERT INTO {s}.due AS d (incident_id, process, due_at) VALUES (%s, %s, "
-            f"CASE WHEN (SELECT COALESCE(max(seq), 0) FROM {s}.events WHERE incident_id = %s)"
-            f" = %s THEN '{_LOOK}'::timestamptz END) "
-            "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at "
-            "WHERE d.due_at <> EXCLUDED.due_at"
-        )
+        # An append is one statement (pg_append.py): its version check, in the due row.
+        self.append = AppendStatements(s)
         self.lock_many = (
             f"SELECT incident_id FROM {s}.due WHERE incident_id = ANY(%s) "
             "ORDER BY incident_id FOR UPDATE"
@@ -210,12 +197,19 @@ class Queries:
             "SELECT unnest(%s::text[]), unnest(%s::text[]), '-infinity' "
             "ON CONFLICT (incident_id) DO NOTHING"
         )
+        # Due times of many incidents, one statement each way (an array per column: no
+        # message and no Python work per row, as executemany has). Times go as ISO text
+        # ('-infinity': look now), cast by the server.
         self.set_due = (
-            f"INSERT INTO {s}.due (incident_id, process, due_at) VALUES (%s, %s, %s) "
-            "ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at"
+            f"INSERT INTO {s}.due (incident_id, process, due_at) "
+            "SELECT i, p, d::timestamptz FROM unnest(%s::text[], %s::text[], %s::text[]) "
+            "AS v(i, p, d) ON CONFLICT (incident_id) DO UPDATE SET due_at = EXCLUDED.due_at"
         )
-        self.update_due = f"UPDATE {s}.due SET due_at = %s WHERE incident_id = %s"
-        self.drop_due = f"DELETE FROM {s}.due WHERE incident_id = %s"
+        self.update_due = (
+            f"UPDATE {s}.due AS d SET due_at = v.due::timestamptz "
+            "FROM unnest(%s::text[], %s::text[]) AS v(id, due) WHERE d.incident_id = v.id"
+        )
+        self.drop_due = f"DELETE FROM {s}.due WHERE incident_id = ANY(%s::text[])"
         self.versions = (
             f"SELECT incident_id, max(seq) FROM {s}.events WHERE incident_id = ANY(%s) "
             "GROUP BY incident_id"
@@ -388,32 +382,15 @@ class PostgresStore:
             raise StoreError("append", incident_id, exc) from exc
 
     def _append_once(self, batch: Sequence[Event]) -> None:
-        """One attempt at an append: one transaction in one round trip.
-
-        The statements go in one pipeline ending in one Sync, without BEGIN: the server
-        runs them as one implicit transaction, committed at the Sync if all succeeded and
-        rolled back otherwise (PostgreSQL's protocol, "Pipelining"). Nothing may sync in
-        between (a psycopg ``transaction()`` or ``executemany`` would): the events go in
-        one multi-row INSERT.
-        """
+        """One attempt at an append: one prepared statement, its own transaction, in one
+        round trip (see :mod:`incidentflow.audit.pg_append`)."""
         psycopg, _ = psycopg_modules()
         q = self._sql
         incident_id, expected_version = batch[0].incident_id, batch[0].seq - 1
         with self.pool.connection() as conn:
             self._require_schema(conn)
             try:
-                # Not prepared (see insert_events).
-                with conn.pipeline(), conn.cursor() as cur:
-                    cur.execute(
-                        q.lock_due_at_version,
-                        (incident_id, batch[0].spec_name, incident_id, expected_version),
-                        prepare=False,
-                    )
-                    if expected_version == 0:
-                        cur.execute(q.open, (incident_id,), prepare=False)
-                    insert_events(cur, q, batch)
-                    due_soon = (incident_id, soonest_timer(batch), NOTIFY_WITHIN)
-                    cur.execute(q.notify, due_soon, prepare=False)
+                q.append.run(conn, batch, soonest_timer(batch))
             except (psycopg.errors.UniqueViolation, psycopg.errors.NotNullViolation) as exc:
                 if isinstance(exc, psycopg.errors.NotNullViolation) and not _version_refused(exc):
                     raise
@@ -653,8 +630,9 @@ def soonest_timer(events: Sequence[Event]) -> str | None:
     return min(dues, key=datetime.fromisoformat) if dues else None
 
 
-def _due_value(due: datetime | str | None) -> datetime | str | None:
-    return _LOOK if isinstance(due, str) else due
+def _due_text(due: datetime | str) -> str:
+    """A due time as the text the due statements cast (LOOK: "look now")."""
+    return LOOK_NOW if isinstance(due, str) else due.isoformat()
 
 
 def lock_incidents(conn: Any, q: Queries, appends: Sequence[Append]) -> None:
@@ -668,11 +646,16 @@ def lock_incidents(conn: Any, q: Queries, appends: Sequence[Append]) -> None:
 
 def insert_events(cur: Any, q: Queries, events: Sequence[Event]) -> None:
     """Insert ``events`` with one statement (an array per column): far less client work
-    than ``executemany``, and no Sync in a pipeline. Not prepared: psycopg's cache of
-    prepared statements can go wrong when a pipeline aborts halfway ("prepared statement
-    _pg3_N does not exist")."""
+    than ``executemany``, and no Sync in a pipeline.
+
+    Statements in a pipeline are prepared with ``prepare=True``, not by psycopg's
+    threshold: a statement the threshold prepares (at its fifth use) counts as prepared
+    at once, and if its pipeline aborts before the server parses it, later uses on that
+    connection fail ("prepared statement _pg3_N does not exist") until a ROLLBACK
+    clears psycopg's list (the batches here run in a transaction, which does);
+    ``prepare=True`` from the first use is checked against the server's answer."""
     columns = [list(values) for values in zip(*(event_row(e) for e in events), strict=True)]
-    cur.execute(q.insert_many, columns, prepare=False)
+    cur.execute(q.insert_many, columns, prepare=True)
 
 
 def write_locked(conn: Any, q: Queries, appends: Sequence[Append]) -> list[ConcurrencyError]:
@@ -699,16 +682,18 @@ def write_locked(conn: Any, q: Queries, appends: Sequence[Append]) -> list[Concu
         if opened:
             cur.executemany(q.open, opened)
         insert_events(cur, q, [e for a in fresh for e in a.events])
-        kept = [a for a in fresh if a.due is not None]
+        kept = [
+            (a.incident_id, a.events[0].spec_name, _due_text(a.due))
+            for a in fresh
+            if a.due is not None
+        ]
         if kept:
-            cur.executemany(
-                q.set_due,
-                [(a.incident_id, a.events[0].spec_name, _due_value(a.due)) for a in kept],
-            )
-        dropped = [(a.incident_id,) for a in fresh if a.due is None]
+            columns = [list(column) for column in zip(*kept, strict=True)]
+            cur.execute(q.set_due, columns, prepare=True)
+        dropped = [a.incident_id for a in fresh if a.due is None]
         if dropped:
-            cur.executemany(q.drop_due, dropped)
-        cur.execute(q.notify, (fresh[0].incident_id, soonest, NOTIFY_WITHIN))
+            cur.execute(q.drop_due, (dropped,), prepare=True)
+        cur.execute(q.notify, (fresh[0].incident_id, soonest, NOTIFY_WITHIN), prepare=True)
     return refused
 
 
@@ -745,13 +730,15 @@ class _PostgresClaim:
         """Write the due times set so far (one round trip)."""
         if not self._dues:
             return
+        latest = dict(self._dues)  # an incident set twice: its last time
         with self._conn.pipeline(), self._conn.cursor() as cur:
-            kept = [(due, iid) for iid, due in self._dues if due is not None]
+            kept = [(iid, _due_text(due)) for iid, due in latest.items() if due is not None]
             if kept:
-                cur.executemany(self._sql.update_due, kept)
-            dropped = [(iid,) for iid, due in self._dues if due is None]
+                columns = [list(c) for c in zip(*kept, strict=True)]
+                cur.execute(self._sql.update_due, columns, prepare=True)
+            dropped = [iid for iid, due in latest.items() if due is None]
             if dropped:
-                cur.executemany(self._sql.drop_due, dropped)
+                cur.execute(self._sql.drop_due, (dropped,), prepare=True)
         self._dues.clear()
 
 
@@ -831,7 +818,7 @@ def read_schema_version(conn: Any, q: Queries) -> int | None:
 
 
 def _version_refused(exc: Exception) -> bool:
-    """Whether a NOT NULL violation is the version check of :attr:`Queries.lock_due_at_version`."""
+    """Whether a NOT NULL violation is the version check of an append (its due row)."""
     diag = getattr(exc, "diag", None)
     return getattr(diag, "table_name", None) == "due" and getattr(diag, "column_name", None) == (
         "due_at"
