@@ -6,6 +6,7 @@ tests hold it to ``json.dumps(sort_keys=True, separators=(",", ":"), ensure_asci
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import threading
@@ -88,3 +89,33 @@ def test_threads_encoding_one_shared_value_do_not_see_each_other_s_markers() -> 
         thread.join(timeout=60)
     assert errors == []
     assert results == [expected] * 400
+
+
+SPEC = ("p", "1", "0" * 64)
+
+
+def test_a_store_writes_the_text_the_hash_covers_not_a_second_encoding() -> None:
+    from incidentflow.audit.events import encode_data, event_bytes
+    from incidentflow.audit.sqlite import event_row
+
+    data: dict[str, Any] = {"item": "status page", "count": 1}
+    event = seal("inc-1", 1, "2024-05-01T12:00:00+00:00", "alice", "checked", data, SPEC, GENESIS)
+    sealed = canonical_json(data)
+    data["count"] = 2  # a caller's later mistake: the event was sealed with count 1
+    stored = event_row(event)[5]
+    assert stored == sealed
+    assert encode_data(data) == sealed
+    assert (
+        hashlib.sha256(event_bytes(dataclasses.replace(event, data_json=stored))).hexdigest()
+        == event.hash
+    )
+
+
+def test_the_memo_of_sealed_texts_stays_bounded() -> None:
+    from incidentflow.audit import events
+
+    for n in range(3 * events._SEALED_MAX):
+        seal("inc-1", 1, "2024-05-01T12:00:00+00:00", "a", "noted", {"n": n}, SPEC, GENESIS)
+    assert len(events._SEALED) <= events._SEALED_MAX
+    fresh = {"n": -1}
+    assert events.encode_data(fresh) == '{"n":-1}'  # never sealed: encoded
