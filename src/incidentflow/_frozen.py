@@ -27,6 +27,8 @@ def builder(cls: type[_T]) -> Callable[..., _T]:
     order; defaults apply to those left out), as fast as a plain slotted class's."""
     if not (dataclasses.is_dataclass(cls) and "__slots__" in vars(cls)):
         raise TypeError(f"{cls.__name__} is not a slotted dataclass")
+    if any(f.default_factory is not dataclasses.MISSING for f in dataclasses.fields(cls)):
+        raise TypeError(f"{cls.__name__} has a field with a default_factory (not supported)")
     fields = [
         (f.name, Any, dataclasses.field(default=f.default))
         if f.default is not dataclasses.MISSING

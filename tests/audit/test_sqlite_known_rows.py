@@ -152,3 +152,15 @@ def test_the_read_inside_a_claim_sees_the_claims_own_writes(store: SQLiteStore) 
         assert [e.seq for e in store.events("inc-1", after=1)] == [2]
         assert store.events("inc-1", after=2) == []
     assert [e.seq for e in store.events("inc-1")] == [1, 2]
+
+
+def test_a_batch_given_as_a_generator_is_written_whole(store: SQLiteStore) -> None:
+    ids = ["gen-1", "gen-2", "gen-3"]
+    refused = store.append_many(
+        Append(iid, 0, continue_log([], iid), None)  # type: ignore[arg-type]
+        for iid in ids
+    )
+    assert refused == []
+    assert [len(store.events(iid)) for iid in ids] == [1, 1, 1]
+    changed, _ = store.changes_since(None)
+    assert changed is None or set(ids) <= changed

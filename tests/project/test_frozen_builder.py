@@ -59,3 +59,53 @@ def test_a_class_that_is_not_a_slotted_dataclass_is_refused() -> None:
 
     with pytest.raises(TypeError, match="not a slotted dataclass"):
         builder(Plain)
+
+
+def test_a_default_factory_is_refused_rather_than_made_a_required_field() -> None:
+    @dataclass(frozen=True, slots=True)
+    class Listed:
+        items: list[int] = dataclasses.field(default_factory=list)
+
+    with pytest.raises(TypeError, match="default_factory"):
+        builder(Listed)
+
+
+@pytest.mark.parametrize(
+    ("cls", "order"),
+    [
+        (
+            Event,
+            "incident_id seq time actor kind data spec_name spec_version spec_digest "
+            "prev_hash hash data_json",
+        ),
+        (
+            Incident,
+            "id process title state phase severity fields opened_by opened_at "
+            "state_entered_at assignments checklist timers closed version actions "
+            "process_version process_digest",
+        ),
+    ],
+)
+def test_the_field_orders_the_positional_builders_are_called_in(cls: type, order: str) -> None:
+    # audit/events.py seal() and engine/state.py snapshot() and _plan() pass every field
+    # by position: a field added or moved must be added or moved there too.
+    assert [f.name for f in dataclasses.fields(cls)] == order.split()
+
+
+def test_planned_action_field_order() -> None:
+    from incidentflow.engine.state import PlannedAction
+
+    assert [f.name for f in dataclasses.fields(PlannedAction)] == [
+        "id",
+        "action",
+        "params",
+        "origin",
+        "status",
+        "error",
+        "attempts",
+        "retry_at",
+        "planned_at",
+        "idempotency_key",
+        "holder",
+        "lease_until",
+    ]

@@ -205,6 +205,7 @@ class SQLiteStore:
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         """One ``BEGIN IMMEDIATE`` transaction (one fsync) for every append at its version;
         the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`)."""
+        appends = _listed(appends)
         refused = self._write(appends)
         self._changes.note([a[0] for a in appends])
         return refused
@@ -386,6 +387,7 @@ class _SQLiteClaim:
         return {iid: select_events(self._conn, iid, seq) for iid, seq in after.items()}
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
+        appends = _listed(appends)
         refused = write_appends(self._conn, appends, self._known)
         self._changes.note([a[0] for a in appends])  # (the claim's thread reads next)
         return refused
@@ -429,13 +431,19 @@ def _set_due(
 _UNKNOWN = object()
 
 
+def _listed(appends: Sequence[Append]) -> Sequence[Append]:
+    """``appends`` as a list or tuple: the write reads it more than once, and a generator
+    (against the type, but easy to pass) would be written as nothing at all."""
+    return appends if isinstance(appends, list | tuple) else list(appends)
+
+
 def write_appends(
     conn: sqlite3.Connection, appends: Sequence[Append], known: KnownRows
 ) -> list[ConcurrencyError]:
     """Write the ``appends`` whose incident is at its expected version, and their due-index
     rows, in ``conn``'s open write transaction; return the refusals. Arguments are checked
-    as by :func:`~incidentflow.audit.store.checked_appends` (ValueError), before any
-    statement runs.
+    as by :func:`~incidentflow.audit.store.checked_appends` (ValueError), before anything
+    is written.
 
     ``known``: the versions and due rows this connection knows (checked against the file
     at the transaction's start): an incident known is not queried, a due row that would
