@@ -359,9 +359,10 @@ class PostgresStore:
     def append(self, incident_id: str, expected_version: int, events: Sequence[Event]) -> None:
         """Append ``events`` in one transaction, or raise ConcurrencyError (writing nothing)
         if the incident is not at ``expected_version``; StoreError if the database failed
-        (the transaction rolled back). An attempt whose connection failed is made once more
-        on a fresh connection; if the incident has moved by then, the events found at those
-        positions tell whether the first attempt landed (the same hashes: done)."""
+        (the transaction rolled back). An attempt that failed with psycopg's OperationalError
+        (a dropped connection; also a deadlock, a lock or statement time-out) is made once
+        more on a fresh connection; if the incident has moved by then, the events found at
+        those positions tell whether the first attempt landed (the same hashes: done)."""
         self._require_open()
         psycopg, _ = psycopg_modules()
         batch = checked_batch(incident_id, expected_version, events)
@@ -370,7 +371,7 @@ class PostgresStore:
                 self._append_once(batch)
             except _pool_errors():
                 raise  # no connection to be had: trying again would wait as long again
-            except psycopg.OperationalError:  # the connection failed: try once more
+            except psycopg.OperationalError:  # connection lost, deadlock, time-out: once more
                 try:
                     self._append_once(batch)
                 except ConcurrencyError:
