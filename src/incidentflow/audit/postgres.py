@@ -36,8 +36,9 @@ attempt landed (the same hashes: done; others: ConcurrencyError). Reads are retr
 once on a fresh connection.
 
 Statements are prepared on each connection (psycopg's ``prepare``). Behind a pooler
-in transaction mode that cannot keep them (PgBouncer before 1.21), hand the store a
-pool whose connections have ``prepare_threshold=None``.
+in transaction mode that does not keep them for its clients (PgBouncer before 1.21, or
+with ``max_prepared_statements = 0``; see docs/deployment.md), hand the store a pool
+whose connections have ``prepare_threshold=None``: otherwise the first append fails.
 """
 
 from __future__ import annotations
