@@ -172,32 +172,24 @@ def canonical_json(value: object) -> str:
 
 def encode_data(data: Mapping[str, Any]) -> str:
     """``data`` in the canonical JSON form (as stores keep it): for the data of an event
-    sealed a moment ago, the very text its hash was computed over (see :class:`_Sealed`)."""
+    sealed a moment ago, the very text its hash was computed over (see :data:`_SEALED`)."""
     sealed = _SEALED.get(id(data))
     if sealed is not None and sealed[0] is data:
         return sealed[1]
     return canonical_json(data)
 
 
-class _Sealed(dict[int, tuple[Mapping[str, Any], str]]):
-    """The canonical text of the data of the events sealed last, by the data object's
-    identity: a store writing an event it was just handed takes the text :func:`seal`
-    hashed instead of encoding the data a second time (a tenth of an append).
+_SEALED: dict[int, tuple[Mapping[str, Any], str]] = {}
+"""The canonical text of the data of the events sealed last, by the data object's
+identity (:func:`seal` fills it): a store writing an event it was just handed takes the
+text :func:`seal` hashed instead of encoding the data a second time (a tenth of an append).
 
-    Each entry holds its data object, so that no other object can take its identity while
-    the entry lives; the whole memo is dropped when full (bounded memory). A data object
-    changed after sealing is a caller's mistake either way: its event's hash covers the
-    text it had when sealed, which is what this gives.
-    """
-
-    def remember(self, data: Mapping[str, Any], text: str) -> None:
-        if len(self) >= _SEALED_MAX:
-            self.clear()
-        self[id(data)] = (data, text)
-
-
+Each entry holds its data object, so that no other object can take its identity while
+the entry lives; the whole memo is dropped when full (bounded memory). A data object
+changed after sealing is a caller's mistake either way: its event's hash covers the
+text it had when sealed, which is what this gives.
+"""
 _SEALED_MAX = 1024  # more than a batch of group commit writes in one go
-_SEALED = _Sealed()
 
 
 def canonical_with_data_json(
@@ -328,7 +320,9 @@ def seal(
     """
     name, version, digest = spec
     data_json = canonical_json(data)
-    _SEALED.remember(data, data_json)
+    if len(_SEALED) >= _SEALED_MAX:  # bounded: dropped whole when full
+        _SEALED.clear()
+    _SEALED[id(data)] = (data, data_json)
     payload = canonical_with_data_json(
         incident_id, seq, time, actor, kind, data_json, name, version, digest, prev_hash
     )

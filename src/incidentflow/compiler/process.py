@@ -181,7 +181,7 @@ class Process:
 
     # --- identity ------------------------------------------------------------------------
 
-    @property
+    @cached_property  # asked on every engine call
     def name(self) -> str:
         """The process name (``metadata.name``)."""
         return self.spec.metadata.name

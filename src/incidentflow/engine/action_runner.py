@@ -80,6 +80,11 @@ class ActionRunner:
         # leases on the actions this engine starts (a Worker sets its own terms)
         self.lease = leases.LeaseTerms()
 
+    def has_work(self, state: IncidentState) -> bool:
+        """False when :meth:`run` would have nothing to run or record for ``state`` (most
+        changes plan no action; the engine asks before every run)."""
+        return bool(state.actions) or state.id in self.unrecorded
+
     def run(
         self,
         state: IncidentState,
@@ -98,8 +103,8 @@ class ActionRunner:
         """
         # only this call's events, not other threads' meanwhile
         written: list[Event] = [] if into is None else into
-        if not state.actions and state.id not in self.unrecorded:
-            return written  # nothing to run or record (most changes plan no action)
+        if not self.has_work(state):
+            return written
         select = runnable or _is_planned
         self._record_unrecorded(state, now, written)
         for action_id in [a.id for a in state.actions.values() if select(a)]:

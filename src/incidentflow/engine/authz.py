@@ -27,6 +27,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -115,7 +116,16 @@ class Acting:
 
     def record(self) -> dict[str, str]:
         """What the ``transitioned`` event records about it."""
-        return {"as_role": self.role} | ({"via_backup": self.via} if self.via else {})
+        if self.via:
+            return {"as_role": self.role, "via_backup": self.via}
+        return {"as_role": self.role}
+
+
+@functools.lru_cache(maxsize=1024)
+def _acting_as(role: str) -> Acting:
+    """``Acting(role)``, one shared instance per role (it is immutable; every fire of a
+    role holder asks for it)."""
+    return Acting(role)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +188,7 @@ def fire_as(
     for role in transition.by:  # the common case, quickly: no policy in force
         if role in held:
             if not process.separating(incident.severity):
-                return Acting(role)  # the first way, which nothing forbids
+                return _acting_as(role)  # the first way, which nothing forbids
             break
     ways = [Acting(r) for r in transition.by if r in held]
     for role in transition.by:

@@ -760,7 +760,7 @@ class Engine:
         state = self._cache.get(incident_id) or IncidentState(incident_id)
         try:
             for event in newer.get(incident_id, ()):
-                state.apply(event)
+                state.fold(event, event.data)  # (apply, without its call: once per change)
         except Exception as error:  # looked at again after a wait (see problems())
             self._cache.pop(incident_id, None)  # a half-applied event must not stay cached
             self._problems.failed(incident_id, None, error, now)
@@ -1009,7 +1009,7 @@ class Engine:
             except Exception as error:
                 raise StoreError("read the events", incident_id, error) from error
             for event in newer:
-                state.apply(event)
+                state.fold(event, event.data)  # (apply, without its call: once per change)
         except BaseException:
             self._cache.pop(incident_id, None)  # a half-applied event must not stay cached
             raise
@@ -1058,7 +1058,8 @@ class Engine:
     ) -> IncidentState:
         """The incident, brought up to date, whatever version it runs on."""
         inputs.incident_id(incident_id, operation)
-        inputs.expected_version(expected_version, operation, incident_id)
+        if expected_version is not None:
+            inputs.expected_version(expected_version, operation, incident_id)
         state = self._load(incident_id)
         if expected_version is not None and expected_version != state.version:
             raise ConcurrencyError(incident_id, expected_version, state.version)
@@ -1130,7 +1131,7 @@ class Engine:
                 state.apply(event)  # catch up, so the caller's next decision sees the truth
             raise
         for event in events:
-            state.apply(event)
+            state.fold(event, event.data)  # (apply, without its call: once per change)
         self._cache[state.id] = state
         return events
 
@@ -1179,6 +1180,8 @@ class Engine:
         if self._group is not None:  # not committed yet: once it is
             group = self._group
             group.then(state.id, lambda: self._run_actions_after_commit(state, now, runnable))
+            return
+        if not self._actions.has_work(state):
             return
         try:
             self._actions.run(state, runnable, now=now)

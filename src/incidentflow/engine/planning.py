@@ -28,12 +28,15 @@ def plan_timers(
 ) -> dict[str, str]:
     """Due times (ISO) of the timers of ``state`` entered at ``entered_at``, minus ``skip``;
     each delay counts in the timer's calendar (business time, see docs/time.md)."""
+    timers = process.timers_at(state, level_id)
+    if not timers:
+        return {}  # most states run no timer: no set, no loop
     skipped = frozenset(skip)
     return {
         timer.id: due_after(
             process.timer_calendar(state, timer.id, level_id), entered_at, delay
         ).isoformat()
-        for timer, delay in process.timers_at(state, level_id)
+        for timer, delay in timers
         if timer.id not in skipped
     }
 
