@@ -396,10 +396,68 @@ def replay_rows(
 ) -> IncidentState:
     """The state an incident's stored rows describe (see :mod:`incidentflow.audit.rows`):
     :func:`replay` without building :class:`Event` objects, each ``data`` decoded once, and
-    only if the fold reads it (not for the kinds in :data:`UNFOLDED_DATA`)."""
+    only if the fold reads it (not for the kinds in :data:`UNFOLDED_DATA`).
+
+    Two shortcuts, neither visible in the state: a row of a kind in :data:`UNFOLDED_DATA`
+    changes only what the next event's fold overwrites (the version, the process version,
+    the last hash and time), so it is folded only if it is the last; and a ``data`` text
+    seen before is not decoded again when the fold keeps nothing of it that could change
+    (see :func:`_shareable`): the same decoded value serves every row with that text."""
     state = IncidentState(incident_id)
     fold = state.fold
+    unfolded = UNFOLDED_DATA
+    shared = _SHARED
+    seen = shared.get
+    skipped = None
     for row in rows:
-        unread = row.kind in UNFOLDED_DATA
-        fold(row, _NO_DATA if unread else decode_data(row.data_json, lenient=lenient))
+        kind = row[4]
+        if kind in unfolded:
+            skipped = row
+            continue
+        skipped = None
+        text = row[5]
+        try:
+            data = seen(text)
+        except TypeError:  # not text (a row made by hand): decode_data says what it is
+            data = None
+        if data is None:
+            data = decode_data(text, lenient=lenient)
+            if type(text) is str and len(text) <= _SHARED_TEXT and _shareable(data):
+                if len(shared) >= _SHARED_MAX:
+                    shared.clear()  # bounded memory, whatever the number of distinct texts
+                shared[text] = data
+        fold(row, data)
+    if skipped is not None:
+        fold(skipped, _NO_DATA)
     return state
+
+
+# Decoded data by stored text, for the texts that repeat from incident to incident (an
+# assignment, a transition that plans no timers): decoding one takes several times what
+# folding it does. Only data the fold keeps nothing mutable of is kept (see _shareable).
+_SHARED: dict[str, Mapping[str, Any]] = {}
+_SHARED_MAX = 1024  # texts
+_SHARED_TEXT = 1024  # characters: longer texts are decoded each time
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_COPIED = frozenset({"actions", "checklist", "fields", "fired_timers", "sla", "timers"})
+"""Keys whose containers the fold copies or converts (or does not read), never keeps."""
+
+
+def _shareable(data: object) -> bool:
+    """Whether one decoded ``data`` can serve many folds: the fold never changes its data,
+    and keeps of it only the values it holds directly, each an immutable scalar, and the
+    scalars inside the containers under :data:`_COPIED` keys (copied, or converted). Not
+    shareable: planned actions (their params are kept), a dedupe key, nested fields, and
+    a text that decodes to ``{}`` (also what a lenient read makes of broken JSON)."""
+    if type(data) is not dict or not data:
+        return False
+    scalars = _SCALARS
+    for key, value in data.items():
+        if type(value) in scalars:
+            continue
+        if key not in _COPIED:
+            return False
+        items = value.values() if type(value) is dict else value
+        if type(value) not in (dict, list) or any(type(v) not in scalars for v in items):
+            return False
+    return True
