@@ -206,9 +206,13 @@ class IncidentState:
         """Fold one event (events must come in seq order)."""
         self.fold(event, event.data)
 
-    def fold(self, event: EventFields, data: Mapping[str, Any]) -> None:
+    def fold(self, event: EventFields, data: Mapping[str, Any], advance: bool = True) -> None:
         """Fold one event given its decoded ``data`` (``event``: an :class:`Event`, or a
-        :class:`StoredRow` read straight from a store); events must come in seq order."""
+        :class:`StoredRow` read straight from a store); events must come in seq order.
+
+        ``advance=False`` leaves out what each event's fold overwrites (the version, the
+        process version, the last hash and time): for all but the last of a run of events
+        folded together, as :func:`replay_rows` does; the last one's fold sets them."""
         kind = event.kind
         if kind == "opened":
             self.process = data["process"]
@@ -287,6 +291,8 @@ class IncidentState:
             self._action(
                 data["action_id"], "failed", data.get("error"), _time(retry) if retry else None
             )
+        if not advance:
+            return
         self.version = event.seq
         self.spec_digest = event.spec_digest
         self.spec_version = event.spec_version
@@ -398,23 +404,26 @@ def replay_rows(
     :func:`replay` without building :class:`Event` objects, each ``data`` decoded once, and
     only if the fold reads it (not for the kinds in :data:`UNFOLDED_DATA`).
 
-    Two shortcuts, neither visible in the state: a row of a kind in :data:`UNFOLDED_DATA`
-    changes only what the next event's fold overwrites (the version, the process version,
-    the last hash and time), so it is folded only if it is the last; and a ``data`` text
-    seen before is not decoded again when the fold keeps nothing of it that could change
-    (see :func:`_shareable`): the same decoded value serves every row with that text."""
+    Three shortcuts, none visible in the state: what each event's fold overwrites (the
+    version, the process version, the last hash and time) is set by the last row's alone;
+    a row of a kind in :data:`UNFOLDED_DATA` changes nothing else, so it is folded only if
+    it is the last; and a ``data`` text seen before is not decoded again when the fold
+    keeps nothing of it that could change (see :func:`_shareable`): the same decoded value
+    serves every row with that text."""
     state = IncidentState(incident_id)
     fold = state.fold
     unfolded = UNFOLDED_DATA
     shared = _SHARED
     seen = shared.get
-    skipped = None
+    held: StoredRow | None = None  # the row read last: folded when the next is read, or last
+    held_data: Mapping[str, Any] = _NO_DATA
     for row in rows:
-        kind = row[4]
-        if kind in unfolded:
-            skipped = row
+        if held_data is not _NO_DATA:
+            fold(held, held_data, False)  # type: ignore[arg-type]  # (held is set with it)
+        held = row
+        if row[4] in unfolded:
+            held_data = _NO_DATA
             continue
-        skipped = None
         text = row[5]
         try:
             data = seen(text)
@@ -426,9 +435,9 @@ def replay_rows(
                 if len(shared) >= _SHARED_MAX:
                     shared.clear()  # bounded memory, whatever the number of distinct texts
                 shared[text] = data
-        fold(row, data)
-    if skipped is not None:
-        fold(skipped, _NO_DATA)
+        held_data = data
+    if held is not None:
+        fold(held, held_data)
     return state
 
 
