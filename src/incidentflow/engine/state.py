@@ -79,7 +79,8 @@ _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 UNFOLDED_DATA = frozenset({"noted"})
-"""Kinds of event whose ``data`` :meth:`IncidentState.fold` does not read (it counts them)."""
+"""Kinds of event whose ``data`` :meth:`IncidentState.fold` does not read: their fold changes
+only what every event's fold sets (the version, process version, last hash and time)."""
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
 
