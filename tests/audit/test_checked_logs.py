@@ -143,3 +143,28 @@ def test_a_tampered_log_gets_its_first_problem(
 
 def test_no_rows_no_logs() -> None:
     assert list(checked_logs([])) == []
+
+
+def test_times_and_process_versions_that_change_are_hashed_as_they_are(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # checked_logs encodes a row's time and process columns again only when they differ
+    # from the previous row's (in this incident or the one before): a log whose times and
+    # versions change (a migration) and come back is still intact, without verify_chain.
+    def refuse(incident_id: str, log: object) -> None:
+        raise AssertionError(f"verify_chain called for {incident_id}")
+
+    times = ["2024-06-11T12:00:00+00:00", "2024-06-11T12:00:01+00:00", ODD_TEXT]
+    specs = [SPEC, ("minimal", "2", "e" * 64), ("other", "2", "e" * 64), SPEC]
+    rows = []
+    for incident_id in ("inc-1", "inc-2"):
+        prev = GENESIS
+        for seq in range(1, 9):
+            kind = "opened" if seq == 1 else "noted"
+            spec, time = specs[seq % len(specs)], times[seq % len(times)]
+            event = seal(incident_id, seq, time, "svc", kind, {"n": seq}, spec, prev)
+            rows.append(StoredRow(*event_row(event)))
+            prev = event.hash
+    monkeypatch.setattr(rows_module, "verify_chain", refuse)
+    found = [(c.incident_id, len(c.rows), c.problem) for c in checked_logs(rows)]
+    assert found == [("inc-1", 8, None), ("inc-2", 8, None)]

@@ -127,6 +127,8 @@ def checked_logs(rows: Iterable[StoredRow]) -> Iterator[CheckedLog]:
     intact = True
     expected_seq = 1
     prev_hash = GENESIS
+    name_ = version_ = digest_ = time_ = None
+    spec_json = time_json = ""
     for row in rows:
         iid, seq, time, actor, kind, data, name, version, digest, row_prev, row_hash = row
         if iid != incident_id or not log:
@@ -139,16 +141,26 @@ def checked_logs(rows: Iterable[StoredRow]) -> Iterator[CheckedLog]:
         if not intact:
             continue  # verify_chain will say where and why
         # The cheap checks first; the bytes are those of canonical_with_data_json (for
-        # an exact int seq only: int.__repr__ and format differ on a bool).
+        # an exact int seq only: int.__repr__ and format differ on a bool). The time and
+        # the process columns mostly repeat from row to row: encoded again only when
+        # they change. row_prev is quoted as is: equal to prev_hash, it is GENESIS or the
+        # hex digest the previous row's hash was just found equal to (encode_basestring
+        # leaves hex digits alone).
         try:
+            if time != time_:
+                time_json = encode(time)
+                time_ = time
+            if name != name_ or version != version_ or digest != digest_:
+                spec_json = f"{memo(name)},{memo(version)},{memo(digest)}"
+                name_, version_, digest_ = name, version, digest
             intact = (
                 type(seq) is int
                 and seq == expected_seq
                 and row_prev == prev_hash
                 and (seq != 1 or kind == "opened")
                 and sha256(
-                    f"{head}{seq},{encode(time)},{memo(actor)},{memo(kind)},{data},"
-                    f"{memo(name)},{memo(version)},{memo(digest)},{encode(row_prev)}]".encode()
+                    f'{head}{seq},{time_json},{memo(actor)},{memo(kind)},{data},{spec_json},"'
+                    f'{row_prev}"]'.encode()
                 ).hexdigest()
                 == row_hash
             )

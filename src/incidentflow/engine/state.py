@@ -79,7 +79,8 @@ _NO_COUNTS: Mapping[str, int] = MappingProxyType({})
 
 
 UNFOLDED_DATA = frozenset({"noted"})
-"""Kinds of event whose ``data`` :meth:`IncidentState.fold` does not read (it counts them)."""
+"""Kinds of event whose ``data`` :meth:`IncidentState.fold` does not read: their fold changes
+only what every event's fold sets (the version, process version, last hash and time)."""
 _NO_DATA: Mapping[str, Any] = MappingProxyType({})
 
 
@@ -206,9 +207,13 @@ class IncidentState:
         """Fold one event (events must come in seq order)."""
         self.fold(event, event.data)
 
-    def fold(self, event: EventFields, data: Mapping[str, Any]) -> None:
+    def fold(self, event: EventFields, data: Mapping[str, Any], advance: bool = True) -> None:
         """Fold one event given its decoded ``data`` (``event``: an :class:`Event`, or a
-        :class:`StoredRow` read straight from a store); events must come in seq order."""
+        :class:`StoredRow` read straight from a store); events must come in seq order.
+
+        ``advance=False`` leaves out what each event's fold overwrites (the version, the
+        process version, the last hash and time): for all but the last of a run of events
+        folded together, as :func:`replay_rows` does; the last one's fold sets them."""
         kind = event.kind
         if kind == "opened":
             self.process = data["process"]
@@ -287,6 +292,8 @@ class IncidentState:
             self._action(
                 data["action_id"], "failed", data.get("error"), _time(retry) if retry else None
             )
+        if not advance:
+            return
         self.version = event.seq
         self.spec_digest = event.spec_digest
         self.spec_version = event.spec_version
@@ -396,10 +403,71 @@ def replay_rows(
 ) -> IncidentState:
     """The state an incident's stored rows describe (see :mod:`incidentflow.audit.rows`):
     :func:`replay` without building :class:`Event` objects, each ``data`` decoded once, and
-    only if the fold reads it (not for the kinds in :data:`UNFOLDED_DATA`)."""
+    only if the fold reads it (not for the kinds in :data:`UNFOLDED_DATA`).
+
+    Three shortcuts, none visible in the state: what each event's fold overwrites (the
+    version, the process version, the last hash and time) is set by the last row's alone;
+    a row of a kind in :data:`UNFOLDED_DATA` changes nothing else, so it is folded only if
+    it is the last; and a ``data`` text seen before is not decoded again when the fold
+    keeps nothing of it that could change (see :func:`_shareable`): the same decoded value
+    serves every row with that text."""
     state = IncidentState(incident_id)
     fold = state.fold
+    unfolded = UNFOLDED_DATA
+    shared = _SHARED
+    seen = shared.get
+    held: StoredRow | None = None  # the row read last: folded when the next is read, or last
+    held_data: Mapping[str, Any] = _NO_DATA
     for row in rows:
-        unread = row.kind in UNFOLDED_DATA
-        fold(row, _NO_DATA if unread else decode_data(row.data_json, lenient=lenient))
+        if held_data is not _NO_DATA:
+            fold(held, held_data, False)  # type: ignore[arg-type]  # (held is set with it)
+        held = row
+        if row[4] in unfolded:
+            held_data = _NO_DATA
+            continue
+        text = row[5]
+        try:
+            data = seen(text)
+        except TypeError:  # not text (a row made by hand): decode_data says what it is
+            data = None
+        if data is None:
+            data = decode_data(text, lenient=lenient)
+            if type(text) is str and len(text) <= _SHARED_TEXT and _shareable(data):
+                if len(shared) >= _SHARED_MAX:
+                    shared.clear()  # bounded memory, whatever the number of distinct texts
+                shared[text] = data
+        held_data = data
+    if held is not None:
+        fold(held, held_data)
     return state
+
+
+# Decoded data by stored text, for the texts that repeat from incident to incident (an
+# assignment, a transition that plans no timers): decoding one takes several times what
+# folding it does. Only data the fold keeps nothing mutable of is kept (see _shareable).
+_SHARED: dict[str, Mapping[str, Any]] = {}
+_SHARED_MAX = 1024  # texts
+_SHARED_TEXT = 1024  # characters: longer texts are decoded each time
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+_COPIED = frozenset({"actions", "checklist", "fields", "fired_timers", "sla", "timers"})
+"""Keys whose containers the fold copies or converts (or does not read), never keeps."""
+
+
+def _shareable(data: object) -> bool:
+    """Whether one decoded ``data`` can serve many folds: the fold never changes its data,
+    and keeps of it only the values it holds directly, each an immutable scalar, and the
+    scalars inside the containers under :data:`_COPIED` keys (copied, or converted). Not
+    shareable: planned actions (their params are kept), a dedupe key, nested fields, and
+    a text that decodes to ``{}`` (also what a lenient read makes of broken JSON)."""
+    if type(data) is not dict or not data:
+        return False
+    scalars = _SCALARS
+    for key, value in data.items():
+        if type(value) in scalars:
+            continue
+        if key not in _COPIED:
+            return False
+        items = value.values() if type(value) is dict else value
+        if type(value) not in (dict, list) or any(type(v) not in scalars for v in items):
+            return False
+    return True
