@@ -147,7 +147,7 @@ def _sealed_rows(first: int, count: int) -> list[tuple[object, ...]]:
     return [
         event_row(event)
         for n in range(first, first + count)
-        for event in reseal(base, f"inc-{n:07d}")
+        for event in reseal(base, f"inc-{n:07d}", n)
     ]
 
 

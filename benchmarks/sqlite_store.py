@@ -13,7 +13,8 @@ totals).
 
 Replay: a database of 100,000 incidents x 10 events (opened, 2 assigned, 5 transitioned,
 2 noted; made by running the chain spec of (d) once and re-sealing its events for each
-incident id, bulk-loaded). Ours: ``SQLiteStore.all_rows()`` grouped by incident with
+incident id, each opening with its own title and each assignment naming one of 50 people
+per role, bulk-loaded). Ours: ``SQLiteStore.all_rows()`` grouped by incident with
 ``checked_logs``, each row's hash checked as it is grouped, straight from its stored
 columns (``verify_chain``'s verdicts; no Event built, no data decoded), and each
 incident's rows folded with ``replay_rows`` into an IncidentState (each data decoded
@@ -110,13 +111,25 @@ def template() -> list[Event]:
     return events
 
 
-def reseal(events: list[Event], incident_id: str) -> list[Event]:
-    """``events`` re-chained for another incident id."""
+PEOPLE = 50  # an assignment names one of this many people per role, as a real rota does
+
+
+def reseal(events: list[Event], incident_id: str, number: int) -> list[Event]:
+    """``events`` re-chained for another incident id, with the data that differs from one
+    incident to the next in a real log made to differ: the opening's title is the
+    incident's own, and each assignment names one of :data:`PEOPLE` people per role.
+    (Replay remembers decoded texts that repeat: a database of one incident's texts copied
+    100,000 times would let every row after the first incident's skip its decoding.)"""
     out = []
     prev = "0" * 64
     for e in events:
         spec = (e.spec_name, e.spec_version, e.spec_digest)
-        sealed = seal(incident_id, e.seq, e.time, e.actor, e.kind, e.data, spec, prev)
+        data = e.data
+        if e.kind == "opened":
+            data = {**data, "title": f"{data['title']} ({number})"}
+        elif e.kind == "assigned":
+            data = {**data, "person": f"{data['person']}-{number % PEOPLE}"}
+        sealed = seal(incident_id, e.seq, e.time, e.actor, e.kind, data, spec, prev)
         out.append(sealed)
         prev = sealed.hash
     return out
@@ -221,10 +234,13 @@ def build_database(path: Path, events: int) -> None:
     incidents = events // EVENTS_PER_INCIDENT
     batch = 10_000
     for start in range(0, incidents, batch):
-        ids = [f"inc-{i:07d}" for i in range(start, min(start + batch, incidents))]
+        numbers = range(start, min(start + batch, incidents))
+        ids = [f"inc-{n:07d}" for n in numbers]
         conn.execute("BEGIN")
         conn.executemany("INSERT INTO incidents (incident_id) VALUES (?)", [(i,) for i in ids])
-        conn.executemany(INSERT, (row(e) for i in ids for e in reseal(base, i)))
+        conn.executemany(
+            INSERT, (row(e) for n, i in zip(numbers, ids, strict=True) for e in reseal(base, i, n))
+        )
         conn.execute("COMMIT")
     conn.close()
 
