@@ -458,14 +458,15 @@ def write_appends(
     dropped: list[tuple[str]] = []
     rows: list[tuple[object, ...]] = []
     try:
-        _read_versions(conn, [a[0] for a in appends if a[0] not in versions], versions)
+        unknown = [a[0] for a in appends if a[0] not in versions]
+        if unknown:
+            _read_versions(conn, unknown, versions)
         # One pass over the batch: it runs for every event a host writes, so the common
         # case (one event, "look now", a due row already saying so) costs few operations.
         for incident_id, expected_version, events, due in checking_appends(appends):
-            if versions[incident_id] != expected_version:
-                refused.append(
-                    ConcurrencyError(incident_id, expected_version, versions[incident_id])
-                )
+            version = versions[incident_id]
+            if version != expected_version:
+                refused.append(ConcurrencyError(incident_id, expected_version, version))
                 continue
             first = events[0]
             if due is None:
@@ -480,10 +481,11 @@ def write_appends(
                     kept.append((incident_id, row[0], row[1]))
             if len(events) == 1:
                 rows.append(event_row(first))
+                versions[incident_id] = expected_version + 1
             else:
                 rows += map(event_row, events)
+                versions[incident_id] = expected_version + len(events)
             # (known before the statements run: if one fails, everything is forgotten)
-            versions[incident_id] = expected_version + len(events)
             if not expected_version:
                 opened.append((incident_id,))
         if opened:

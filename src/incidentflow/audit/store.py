@@ -127,6 +127,10 @@ def checked_batch(
     sequence that fails while being read.
     """
     batch = tuple(events)
+    if len(batch) == 1:  # most appends: one event, checked without the loop below
+        event = batch[0]
+        if event.seq == expected_version + 1 >= 1 and event.incident_id == incident_id:
+            return batch
     if expected_version < 0:
         raise ValueError(f"append to {incident_id!r}: expected_version {expected_version} < 0")
     if not batch:

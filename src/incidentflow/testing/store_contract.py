@@ -257,6 +257,8 @@ _NOT_A_CONTINUATION: dict[str, Callable[[list[Event]], tuple[str, int, list[Even
     "a repeated seq": lambda log: ("inc-1", 2, [_next_two(log)[0]] * 2),
     "seqs that start elsewhere": lambda log: ("inc-1", 1, _next_two(log)),
     "a negative version": lambda log: ("inc-2", -1, continue_log([], "inc-2")),
+    "one event, not the next": lambda log: ("inc-1", 1, _next_two(log)[:1]),
+    "one event at a negative version": lambda log: ("inc-2", -1, sealed("inc-2", 0, [{}])),
 }
 """Batches that do not continue their incident, each built from inc-1's two events."""
 
