@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any
 
 from incidentflow.audit.anchor import Anchor
 from incidentflow.audit.events import Event, seal
@@ -117,23 +117,6 @@ class Allowed:
     detail: str
 
 
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _serialised(
-    method: Callable[Concatenate[Engine, _P], _R],
-) -> Callable[Concatenate[Engine, _P], _R]:
-    """Run ``method`` in the engine's turn: one call at a time per engine."""
-
-    @functools.wraps(method)
-    def locked(self: Engine, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with self._turns:
-            return method(self, *args, **kwargs)
-
-    return locked
-
-
 class Engine:
     """Drives incidents through compiled processes and records every change.
 
@@ -176,7 +159,10 @@ class Engine:
             inputs.function(new_id, "Engine", "new_id") if new_id else lambda: uuid.uuid4().hex[:16]
         )
         self._cache: dict[str, IncidentState] = {}
-        self._turns = Turns()  # one call at a time; handlers run outside (see turns.py)
+        # One call at a time; handlers run outside (see turns.py). Every public call takes
+        # the turn in its own body (``with self._turns:``): a decorator's wrapper, packing
+        # and unpacking the arguments, cost about a microsecond per call.
+        self._turns = Turns()
         self._problems = Quarantine()  # incidents the periodic calls skip for a while
         self._unrun: set[str] = set()  # incidents whose planned actions a call left unrun
         self._actions = ActionRunner(  # handlers, leases, outcomes to record (action_runner.py)
@@ -217,72 +203,71 @@ class Engine:
         """The loaded processes by name."""
         return dict(self._processes)
 
-    @_serialised
     def register_action(self, name: str, handler: ActionHandler) -> None:
         """Run ``handler`` whenever the process asks for action ``name``."""
-        inputs.spec_name(name, "register_action", "name")
-        inputs.function(handler, "register_action", "handler")
-        declared = {a for p in self._versions.given for a in p.spec.actions}
-        if name not in declared:
-            raise InvalidOperation(
-                None, "register_action", f"no process declares an action {name!r}"
-            )
-        self._actions.handlers[name] = handler
+        with self._turns:
+            inputs.spec_name(name, "register_action", "name")
+            inputs.function(handler, "register_action", "handler")
+            declared = {a for p in self._versions.given for a in p.spec.actions}
+            if name not in declared:
+                raise InvalidOperation(
+                    None, "register_action", f"no process declares an action {name!r}"
+                )
+            self._actions.handlers[name] = handler
 
     # --- reading -----------------------------------------------------------------------
 
-    @_serialised
     def get(self, incident_id: str) -> Incident:
         """The incident's current state."""
-        return self._load(inputs.incident_id(incident_id, "get")).snapshot()
+        with self._turns:
+            return self._load(inputs.incident_id(incident_id, "get")).snapshot()
 
-    @_serialised
     def history(self, incident_id: str) -> list[Event]:
         """Every event of the incident, in order (as stored: readable even when the events
         no longer fold, or the loaded process no longer fits them)."""
-        inputs.incident_id(incident_id, "history")
-        with StoreCall("read the events", incident_id):
-            events = self.store.events(incident_id)
-        if not events:
-            raise UnknownIncident(incident_id)
-        return events
+        with self._turns:
+            inputs.incident_id(incident_id, "history")
+            with StoreCall("read the events", incident_id):
+                events = self.store.events(incident_id)
+            if not events:
+                raise UnknownIncident(incident_id)
+            return events
 
-    @_serialised
     def deadlines(self, incident_id: str) -> tuple[Deadline, ...]:
         """Every clock running on the incident, soonest first: its SLA deadlines and its
         timers, each with its due time (aware, UTC), calendar and whether it is paused
         (see :mod:`incidentflow.engine.deadlines`). A closed incident has none."""
-        state = self._load(inputs.incident_id(incident_id, "deadlines"))
-        with StoreCall("read the events", incident_id):
-            events = self.store.events(incident_id)
-        return running_deadlines(self._version_of(state), state, events, self._now())
+        with self._turns:
+            state = self._load(inputs.incident_id(incident_id, "deadlines"))
+            with StoreCall("read the events", incident_id):
+                events = self.store.events(incident_id)
+            return running_deadlines(self._version_of(state), state, events, self._now())
 
-    @_serialised
     def queue(self) -> list[Incident]:
         """Open incidents, most severe first, then nearest deadline, then oldest.
 
         An incident whose level the loaded process does not have comes first: someone
         must look at it. One whose log cannot be read is left out (see :meth:`problems`).
         """
-        tracked = self._tracked
-        tracked.catch_up(self._now())
-        memo = self._queued
-        if memo is not None and memo[0] == tracked.generation:
-            return list(memo[1])  # nothing changed since the last call
-        queue = tracked.watchlist.queue(tracked.caught_up(self._now()), self._process)
-        self._queued = (tracked.generation, queue)
-        return list(queue)
+        with self._turns:
+            tracked = self._tracked
+            tracked.catch_up(self._now())
+            memo = self._queued
+            if memo is not None and memo[0] == tracked.generation:
+                return list(memo[1])  # nothing changed since the last call
+            queue = tracked.watchlist.queue(tracked.caught_up(self._now()), self._process)
+            self._queued = (tracked.generation, queue)
+            return list(queue)
 
-    @_serialised
     def next_deadline(self) -> datetime | None:
         """When :meth:`tick` next has something to do: a timer falls due, an action is to be
         started again, or a skipped incident is to be looked at again (None: nothing will)."""
-        now = self._now()
-        soonest = self._tracked.soonest(now)
-        dues = [p.retry_at for p in self._problems.problems() if p.version is None]
-        return min(dues if soonest is None else [*dues, soonest], default=None)
+        with self._turns:
+            now = self._now()
+            soonest = self._tracked.soonest(now)
+            dues = [p.retry_at for p in self._problems.problems() if p.version is None]
+            return min(dues if soonest is None else [*dues, soonest], default=None)
 
-    @_serialised
     def problems(self) -> tuple[IncidentProblem, ...]:
         """The incidents :meth:`tick`, :meth:`queue`, :meth:`next_deadline` and the dedupe of
         :meth:`signal` currently skip, and why, oldest first (empty when all is well).
@@ -290,30 +275,31 @@ class Engine:
         Each is logged as a warning when it fails, and looked at again after a wait that
         grows with each failure in a row, or as soon as its version changes.
         """
-        return self._problems.problems()
+        with self._turns:
+            return self._problems.problems()
 
-    @_serialised
     def allowed(self, incident_id: str, actor: str) -> list[Allowed]:
         """Every transition of the current state, and why ``actor`` may not fire it, if not."""
-        inputs.incident_id(incident_id, "allowed")
-        inputs.actor(actor, "allowed", incident_id)
-        state = self._load(incident_id)
-        process = self._process_for(state, "allowed")
-        out = []
-        seen: set[str] = set()
-        for tr in process.transitions_from.get(state.state, ()):
-            if tr.name in seen:
-                continue
-            seen.add(tr.name)
-            try:
-                index, _ = decisions.decide_fire(
-                    process, self._machine(process), state, tr.name, actor
-                )
-                chosen = process.spec.process.transitions[index]
-                out.append(Allowed(tr.name, chosen.to, True, None, ""))
-            except TransitionNotAllowed as refusal:
-                out.append(Allowed(tr.name, tr.to, False, refusal.reason, refusal.detail))
-        return out
+        with self._turns:
+            inputs.incident_id(incident_id, "allowed")
+            inputs.actor(actor, "allowed", incident_id)
+            state = self._load(incident_id)
+            process = self._process_for(state, "allowed")
+            out = []
+            seen: set[str] = set()
+            for tr in process.transitions_from.get(state.state, ()):
+                if tr.name in seen:
+                    continue
+                seen.add(tr.name)
+                try:
+                    index, _ = decisions.decide_fire(
+                        process, self._machine(process), state, tr.name, actor
+                    )
+                    chosen = process.spec.process.transitions[index]
+                    out.append(Allowed(tr.name, chosen.to, True, None, ""))
+                except TransitionNotAllowed as refusal:
+                    out.append(Allowed(tr.name, tr.to, False, refusal.reason, refusal.detail))
+            return out
 
     # Not serialised: it reads only the (thread-safe) store, never the engine's state,
     # and a whole-store check must not hold up every other call into the engine.
@@ -336,7 +322,6 @@ class Engine:
 
     # --- opening ----------------------------------------------------------------------
 
-    @_serialised
     def signal(self, fields: Mapping[str, Any], *, actor: str = SYSTEM) -> Incident | None:
         """Open (or join) the incident a signal constitutes; None if no trigger matches.
 
@@ -349,9 +334,9 @@ class Engine:
         ``intake.dedupe_by`` joins the open incident of the same problem, raising its
         severity for a more severe trigger (see :meth:`alert_fired`).
         """
-        return self._signal(fields, actor, None, "signal").incident
+        with self._turns:
+            return self._signal(fields, actor, None, "signal").incident
 
-    @_serialised
     def alert_fired(
         self, fields: Mapping[str, Any], *, alert: str | None, actor: str = SYSTEM
     ) -> alerts.AlertOutcome:
@@ -361,43 +346,46 @@ class Engine:
         firing there (nothing is written), or matched no trigger. Across triggers, the
         process's ``intake.dedupe_by`` decides what is one problem; see
         :mod:`incidentflow.engine.alerts`."""
-        alert = inputs.optional_name(alert, "alert_fired", "alert")
-        return self._signal(fields, actor, alert, "alert_fired")
+        with self._turns:
+            alert = inputs.optional_name(alert, "alert_fired", "alert")
+            return self._signal(fields, actor, alert, "alert_fired")
 
-    @_serialised
     def alert_resolved(self, alert: str, *, actor: str = SYSTEM) -> list[alerts.AlertOutcome]:
         """Record that ``alert`` resolved, on every open incident it fires on. When it was
         the last one firing there, the process's ``intake.on_resolved.transition`` is fired
         as the engine if it leaves the incident's state at its level (else the event says
         why not). Resolving an alert no open incident holds does nothing (empty list)."""
-        alert = inputs.spec_name(alert, "alert_resolved", "alert")
-        actor = inputs.actor(actor, "alert_resolved")
-        outcomes = []
-        for state in self._tracked.current(self._now()):
-            if state.closed or alert not in state.alerts or self._problems.get(state.id):
-                continue
-            if not self._fits(state):
-                continue  # its version lacks its state: left to people (see problems())
-            process = self._version_of(state)
-            now = self._time_for(state)
-            resolved: dict[str, Any] = {"alert": alert, "remaining": len(state.alerts) - 1}
-            items: list[tuple[str, str, Mapping[str, Any]]] = [("alert_resolved", actor, resolved)]
-            name = alerts.resolution_transition(process) if not resolved["remaining"] else None
-            if name is not None:
-                index = self._machine(process).select(state.state, state.severity, name)
-                if index is None:
-                    resolved["transition_skipped"] = (
-                        f"{name!r} does not leave {state.state!r} at {state.severity}"
-                    )
-                else:
-                    moved = decisions.transition_data(process, state, index, now)
-                    items.append(("transitioned", SYSTEM, moved | {"cause": "alerts_resolved"}))
-            self._append(state, items, now=now)
-            self._run_actions_after_commit(state, now)
-            outcome: alerts.Outcome = "auto_resolved" if len(items) > 1 else "resolved"
-            detail = resolved.get("transition_skipped", "")
-            outcomes.append(alerts.AlertOutcome(outcome, state.snapshot(), detail))
-        return outcomes
+        with self._turns:
+            alert = inputs.spec_name(alert, "alert_resolved", "alert")
+            actor = inputs.actor(actor, "alert_resolved")
+            outcomes = []
+            for state in self._tracked.current(self._now()):
+                if state.closed or alert not in state.alerts or self._problems.get(state.id):
+                    continue
+                if not self._fits(state):
+                    continue  # its version lacks its state: left to people (see problems())
+                process = self._version_of(state)
+                now = self._time_for(state)
+                resolved: dict[str, Any] = {"alert": alert, "remaining": len(state.alerts) - 1}
+                items: list[tuple[str, str, Mapping[str, Any]]] = [
+                    ("alert_resolved", actor, resolved)
+                ]
+                name = alerts.resolution_transition(process) if not resolved["remaining"] else None
+                if name is not None:
+                    index = self._machine(process).select(state.state, state.severity, name)
+                    if index is None:
+                        resolved["transition_skipped"] = (
+                            f"{name!r} does not leave {state.state!r} at {state.severity}"
+                        )
+                    else:
+                        moved = decisions.transition_data(process, state, index, now)
+                        items.append(("transitioned", SYSTEM, moved | {"cause": "alerts_resolved"}))
+                self._append(state, items, now=now)
+                self._run_actions_after_commit(state, now)
+                outcome: alerts.Outcome = "auto_resolved" if len(items) > 1 else "resolved"
+                detail = resolved.get("transition_skipped", "")
+                outcomes.append(alerts.AlertOutcome(outcome, state.snapshot(), detail))
+            return outcomes
 
     def _signal(
         self, fields: Mapping[str, Any], actor: str, alert: str | None, operation: str
@@ -429,7 +417,6 @@ class Engine:
         opened = self._open(process, trig.level, trig.title, fields, actor, trig.id, key, alert)
         return alerts.AlertOutcome("opened", opened)
 
-    @_serialised
     def open(
         self,
         process: str,
@@ -442,15 +429,20 @@ class Engine:
         actor: str = SYSTEM,
     ) -> Incident:
         """Open an incident of ``process`` at a level, or at the matrix's impact x urgency."""
-        inputs.spec_name(process, "open", "process")
-        for argument, value in (("severity", severity), ("impact", impact), ("urgency", urgency)):
-            inputs.optional_name(value, "open", argument)
-        title = inputs.title(title, "open")
-        copied = inputs.fields({} if fields is None else fields, "open")
-        actor = inputs.actor(actor, "open")
-        proc = self._process(process)
-        level = decisions.resolve_level(proc, severity, impact, urgency)
-        return self._open(proc, level, title, copied, actor, None, None, None)
+        with self._turns:
+            inputs.spec_name(process, "open", "process")
+            for argument, value in (
+                ("severity", severity),
+                ("impact", impact),
+                ("urgency", urgency),
+            ):
+                inputs.optional_name(value, "open", argument)
+            title = inputs.title(title, "open")
+            copied = inputs.fields({} if fields is None else fields, "open")
+            actor = inputs.actor(actor, "open")
+            proc = self._process(process)
+            level = decisions.resolve_level(proc, severity, impact, urgency)
+            return self._open(proc, level, title, copied, actor, None, None, None)
 
     def _open(
         self,
@@ -494,7 +486,6 @@ class Engine:
 
     # --- operations -------------------------------------------------------------------
 
-    @_serialised
     def assign(
         self,
         incident_id: str,
@@ -508,21 +499,21 @@ class Engine:
 
         Nobody may hold a role under a reserved name (``system``, ``timer`` or a look-alike).
         """
-        inputs.spec_name(role, "assign", "role", incident_id)
-        inputs.person(person, "assign", incident_id, new_holder=True)
-        inputs.actor(actor, "assign", incident_id)
-        state, process = self._prepare(incident_id, expected_version, "assign")
-        self._require_open(state, "assign")
-        if role not in process.spec.roles:
-            raise InvalidOperation(incident_id, "assign", f"the process has no role {role!r}")
-        decisions.require_assign(process, state, actor, "assign")
-        if person in state.assignments.get(role, ()):
+        with self._turns:
+            inputs.spec_name(role, "assign", "role", incident_id)
+            inputs.person(person, "assign", incident_id, new_holder=True)
+            inputs.actor(actor, "assign", incident_id)
+            state, process = self._prepare(incident_id, expected_version, "assign")
+            self._require_open(state, "assign")
+            if role not in process.spec.roles:
+                raise InvalidOperation(incident_id, "assign", f"the process has no role {role!r}")
+            decisions.require_assign(process, state, actor, "assign")
+            if person in state.assignments.get(role, ()):
+                return state.snapshot()
+            decisions.check_separation(process, state, role, person)
+            self._append(state, [("assigned", actor, {"role": role, "person": person})])
             return state.snapshot()
-        decisions.check_separation(process, state, role, person)
-        self._append(state, [("assigned", actor, {"role": role, "person": person})])
-        return state.snapshot()
 
-    @_serialised
     def unassign(
         self,
         incident_id: str,
@@ -533,38 +524,40 @@ class Engine:
         expected_version: int | None = None,
     ) -> Incident:
         """Take ``role`` away from ``person``."""
-        inputs.spec_name(role, "unassign", "role", incident_id)
-        inputs.person(person, "unassign", incident_id, new_holder=False)
-        inputs.actor(actor, "unassign", incident_id)
-        state, process = self._prepare(incident_id, expected_version, "unassign")
-        self._require_open(state, "unassign")
-        decisions.require_assign(process, state, actor, "unassign")
-        if person not in state.assignments.get(role, ()):
-            raise InvalidOperation(incident_id, "unassign", f"{person!r} does not hold {role!r}")
-        self._append(state, [("unassigned", actor, {"role": role, "person": person})])
-        return state.snapshot()
+        with self._turns:
+            inputs.spec_name(role, "unassign", "role", incident_id)
+            inputs.person(person, "unassign", incident_id, new_holder=False)
+            inputs.actor(actor, "unassign", incident_id)
+            state, process = self._prepare(incident_id, expected_version, "unassign")
+            self._require_open(state, "unassign")
+            decisions.require_assign(process, state, actor, "unassign")
+            if person not in state.assignments.get(role, ()):
+                raise InvalidOperation(
+                    incident_id, "unassign", f"{person!r} does not hold {role!r}"
+                )
+            self._append(state, [("unassigned", actor, {"role": role, "person": person})])
+            return state.snapshot()
 
-    @_serialised
     def check(
         self, incident_id: str, item: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
         """Mark a checklist item of the current state as done."""
-        inputs.spec_name(item, "check", "item", incident_id)
-        inputs.actor(actor, "check", incident_id)
-        state, process = self._prepare(incident_id, expected_version, "check")
-        self._require_open(state, "check")
-        items = [c.id for c in process.states[state.state].checklist]
-        if item not in items:
-            raise InvalidOperation(
-                incident_id, "check", f"state {state.state!r} has no checklist item {item!r}"
-            )
-        decisions.require_manage(process, state, actor, "check")
-        if item in state.checklist:
+        with self._turns:
+            inputs.spec_name(item, "check", "item", incident_id)
+            inputs.actor(actor, "check", incident_id)
+            state, process = self._prepare(incident_id, expected_version, "check")
+            self._require_open(state, "check")
+            items = [c.id for c in process.states[state.state].checklist]
+            if item not in items:
+                raise InvalidOperation(
+                    incident_id, "check", f"state {state.state!r} has no checklist item {item!r}"
+                )
+            decisions.require_manage(process, state, actor, "check")
+            if item in state.checklist:
+                return state.snapshot()
+            self._append(state, [("checked", actor, {"item": item})])
             return state.snapshot()
-        self._append(state, [("checked", actor, {"item": item})])
-        return state.snapshot()
 
-    @_serialised
     def fire(
         self, incident_id: str, transition: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
@@ -573,20 +566,20 @@ class Engine:
         Once the transition is committed, this returns its new state: actions whose start
         or outcome the store could not record are left to the next :meth:`tick`.
         """
-        inputs.spec_name(transition, "fire", "transition", incident_id)
-        inputs.actor(actor, "fire", incident_id)
-        state, process = self._prepare(incident_id, expected_version, "fire")
-        index, acting = decisions.decide_fire(
-            process, self._machine(process), state, transition, actor
-        )
-        now = self._time_for(state)  # one reading: the event's time and the timers' origin
-        data = decisions.transition_data(process, state, index, now)
-        data.update(acting.record())
-        self._append(state, [("transitioned", actor, data)], now=now, process=process)
-        self._run_actions_after_commit(state, now)
-        return state.snapshot()
+        with self._turns:
+            inputs.spec_name(transition, "fire", "transition", incident_id)
+            inputs.actor(actor, "fire", incident_id)
+            state, process = self._prepare(incident_id, expected_version, "fire")
+            index, acting = decisions.decide_fire(
+                process, self._machine(process), state, transition, actor
+            )
+            now = self._time_for(state)  # one reading: the event's time and the timers' origin
+            data = decisions.transition_data(process, state, index, now)
+            data.update(acting.record())
+            self._append(state, [("transitioned", actor, data)], now=now, process=process)
+            self._run_actions_after_commit(state, now)
+            return state.snapshot()
 
-    @_serialised
     def set_severity(
         self,
         incident_id: str,
@@ -597,43 +590,43 @@ class Engine:
         expected_version: int | None = None,
     ) -> Incident:
         """Change the severity; running timers are re-planned for the new level."""
-        inputs.spec_name(level, "set_severity", "level", incident_id)
-        inputs.actor(actor, "set_severity", incident_id)
-        inputs.text(reason, "set_severity", "reason", incident_id)
-        state, process = self._prepare(incident_id, expected_version, "set_severity")
-        self._require_open(state, "set_severity")
-        if level not in process.level_ids:
-            raise InvalidOperation(
-                incident_id, "set_severity", f"the process has no level {level!r}"
-            )
-        decisions.require_manage(process, state, actor, "set_severity")
-        if level == state.severity:
+        with self._turns:
+            inputs.spec_name(level, "set_severity", "level", incident_id)
+            inputs.actor(actor, "set_severity", incident_id)
+            inputs.text(reason, "set_severity", "reason", incident_id)
+            state, process = self._prepare(incident_id, expected_version, "set_severity")
+            self._require_open(state, "set_severity")
+            if level not in process.level_ids:
+                raise InvalidOperation(
+                    incident_id, "set_severity", f"the process has no level {level!r}"
+                )
+            decisions.require_manage(process, state, actor, "set_severity")
+            if level == state.severity:
+                return state.snapshot()
+            data = alerts.severity_change(process, state, level, reason)
+            self._append(state, [("severity_changed", actor, data)])
             return state.snapshot()
-        data = alerts.severity_change(process, state, level, reason)
-        self._append(state, [("severity_changed", actor, data)])
-        return state.snapshot()
 
-    @_serialised
     def note(
         self, incident_id: str, text: str, *, actor: str, expected_version: int | None = None
     ) -> Incident:
         """Add a note to the incident's log (a closed incident too: a follow-up, a
         correction; a note changes nothing else)."""
-        inputs.text(text, "note", "text", incident_id)
-        inputs.actor(actor, "note", incident_id)
-        state, _ = self._prepare(incident_id, expected_version, "note")
-        if not authz.may_note(state, actor):
-            raise NotAuthorized(
-                incident_id,
-                "note",
-                actor,
-                sorted(state.assignments),
-                f"{actor!r} holds no role on this incident",
-            )
-        self._append(state, [("noted", actor, {"text": text})])
-        return state.snapshot()
+        with self._turns:
+            inputs.text(text, "note", "text", incident_id)
+            inputs.actor(actor, "note", incident_id)
+            state, _ = self._prepare(incident_id, expected_version, "note")
+            if not authz.may_note(state, actor):
+                raise NotAuthorized(
+                    incident_id,
+                    "note",
+                    actor,
+                    sorted(state.assignments),
+                    f"{actor!r} holds no role on this incident",
+                )
+            self._append(state, [("noted", actor, {"text": text})])
+            return state.snapshot()
 
-    @_serialised
     def migrate(
         self,
         incident_id: str,
@@ -652,26 +645,26 @@ class Engine:
         :mod:`incidentflow.migration.apply`), or the incident is closed or on another
         version than the plan moves from. An incident already on ``to`` is returned as is.
         """
-        inputs.actor(actor, "migrate", incident_id)
-        state = self._prepare_any_version(incident_id, expected_version, "migrate")
-        now = self._time_for(state)
-        decided = migration_step(self._versions, state, to, mapping, actor, now)
-        if decided is None:
+        with self._turns:
+            inputs.actor(actor, "migrate", incident_id)
+            state = self._prepare_any_version(incident_id, expected_version, "migrate")
+            now = self._time_for(state)
+            decided = migration_step(self._versions, state, to, mapping, actor, now)
+            if decided is None:
+                return state.snapshot()
+            target, data = decided
+            self._append(state, [("migrated", actor, data)], now=now, process=target)
+            self._versions.add(target)
             return state.snapshot()
-        target, data = decided
-        self._append(state, [("migrated", actor, data)], now=now, process=target)
-        self._versions.add(target)
-        return state.snapshot()
 
-    @_serialised
     def retry_actions(self, incident_id: str) -> Incident:
         """Run again, now, every action of the incident that has not succeeded (whatever its
         retry schedule, and past the attempts :meth:`tick` would make)."""
-        state = self._load(inputs.incident_id(incident_id, "retry_actions"))
-        self._run_actions_after_commit(state, None, _not_succeeded)
-        return state.snapshot()
+        with self._turns:
+            state = self._load(inputs.incident_id(incident_id, "retry_actions"))
+            self._run_actions_after_commit(state, None, _not_succeeded)
+            return state.snapshot()
 
-    @_serialised
     def tick(self, now: datetime | None = None, *, spread: bool = False) -> TickResult:
         """Fire every due timer exactly once (its actions, then its transition, if any), and
         start the actions that are due again (see :mod:`incidentflow.engine.retries`).
@@ -688,20 +681,20 @@ class Engine:
         durable commit, see :mod:`incidentflow.engine.group_commit`); the actions they
         plan run once it has committed.
         """
-        now = inputs.when(now, "tick", "now") if now is not None else self._now()
-        written: list[Event] = []
-        states = self._tracked.due(now)  # only those with something due (tracking.py)
-        if spread:
-            random.shuffle(states)
-        write = functools.partial(append_many, self.store)
-        try:
-            fired, _ = self._fire_timers_of(states, now, write, written, refresh=spread)
-            self._run_due_actions(states, now, written, fired)
-        finally:
-            self._tracked.settle([s.id for s in states], now)
-        return TickResult(written, self._problems.problems())
+        with self._turns:
+            now = inputs.when(now, "tick", "now") if now is not None else self._now()
+            written: list[Event] = []
+            states = self._tracked.due(now)  # only those with something due (tracking.py)
+            if spread:
+                random.shuffle(states)
+            write = functools.partial(append_many, self.store)
+            try:
+                fired, _ = self._fire_timers_of(states, now, write, written, refresh=spread)
+                self._run_due_actions(states, now, written, fired)
+            finally:
+                self._tracked.settle([s.id for s in states], now)
+            return TickResult(written, self._problems.problems())
 
-    @_serialised
     def tick_due(self, *, limit: int = 100) -> TickResult:
         """One worker round on a store with a due-work index (a
         :class:`~incidentflow.DueIndexStore`): claim up to ``limit`` due incidents of this
@@ -714,36 +707,39 @@ class Engine:
         the database's (SQLite: the engine's clock). Raises TypeError for a store
         without the index (use :meth:`tick`), and StoreError when the claim fails.
         """
-        store = self.store
-        if not isinstance(store, DueIndexStore):
-            raise TypeError(f"a {type(store).__name__} has no due-work index: call tick()")
-        written: list[Event] = []
-        with (
-            StoreCall("claim due incidents", None),
-            store.claim_due(list(self._processes), limit, self._now()) as claim,
-        ):
-            now = inputs.when(claim.now, "store", "the store's time")
-            states = []
-            newer = self._read_claimed(claim, now)
-            for incident_id in claim.incident_ids:
-                state = self._claimed_state(incident_id, newer, now)
-                if state is None:
-                    unread = self._problems.get(incident_id)  # looked at again after a wait
-                    claim.set_due(incident_id, unread.retry_at if unread else None)
-                    continue
-                problem = self._problems.get(incident_id)
-                if problem is not None and self._problems.holds(incident_id, state.version, now):
-                    claim.set_due(incident_id, problem.retry_at)  # not before then
-                    continue
-                states.append(state)
-            fired, refused = self._fire_timers_of(
-                states, now, claim.append_many, written, claimed=True
-            )
-            for state in states:
-                if state.id not in fired and state.id not in refused:
-                    claim.set_due(state.id, self._due_or_retry(state, now))
-        self._run_due_actions(states, now, written, fired)
-        return TickResult(written, self._problems.problems())
+        with self._turns:
+            store = self.store
+            if not isinstance(store, DueIndexStore):
+                raise TypeError(f"a {type(store).__name__} has no due-work index: call tick()")
+            written: list[Event] = []
+            with (
+                StoreCall("claim due incidents", None),
+                store.claim_due(list(self._processes), limit, self._now()) as claim,
+            ):
+                now = inputs.when(claim.now, "store", "the store's time")
+                states = []
+                newer = self._read_claimed(claim, now)
+                for incident_id in claim.incident_ids:
+                    state = self._claimed_state(incident_id, newer, now)
+                    if state is None:
+                        unread = self._problems.get(incident_id)  # looked at again after a wait
+                        claim.set_due(incident_id, unread.retry_at if unread else None)
+                        continue
+                    problem = self._problems.get(incident_id)
+                    if problem is not None and self._problems.holds(
+                        incident_id, state.version, now
+                    ):
+                        claim.set_due(incident_id, problem.retry_at)  # not before then
+                        continue
+                    states.append(state)
+                fired, refused = self._fire_timers_of(
+                    states, now, claim.append_many, written, claimed=True
+                )
+                for state in states:
+                    if state.id not in fired and state.id not in refused:
+                        claim.set_due(state.id, self._due_or_retry(state, now))
+            self._run_due_actions(states, now, written, fired)
+            return TickResult(written, self._problems.problems())
 
     def _read_claimed(self, claim: DueClaim, now: datetime) -> dict[str, list[Event]]:
         """The claimed incidents' events this engine has not read yet: one read."""
@@ -793,8 +789,8 @@ class Engine:
         raises, nothing is written. Actions run once the batch committed. The engine is
         this thread's for the whole block (other threads' calls wait).
         """
-        result = BatchResult()
         with self._turns:
+            result = BatchResult()
             if self._group is not None:
                 raise InvalidOperation(None, "batch", "a batch is already open")
             group = self._group = GroupCommit()
@@ -1196,16 +1192,16 @@ class Engine:
                 exc_info=error,
             )
 
-    @_serialised
     def _renew_lease(self, incident_id: str, action_id: str, attempt: int) -> bool:
         """A running attempt's heartbeat, in the engine's turn (see ActionRunner)."""
-        return self._actions.renew_lease(self._load(incident_id), action_id, attempt)
+        with self._turns:
+            return self._actions.renew_lease(self._load(incident_id), action_id, attempt)
 
-    @_serialised
     def set_lease_terms(self, terms: leases.LeaseTerms) -> None:
         """How this engine holds the actions it starts from now on: for how long, recorded
         under which holder (what a :class:`~incidentflow.Worker` sets)."""
-        self._actions.lease = terms
+        with self._turns:
+            self._actions.lease = terms
 
     def now(self) -> datetime:
         """The engine's clock's time (checked: an aware datetime)."""
