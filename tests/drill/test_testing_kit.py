@@ -159,7 +159,9 @@ def test_walks_are_mostly_allowed_with_some_refusals_and_every_kind(process: Pro
     reasons: collections.Counter[str | None] = collections.Counter()
     states: set[str] = set()
 
-    @QUICK
+    # derandomized: what is counted below is a distribution, and an unlucky draw of 60
+    # random walks could fall outside it; the same 60 walks every run cannot
+    @settings(QUICK, derandomize=True)
     @given(walk=walks(process))
     def explore(walk: Walk) -> None:
         assert walk.process == process.name
