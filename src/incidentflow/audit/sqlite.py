@@ -481,11 +481,10 @@ def write_appends(
                     kept.append((incident_id, row[0], row[1]))
             if len(events) == 1:
                 rows.append(event_row(first))
-                versions[incident_id] = expected_version + 1
             else:
                 rows += map(event_row, events)
-                versions[incident_id] = expected_version + len(events)
             # (known before the statements run: if one fails, everything is forgotten)
+            versions[incident_id] = expected_version + len(events)
             if not expected_version:
                 opened.append((incident_id,))
         if opened:
