@@ -28,7 +28,7 @@ from incidentflow.audit.events import Event, StoredRow, encode_data
 from incidentflow.audit.rows import decode_data, stored_rows
 from incidentflow.audit.specs import StoredSpec
 from incidentflow.audit.sqlite_known import DueRow, KnownRows
-from incidentflow.audit.store import Append, checking_appends
+from incidentflow.audit.store import Append, checked_batch, listed, named_once
 from incidentflow.errors import ConcurrencyError, StoreClosed
 
 if TYPE_CHECKING:
@@ -205,7 +205,7 @@ class SQLiteStore:
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
         """One ``BEGIN IMMEDIATE`` transaction (one fsync) for every append at its version;
         the stale ones are returned, unwritten (see :class:`~incidentflow.BatchStore`)."""
-        appends = _listed(appends)
+        appends = listed(appends)
         refused = self._write(appends)
         self._changes.note([a[0] for a in appends])
         return refused
@@ -387,7 +387,7 @@ class _SQLiteClaim:
         return {iid: select_events(self._conn, iid, seq) for iid, seq in after.items()}
 
     def append_many(self, appends: Sequence[Append]) -> list[ConcurrencyError]:
-        appends = _listed(appends)
+        appends = listed(appends)
         refused = write_appends(self._conn, appends, self._known)
         self._changes.note([a[0] for a in appends])  # (the claim's thread reads next)
         return refused
@@ -431,12 +431,6 @@ def _set_due(
 _UNKNOWN = object()
 
 
-def _listed(appends: Sequence[Append]) -> Sequence[Append]:
-    """``appends`` as a list or tuple: the write reads it more than once, and a generator
-    (against the type, but easy to pass) would be written as nothing at all."""
-    return appends if isinstance(appends, list | tuple) else list(appends)
-
-
 def write_appends(
     conn: sqlite3.Connection, appends: Sequence[Append], known: KnownRows
 ) -> list[ConcurrencyError]:
@@ -458,12 +452,13 @@ def write_appends(
     dropped: list[tuple[str]] = []
     rows: list[tuple[object, ...]] = []
     try:
-        unknown = [a[0] for a in appends if a[0] not in versions]
+        unknown = [i for i in named_once(appends) if i not in versions]
         if unknown:
             _read_versions(conn, unknown, versions)
         # One pass over the batch: it runs for every event a host writes, so the common
         # case (one event, "look now", a due row already saying so) costs few operations.
-        for incident_id, expected_version, events, due in checking_appends(appends):
+        for incident_id, expected_version, events, due in appends:
+            events = checked_batch(incident_id, expected_version, events)
             version = versions[incident_id]
             if version != expected_version:
                 refused.append(ConcurrencyError(incident_id, expected_version, version))

@@ -186,28 +186,32 @@ class BatchStore(Store, Protocol):
 
 def checked_appends(appends: Sequence[Append]) -> list[Append]:
     """``appends`` with each batch checked (:func:`checked_batch`, events as tuples), or
-    ValueError: a batch that does not continue its incident, or an incident named twice
-    (its second part could only be refused)."""
-    return [Append(*item) for item in checking_appends(appends)]
+    ValueError: an incident named twice (its second part could only be refused), or a
+    batch that does not continue its incident."""
+    appends = listed(appends)
+    named_once(appends)
+    return [
+        Append(incident_id, version, checked_batch(incident_id, version, events), due)
+        for incident_id, version, events, due in appends
+    ]
 
 
-def checking_appends(
-    appends: Sequence[Append],
-) -> Iterator[tuple[str, int, tuple[Event, ...], datetime | str | None]]:
-    """The fields of each of ``appends`` as :func:`checked_appends` checks them, one at a
-    time: ValueError comes when the faulty one is reached (for a store that writes nothing
-    before it has gone through them all, and would rather not build each twice)."""
-    seen: set[str] = set()
-    for incident_id, expected_version, events, due in appends:
-        if incident_id in seen:
-            raise ValueError(f"append_many: incident {incident_id!r} is named twice")
-        seen.add(incident_id)
-        yield (
-            incident_id,
-            expected_version,
-            checked_batch(incident_id, expected_version, events),
-            due,
-        )
+def named_once(appends: Sequence[Append]) -> list[str]:
+    """The incident ids of ``appends``, in order; ValueError if one is named twice."""
+    ids = [a[0] for a in appends]
+    if len(set(ids)) != len(ids):
+        seen: set[str] = set()
+        for incident_id in ids:
+            if incident_id in seen:
+                raise ValueError(f"append_many: incident {incident_id!r} is named twice")
+            seen.add(incident_id)
+    return ids
+
+
+def listed(appends: Sequence[Append]) -> Sequence[Append]:
+    """``appends`` as a list or tuple: a store reads it more than once, and a generator
+    (against the type, but easy to pass) would be written as nothing at all."""
+    return appends if isinstance(appends, list | tuple) else list(appends)
 
 
 def append_many(store: Store, appends: Sequence[Append]) -> list[ConcurrencyError]:
