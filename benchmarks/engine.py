@@ -15,6 +15,12 @@ the clock is fixed.
   audit record per fire (``json.dumps`` of the record with the previous hash,
   ``hashlib.sha256``, appended to the incident's list).
 - **bare transitions**: the same Machine, no role check, no audit.
+- **the record alone** (information): what the engine's audit record costs with nothing
+  else: the time's ISO text, ``seal`` (canonical JSON, SHA-256, the ``Event``) of the very
+  data the engine records (taken from an engine's own events, untimed), and the event kept
+  in a list. No check, no store, no state but the last seq and hash, no snapshot: the
+  floor under any fire that keeps this record, which shows how much of the host's time the
+  target leaves for everything else a fire does.
 
 Only firing is timed; setup (opening + assigning on the Engine, building the Machine
 with all 2,000 models on the baselines) is timed separately and shown for information.
@@ -41,6 +47,7 @@ from transitions import Machine
 import incidentflow
 from benchmarks.common import Outcome, ms, table, time_once
 from benchmarks.profiling import hot_functions
+from incidentflow.audit.events import GENESIS, Event, seal
 from incidentflow.audit.store import MemoryStore, Store
 from incidentflow.compiler.process import Process
 from incidentflow.engine.authz import fire_roles
@@ -256,6 +263,54 @@ def fire_bare(hand: Hand) -> None:
             model.trigger(TRIGGER)
 
 
+# --- the floor: the engine's record alone ---------------------------------------------
+
+
+@dataclass
+class Floor:
+    """Each incident's state, severity, last seq and hash and its kept events, and the data
+    the engine records for a fire, by (source state, severity, actor)."""
+
+    incidents: list[list[Any]]  # [id, state, severity, seq, hash, events]
+    records: dict[tuple[str, str, str], tuple[str, dict[str, Any]]]  # -> (target, data)
+    spec: tuple[str, str, str]
+
+
+def build_floor(process: Process, n: int) -> Floor:
+    """n incidents as the engine's stand after opening and assigning, and the data of each
+    fire as an engine records it (one incident per level fired through, untimed)."""
+    engine = new_engine(process)
+    ids = open_incidents(engine, process, len(LEVELS))
+    fire_engine(engine, ids)
+    records = {}
+    for iid in ids:
+        for event in engine.history(iid):
+            if event.kind == "transitioned":
+                severity = engine.get(iid).severity
+                key = (event.data["from"], severity, event.actor)
+                records[key] = (event.data["to"], dict(event.data))
+    incidents = [
+        [f"inc-{i:07d}", process.initial, LEVELS[i % len(LEVELS)], 3, GENESIS, []] for i in range(n)
+    ]
+    return Floor(incidents, records, (process.name, process.version, process.digest))
+
+
+def fire_floor(floor: Floor) -> None:
+    """STEPS rounds of: the ISO time, ``seal`` of the fire's data, the event kept."""
+    records, spec = floor.records, floor.spec
+    for step in range(STEPS):
+        actor = ACTORS[step % 2]
+        for incident in floor.incidents:
+            iid, state, severity, seq, prev, events = incident
+            target, recorded = records[(state, severity, actor)]
+            time = fixed_clock().isoformat()
+            event: Event = seal(
+                iid, seq + 1, time, actor, "transitioned", recorded.copy(), spec, prev
+            )
+            events.append(event)
+            incident[1], incident[3], incident[4] = target, seq + 1, event.hash
+
+
 # --- the benchmark --------------------------------------------------------------------
 
 
@@ -282,6 +337,15 @@ def _round(process: Process) -> dict[str, tuple[float, float]]:
             raise RuntimeError(f"{name} ended in other states than incidentflow")
     if any(len(m.log) for m in holder["hand"].models):
         raise RuntimeError("bare transitions wrote audit records")
+    engine_data = [e.data for e in holder["engine"].history(holder["ids"][0])[3:]]
+    gc.collect()
+    setup = time_once(lambda: holder.__setitem__("floor", build_floor(process, INCIDENTS)))
+    gc.collect()
+    out["the record alone"] = (setup, time_once(lambda: fire_floor(holder["floor"])))
+    if [inc[1] for inc in holder["floor"].incidents] != finals:
+        raise RuntimeError("the record alone ended in other states than incidentflow")
+    if [e.data for e in holder["floor"].incidents[0][5]] != engine_data:
+        raise RuntimeError("the record alone recorded other data than incidentflow")
     return out
 
 
@@ -326,6 +390,13 @@ def run() -> list[Outcome]:
         f"ratios, which ranged {spread[0]:.3f}-{spread[-1]:.3f})"
     )
     print(f"throughput incidentflow / bare transitions = {1 / vs_bare:.3f} (no target)")
+    floor = statistics.median(r["the record alone"][1] / r["hand-written"][1] for r in rounds)
+    print(
+        f"the record alone / hand-written time = {floor:.3f} (information: the floor under "
+        f"any fire that keeps the engine's record; the target leaves {TARGET - floor:.3f} of "
+        "the host's time for everything else: checks, reading and writing the store, "
+        "the incident's state, the snapshot returned)"
+    )
     whole = (med["incidentflow"] + setup["incidentflow"]) / (
         med["hand-written"] + setup["hand-written"]
     )

@@ -9,6 +9,14 @@ import sys
 from pathlib import Path
 
 from benchmarks.common import table
+from benchmarks.engine import (
+    build_floor,
+    chain_process,
+    fire_engine,
+    fire_floor,
+    new_engine,
+    open_incidents,
+)
 from tests.conftest import MINIMAL, ROOT
 
 PROFILE_ONE_LOAD = f"""
@@ -45,3 +53,21 @@ def test_the_profile_finds_the_package_outside_the_source_tree(tmp_path: Path) -
     rows = [row for row in printed[4:] if row]
     assert rows
     assert all(row.startswith("incidentflow/") for row in rows)
+
+
+def test_the_fire_floor_keeps_the_engines_record_and_states() -> None:
+    # The floor is a fair one only while it seals the very data the engine records and
+    # walks the same states: its run checks both; so does this, on a few incidents.
+    process = chain_process()
+    engine = new_engine(process)
+    ids = open_incidents(engine, process, 4)
+    fire_engine(engine, ids)
+    floor = build_floor(process, 4)
+    fire_floor(floor)
+    assert [i[1] for i in floor.incidents] == [engine.get(i).state for i in ids]
+    for incident, iid in zip(floor.incidents, ids, strict=True):
+        kept = engine.history(iid)[3:]
+        assert [e.data for e in incident[5]] == [e.data for e in kept]
+        assert [(e.seq, e.kind, e.actor) for e in incident[5]] == [
+            (e.seq, e.kind, e.actor) for e in kept
+        ]
