@@ -500,11 +500,9 @@ class Engine:
         Nobody may hold a role under a reserved name (``system``, ``timer`` or a look-alike).
         """
         with self._turns:
-            inputs.spec_name(role, "assign", "role", incident_id)
-            inputs.person(person, "assign", incident_id, new_holder=True)
-            inputs.actor(actor, "assign", incident_id)
-            state, process = self._prepare(incident_id, expected_version, "assign")
-            self._require_open(state, "assign")
+            state, process = self._prepare_role_change(
+                "assign", incident_id, role, person, actor, expected_version
+            )
             if role not in process.spec.roles:
                 raise InvalidOperation(incident_id, "assign", f"the process has no role {role!r}")
             decisions.require_assign(process, state, actor, "assign")
@@ -525,11 +523,9 @@ class Engine:
     ) -> Incident:
         """Take ``role`` away from ``person``."""
         with self._turns:
-            inputs.spec_name(role, "unassign", "role", incident_id)
-            inputs.person(person, "unassign", incident_id, new_holder=False)
-            inputs.actor(actor, "unassign", incident_id)
-            state, process = self._prepare(incident_id, expected_version, "unassign")
-            self._require_open(state, "unassign")
+            state, process = self._prepare_role_change(
+                "unassign", incident_id, role, person, actor, expected_version
+            )
             decisions.require_assign(process, state, actor, "unassign")
             if person not in state.assignments.get(role, ()):
                 raise InvalidOperation(
@@ -1060,6 +1056,24 @@ class Engine:
         if expected_version is not None and expected_version != state.version:
             raise ConcurrencyError(incident_id, expected_version, state.version)
         return state
+
+    def _prepare_role_change(
+        self,
+        operation: str,
+        incident_id: str,
+        role: str,
+        person: str,
+        actor: str,
+        expected_version: int | None,
+    ) -> tuple[IncidentState, Process]:
+        """For ``assign`` and ``unassign``: the arguments checked (a new holder's name must
+        not be reserved) and the open incident, brought up to date."""
+        inputs.spec_name(role, operation, "role", incident_id)
+        inputs.person(person, operation, incident_id, new_holder=operation == "assign")
+        inputs.actor(actor, operation, incident_id)
+        state, process = self._prepare(incident_id, expected_version, operation)
+        self._require_open(state, operation)
+        return state, process
 
     def _process_for(self, state: IncidentState, operation: str) -> Process:
         """The version of its process the incident runs on (see engine/versions.py), or
